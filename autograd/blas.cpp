@@ -1,0 +1,56 @@
+#include "autograd/blas.hpp"
+
+#include <cblas.h>
+
+// Declared here rather than taken from <cblas.h>, which may be the reference CBLAS header; the
+// library links OpenBLAS itself, which exports them.
+extern "C" void openblas_set_num_threads(int num_threads);
+extern "C" int openblas_get_num_threads(void);
+
+namespace xgrad
+{
+namespace blas
+{
+namespace
+{
+inline int as_int(std::size_t v)
+{
+    return static_cast<int>(v);
+}
+// Leading dimensions must be at least 1 even for empty operands.
+inline int ld(std::size_t v)
+{
+    return static_cast<int>(v ? v : 1);
+}
+} // namespace
+
+void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, float alpha,
+          const float* a, const float* b, float beta, float* c)
+{
+    if (m == 0 || n == 0) return;
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+                as_int(m), as_int(n), as_int(k), alpha, a, ld(ta ? m : k), b, ld(tb ? k : n), beta,
+                c, ld(n));
+}
+
+void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, double alpha,
+          const double* a, const double* b, double beta, double* c)
+{
+    if (m == 0 || n == 0) return;
+    cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+                as_int(m), as_int(n), as_int(k), alpha, a, ld(ta ? m : k), b, ld(tb ? k : n), beta,
+                c, ld(n));
+}
+
+} // namespace blas
+
+void set_num_threads(int n)
+{
+    openblas_set_num_threads(n < 1 ? 1 : n);
+}
+int num_threads()
+{
+    return openblas_get_num_threads();
+}
+
+} // namespace xgrad

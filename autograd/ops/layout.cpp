@@ -1,0 +1,300 @@
+#include "autograd/ops/layout.hpp"
+
+#include <cstring>
+#include <numeric>
+
+#include <xtensor/xmanipulation.hpp>
+
+#include "autograd/ops/kernels.hpp"
+#include "autograd/tape.hpp"
+
+namespace xgrad
+{
+namespace
+{
+
+// Copies a block of `rows` rows of `width` elements between buffers with different row
+// strides; `add` accumulates instead of overwriting. Everything here is in elements.
+template <class T>
+void copy_rows(const T* src, std::size_t src_stride, T* dst, std::size_t dst_stride,
+               std::size_t rows, std::size_t width, bool add)
+{
+    for (std::size_t r = 0; r < rows; ++r)
+    {
+        const T* s = src + r * src_stride;
+        T* d = dst + r * dst_stride;
+        if (add)
+            for (std::size_t i = 0; i < width; ++i)
+                d[i] += s[i];
+        else
+            std::memcpy(d, s, width * sizeof(T));
+    }
+}
+
+// Moves the range [start, start+len) of `axis` between a full tensor and a slab: to the slab
+// (forward of narrow) or added back into the full tensor (its backward).
+void slab(const shape_t& full, std::size_t axis, std::size_t start, std::size_t len,
+          const Tensor& src, Tensor& dst, bool to_slab)
+{
+    const axis_split s = split_at(full, axis);
+    dispatch(src.dtype(),
+             [&](auto tag)
+             {
+                 using T = decltype(tag);
+                 if (to_slab)
+                     copy_rows(src.data<T>() + start * s.inner, s.n * s.inner, dst.data<T>(),
+                               len * s.inner, s.outer, len * s.inner, false);
+                 else
+                     copy_rows(src.data<T>(), len * s.inner, dst.data<T>() + start * s.inner,
+                               s.n * s.inner, s.outer, len * s.inner, true);
+             });
+}
+
+Variable narrow_impl(const char* op, const Variable& x, std::size_t ax, std::size_t start,
+                     std::size_t length, bool drop_axis)
+{
+    const shape_t in = x.shape();
+    shape_t out_shape = in;
+    out_shape[ax] = length;
+    Tensor y = Tensor::empty(out_shape, x.dtype());
+    slab(in, ax, start, length, x.data(), y, true);
+    if (drop_axis) out_shape.erase(ax);
+    return record(op, y.reshape(out_shape), {x},
+                  [in, ax, start, length](grad_context& c)
+                  {
+                      // The gradient of a slice is the output gradient placed back at the slice,
+                      // zero elsewhere.
+                      if (c.needs(0)) slab(in, ax, start, length, c.grad(), c.slot(0), false);
+                  });
+}
+
+// Concatenation along `ax` of inputs whose axis lengths are `lens` (1 each for stack).
+Variable join(const char* op, const std::vector<Variable>& xs, std::size_t ax,
+              const shape_t& out_shape, std::vector<std::size_t> lens)
+{
+    Tensor y = Tensor::empty(out_shape, xs[0].dtype());
+    const axis_split s = split_at(out_shape, ax);
+    dispatch(y.dtype(),
+             [&](auto tag)
+             {
+                 using T = decltype(tag);
+                 std::size_t at = 0;
+                 for (std::size_t i = 0; i < xs.size(); ++i)
+                 {
+                     copy_rows(xs[i].data().template data<T>(), lens[i] * s.inner,
+                               y.data<T>() + at * s.inner, s.n * s.inner, s.outer,
+                               lens[i] * s.inner, false);
+                     at += lens[i];
+                 }
+             });
+    return record(op, y, xs,
+                  [lens = std::move(lens), s](grad_context& c)
+                  {
+                      // Each input receives its own slab of the output gradient.
+                      dispatch(c.grad().dtype(),
+                               [&](auto tag)
+                               {
+                                   using T = decltype(tag);
+                                   std::size_t at = 0;
+                                   for (std::size_t i = 0; i < lens.size(); ++i)
+                                   {
+                                       if (c.needs(i))
+                                           copy_rows(c.grad().data<T>() + at * s.inner,
+                                                     s.n * s.inner, c.slot(i).template data<T>(),
+                                                     lens[i] * s.inner, s.outer, lens[i] * s.inner,
+                                                     true);
+                                       at += lens[i];
+                                   }
+                               });
+                  });
+}
+
+void check_joinable(const char* op, const std::vector<Variable>& xs)
+{
+    if (xs.empty()) fail<shape_error>("{}: needs at least one input", op);
+    for (const Variable& v : xs)
+        detail::check_same_dtype(op, xs[0].data(), v.data());
+}
+
+} // namespace
+
+Variable reshape(const Variable& x, const shape_t& shape)
+{
+    const shape_t in = x.shape();
+    Tensor y = x.data().reshape(shape); // throws on a count mismatch
+    return record("reshape", y, {x},
+                  [in](grad_context& c) { c.accumulate(0, c.grad().reshape(in)); });
+}
+
+Variable transpose(const Variable& x)
+{
+    if (x.dim() != 2)
+        fail<shape_error>("transpose: needs a 2-D input, got {} (use transpose(x, a, b))",
+                          to_string(x.shape()));
+    return transpose(x, 0, 1);
+}
+
+Variable transpose(const Variable& x, int axis0, int axis1)
+{
+    const std::size_t a = normalize_axis("transpose", axis0, x.shape());
+    const std::size_t b = normalize_axis("transpose", axis1, x.shape());
+    auto swap = [a, b](const Tensor& t)
+    {
+        shape_t s = t.shape();
+        std::swap(s[a], s[b]);
+        Tensor out = Tensor::empty(s, t.dtype());
+        dispatch(t.dtype(),
+                 [&](auto tag)
+                 {
+                     using T = decltype(tag);
+                     xt::svector<std::size_t, 4> perm(t.dim());
+                     std::iota(perm.begin(), perm.end(), std::size_t{0});
+                     std::swap(perm[a], perm[b]);
+                     auto o = out.view<T>();
+                     o = xt::transpose(t.view<T>(), perm);
+                 });
+        return out;
+    };
+    // The gradient of an axis swap is the same swap of the output gradient.
+    return record("transpose", swap(x.data()), {x},
+                  [swap](grad_context& c) { c.accumulate(0, swap(c.grad())); });
+}
+
+Variable narrow(const Variable& x, int axis, std::size_t start, std::size_t length)
+{
+    const std::size_t ax = normalize_axis("narrow", axis, x.shape());
+    if (start + length > x.shape()[ax])
+        fail<shape_error>("narrow: range [{}, {}) is outside axis {} of {}", start, start + length,
+                          ax, to_string(x.shape()));
+    return narrow_impl("narrow", x, ax, start, length, false);
+}
+
+Variable select(const Variable& x, int axis, std::size_t index)
+{
+    const std::size_t ax = normalize_axis("select", axis, x.shape());
+    if (index >= x.shape()[ax])
+        fail<shape_error>("select: index {} is outside axis {} of {}", index, ax,
+                          to_string(x.shape()));
+    return narrow_impl("select", x, ax, index, 1, true);
+}
+
+Variable concat(const std::vector<Variable>& xs, int axis)
+{
+    check_joinable("concat", xs);
+    const std::size_t ax = normalize_axis("concat", axis, xs[0].shape());
+    shape_t out_shape = xs[0].shape();
+    out_shape[ax] = 0;
+    std::vector<std::size_t> lens;
+    for (const Variable& v : xs)
+    {
+        shape_t s = v.shape();
+        bool ok = s.size() == out_shape.size();
+        for (std::size_t i = 0; ok && i < s.size(); ++i)
+            ok = i == ax || s[i] == xs[0].shape()[i];
+        if (!ok)
+            fail<shape_error>("concat: {} and {} differ outside axis {}", to_string(xs[0].shape()),
+                              to_string(s), ax);
+        out_shape[ax] += s[ax];
+        lens.push_back(s[ax]);
+    }
+    return join("concat", xs, ax, out_shape, std::move(lens));
+}
+
+Variable stack(const std::vector<Variable>& xs, int axis)
+{
+    check_joinable("stack", xs);
+    const shape_t& s0 = xs[0].shape();
+    const int rank = static_cast<int>(s0.size());
+    const int a = axis < 0 ? axis + rank + 1 : axis;
+    if (a < 0 || a > rank)
+        fail<shape_error>("stack: axis {} is out of range for inputs of shape {}", axis,
+                          to_string(s0));
+    for (const Variable& v : xs)
+        if (v.shape() != s0)
+            fail<shape_error>("stack: shapes {} and {} differ", to_string(s0),
+                              to_string(v.shape()));
+    shape_t out_shape = s0;
+    out_shape.insert(static_cast<std::size_t>(a), xs.size());
+    return join("stack", xs, static_cast<std::size_t>(a), out_shape,
+                std::vector<std::size_t>(xs.size(), 1));
+}
+
+std::vector<Variable> split(const Variable& x, const std::vector<std::size_t>& sizes, int axis)
+{
+    const std::size_t ax = normalize_axis("split", axis, x.shape());
+    const std::size_t total = std::accumulate(sizes.begin(), sizes.end(), std::size_t{0});
+    if (total != x.shape()[ax])
+        fail<shape_error>("split: sizes add up to {} but axis {} of {} has {}", total, ax,
+                          to_string(x.shape()), x.shape()[ax]);
+    std::vector<Variable> out;
+    std::size_t at = 0;
+    for (std::size_t n : sizes)
+    {
+        out.push_back(narrow_impl("split", x, ax, at, n, false));
+        at += n;
+    }
+    return out;
+}
+
+std::vector<Variable> chunk(const Variable& x, std::size_t n, int axis)
+{
+    const std::size_t ax = normalize_axis("chunk", axis, x.shape());
+    if (n == 0 || x.shape()[ax] % n != 0)
+        fail<shape_error>("chunk: {} pieces do not divide axis {} of {}", n, ax,
+                          to_string(x.shape()));
+    return split(x, std::vector<std::size_t>(n, x.shape()[ax] / n), axis);
+}
+
+Variable index_select(const Variable& x, const std::vector<std::int64_t>& indices, int axis)
+{
+    const std::size_t ax = normalize_axis("index_select", axis, x.shape());
+    const std::size_t n = x.shape()[ax];
+    for (std::int64_t i : indices)
+        if (i < 0 || static_cast<std::size_t>(i) >= n)
+            fail<value_error>("index_select: index {} is out of range for axis {} of {}", i, ax,
+                              to_string(x.shape()));
+    shape_t out_shape = x.shape();
+    out_shape[ax] = indices.size();
+    const axis_split s = split_at(x.shape(), ax);
+    Tensor y = Tensor::empty(out_shape, x.dtype());
+    dispatch(y.dtype(),
+             [&](auto tag)
+             {
+                 using T = decltype(tag);
+                 const T* src = x.data().data<T>();
+                 T* dst = y.data<T>();
+                 const std::size_t k = indices.size();
+                 for (std::size_t o = 0; o < s.outer; ++o)
+                     for (std::size_t j = 0; j < k; ++j)
+                         std::memcpy(dst + (o * k + j) * s.inner,
+                                     src +
+                                         (o * s.n + static_cast<std::size_t>(indices[j])) * s.inner,
+                                     s.inner * sizeof(T));
+             });
+    return record("index_select", y, {x},
+                  [indices, s](grad_context& c)
+                  {
+                      // Scatter-add, one row at a time, so repeated indices accumulate.
+                      if (!c.needs(0)) return;
+                      dispatch(c.grad().dtype(),
+                               [&](auto tag)
+                               {
+                                   using T = decltype(tag);
+                                   const T* g = c.grad().data<T>();
+                                   T* dx = c.slot(0).template data<T>();
+                                   const std::size_t k = indices.size();
+                                   for (std::size_t o = 0; o < s.outer; ++o)
+                                       for (std::size_t j = 0; j < k; ++j)
+                                       {
+                                           const T* src = g + (o * k + j) * s.inner;
+                                           T* dst = dx + (o * s.n +
+                                                          static_cast<std::size_t>(indices[j])) *
+                                                             s.inner;
+                                           for (std::size_t i = 0; i < s.inner; ++i)
+                                               dst[i] += src[i];
+                                       }
+                               });
+                  });
+}
+
+} // namespace xgrad

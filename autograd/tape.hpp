@@ -1,0 +1,188 @@
+// The tape: a flat, per-thread list of nodes in creation order. Every op on values that require
+// gradients appends one node (its inputs, its output, and a backward function). backward() sweeps
+// the list once in reverse, so a 100,000-step chain needs no recursion; nodes live in an arena
+// that is reset when the tape empties, so recording allocates nothing in the steady state.
+//
+// Writing an op (the whole contract):
+//
+//   Variable square(const Variable& x)
+//   {
+//       Tensor y = ...;                                   // forward on x.data()
+//       return record("square", y, {x}, [](grad_context& g) {
+//           // d(x^2)/dx = 2x, so dL/dx = 2 x dL/dy
+//           g.accumulate(0, 2 * g.input(0) * g.grad());     // (schematic)
+//       });
+//   }
+//
+// record() appends a node only if grad mode is on and some input requires grad; otherwise it
+// returns the plain value. The lambda is stored in the arena: capture by value what backward
+// needs (tensors are shared handles, so capturing the output costs no copy).
+#pragma once
+
+#include <initializer_list>
+#include <memory>
+#include <vector>
+
+#include "autograd/variable.hpp"
+
+namespace xgrad
+{
+
+// What a node's backward function sees: dL/d(output), the inputs, and where to add dL/d(input).
+class grad_context
+{
+public:
+    explicit grad_context(detail::node& n) : n_(n) {}
+
+    // dL/d(output); same shape and dtype as the output.
+    const Tensor& grad() const;
+    // The data of input i.
+    const Tensor& input(std::size_t i) const;
+    std::size_t num_inputs() const;
+    // Whether input i wants a gradient; skip computing it otherwise.
+    bool needs(std::size_t i) const;
+    // Adds g to input i's gradient (no copy when it is the first contribution). g must have the
+    // input's shape: a mismatch is a bug in the op and throws shape_error naming it.
+    void accumulate(std::size_t i, const Tensor& g);
+    // Input i's gradient buffer, zero-filled if it had none and unshared: kernels add into it in
+    // place (e.g. a GEMM with beta = 1).
+    Tensor& slot(std::size_t i);
+    // Name of the op whose backward is running (for error messages).
+    const char* op() const;
+
+private:
+    detail::node& n_;
+};
+
+namespace detail
+{
+
+struct node
+{
+    const char* name = "";
+    std::uint64_t id = 0;
+    var_impl* output = nullptr;  // strong reference
+    var_impl** inputs = nullptr; // strong references, n_inputs of them, in the arena
+    std::uint32_t n_inputs = 0;
+
+    virtual void backward(grad_context& ctx) = 0;
+    virtual ~node();
+};
+
+template <class F>
+struct lambda_node final : node
+{
+    template <class G>
+    explicit lambda_node(G&& g) : fn(std::forward<G>(g))
+    {
+    }
+    void backward(grad_context& ctx) override { fn(ctx); }
+    F fn;
+};
+
+// A bump allocator over retained blocks; reset() makes all of it free again.
+class arena
+{
+public:
+    void* allocate(std::size_t bytes, std::size_t align);
+    void reset();
+    std::size_t capacity() const;
+
+private:
+    std::vector<std::unique_ptr<char[]>> blocks_;
+    std::vector<std::size_t> sizes_;
+    std::size_t current_ = 0, offset_ = 0;
+};
+
+} // namespace detail
+
+class tape
+{
+public:
+    tape();
+    ~tape();
+    tape(const tape&) = delete;
+    tape& operator=(const tape&) = delete;
+
+    // The calling thread's tape.
+    static tape& current();
+
+    // Nodes still recorded (0 after a backward() that released its whole graph).
+    std::size_t size() const { return live_; }
+    // Bytes reserved by the node arena.
+    std::size_t arena_bytes() const { return arena_.capacity(); }
+    // Drops every recorded node: gradients can no longer flow through existing values.
+    void clear();
+    // Drops nodes whose output nobody can reach any more (a graph built and abandoned without
+    // backward). Runs by itself as the tape grows.
+    void collect();
+
+    template <class F>
+    Variable record(const char* name, Tensor out, const Variable* inputs, std::size_t n, F&& bw);
+
+    void backward(const Variable& root, const Tensor& seed, bool retain_graph);
+
+    // Name of the op of node `id`, or "released" when it is gone.
+    const char* op_name(std::uint64_t id) const;
+
+private:
+    void* allocate_node(std::size_t bytes, std::size_t align);
+    Variable push(detail::node* n, Tensor out, const Variable* inputs, std::size_t count);
+    detail::node* find(std::uint64_t id) const;
+    void destroy(std::size_t index);
+    void trim();
+
+    detail::arena arena_;
+    std::vector<detail::node*> nodes_; // nodes_[i] has id first_id_ + i; nullptr once released
+    std::uint64_t first_id_ = 1, next_id_ = 1;
+    std::size_t live_ = 0;
+    std::size_t collect_at_ = 1 << 14;
+};
+
+// Grad mode of the calling thread: while false, ops record nothing.
+bool is_grad_enabled();
+void set_grad_enabled(bool on);
+
+// Scope guard: nothing is recorded while it lives (evaluation, optimizer updates).
+class no_grad
+{
+public:
+    no_grad() : prev_(is_grad_enabled()) { set_grad_enabled(false); }
+    ~no_grad() { set_grad_enabled(prev_); }
+    no_grad(const no_grad&) = delete;
+    no_grad& operator=(const no_grad&) = delete;
+
+private:
+    bool prev_;
+};
+
+template <class F>
+Variable tape::record(const char* name, Tensor out, const Variable* inputs, std::size_t n, F&& bw)
+{
+    bool any = false;
+    if (is_grad_enabled())
+        for (std::size_t i = 0; i < n && !any; ++i)
+            any = inputs[i].defined() && inputs[i].requires_grad();
+    if (!any) return Variable(std::move(out));
+    using node_t = detail::lambda_node<std::decay_t<F>>;
+    void* mem = allocate_node(sizeof(node_t), alignof(node_t));
+    auto* nd = new (mem) node_t(std::forward<F>(bw));
+    nd->name = name;
+    return push(nd, std::move(out), inputs, n);
+}
+
+// Records an op on the calling thread's tape (see the contract at the top of this file).
+template <class F>
+Variable record(const char* name, Tensor out, std::initializer_list<Variable> inputs, F&& bw)
+{
+    return tape::current().record(name, std::move(out), inputs.begin(), inputs.size(),
+                                  std::forward<F>(bw));
+}
+template <class F>
+Variable record(const char* name, Tensor out, const std::vector<Variable>& inputs, F&& bw)
+{
+    return tape::current().record(name, std::move(out), inputs.data(), inputs.size(),
+                                  std::forward<F>(bw));
+}
+
+} // namespace xgrad

@@ -1,0 +1,148 @@
+// Tensor: a dense, contiguous, row-major array of float or double with a shape. Copies share the
+// data (a reference-counted block from the storage pool); clone() copies it. Tensors carry no
+// gradient information: that is Variable's job. view<T>() exposes the data as an xtensor
+// expression, so any xtensor function can read or write it.
+#pragma once
+
+#include <cstring>
+#include <initializer_list>
+#include <iosfwd>
+#include <vector>
+
+#include <xtensor/xadapt.hpp>
+#include <xtensor/xarray.hpp>
+
+#include "autograd/dtype.hpp"
+#include "autograd/error.hpp"
+#include "autograd/shape.hpp"
+#include "autograd/storage.hpp"
+
+namespace xgrad
+{
+
+class Tensor
+{
+public:
+    Tensor() noexcept = default;
+    Tensor(const Tensor& o) noexcept;
+    Tensor(Tensor&& o) noexcept;
+    Tensor& operator=(const Tensor& o) noexcept;
+    Tensor& operator=(Tensor&& o) noexcept;
+    ~Tensor() { detail::storage_release(block_); }
+
+    // Uninitialised contents.
+    static Tensor empty(const shape_t& shape, xgrad::dtype dt = f32);
+    static Tensor zeros(const shape_t& shape, xgrad::dtype dt = f32);
+    static Tensor ones(const shape_t& shape, xgrad::dtype dt = f32);
+    static Tensor full(const shape_t& shape, double value, xgrad::dtype dt = f32);
+    static Tensor scalar(double value, xgrad::dtype dt = f32);
+    // Row-major values; throws shape_error when values.size() != numel(shape).
+    static Tensor from_values(std::initializer_list<double> values, const shape_t& shape,
+                              xgrad::dtype dt = f32);
+    static Tensor from_values(const std::vector<double>& values, const shape_t& shape,
+                              xgrad::dtype dt = f32);
+    // Evaluates any xtensor expression of float or double (the dtype follows the value type).
+    template <class E>
+    static Tensor from(const xt::xexpression<E>& e);
+
+    bool defined() const { return block_ != nullptr; }
+    xgrad::dtype dtype() const { return dtype_; }
+    const shape_t& shape() const { return shape_; }
+    std::size_t dim() const { return shape_.size(); }
+    // Size of one axis (negative counts from the end); throws shape_error when out of range.
+    std::size_t size(int axis) const;
+    std::size_t numel() const { return numel_; }
+    std::size_t nbytes() const { return numel_ * dtype_size(dtype_); }
+
+    // Typed access; throws value_error when T does not match dtype() or the tensor is undefined.
+    template <class T>
+    T* data()
+    {
+        check_type<T>();
+        return static_cast<T*>(detail::storage_data(block_));
+    }
+    template <class T>
+    const T* data() const
+    {
+        check_type<T>();
+        return static_cast<const T*>(detail::storage_data(block_));
+    }
+    void* raw_data() { return block_ ? detail::storage_data(block_) : nullptr; }
+    const void* raw_data() const { return block_ ? detail::storage_data(block_) : nullptr; }
+
+    // The data as an xtensor container adaptor of this shape (writes go to the tensor).
+    template <class T>
+    auto view()
+    {
+        return xt::adapt(data<T>(), numel_, xt::no_ownership(), xt_shape());
+    }
+    template <class T>
+    auto view() const
+    {
+        return xt::adapt(data<T>(), numel_, xt::no_ownership(), xt_shape());
+    }
+    template <class T>
+    xt::xarray<T> to_xarray() const
+    {
+        xt::xarray<T> out = xt::zeros<T>(xt_shape());
+        dispatch(dtype_,
+                 [&](auto tag)
+                 {
+                     using S = decltype(tag);
+                     std::copy(data<S>(), data<S>() + numel_, out.data());
+                 });
+        return out;
+    }
+    std::vector<double> to_vector() const;
+
+    // The value of a one-element tensor; throws shape_error otherwise.
+    double item() const;
+    // Element at a flat row-major index, as double (for tests and reports; not a hot path).
+    double flat(std::size_t i) const;
+
+    Tensor clone() const;
+    Tensor to(xgrad::dtype dt) const; // shares the data when dt == dtype()
+    // Same data, new shape with the same number of elements; throws shape_error otherwise.
+    Tensor reshape(const shape_t& shape) const;
+    void fill(double value);
+    // Sets every element to zero.
+    void zero();
+
+    // True when no other Tensor shares this data: it may then be written in place.
+    bool is_unique() const { return block_ && block_->refs.load(std::memory_order_acquire) == 1; }
+    bool same_storage(const Tensor& o) const { return block_ && block_ == o.block_; }
+
+private:
+    template <class T>
+    void check_type() const
+    {
+        if (!block_) fail<value_error>("tensor: access to an undefined tensor");
+        if (dtype_of<T>() != dtype_)
+            fail<value_error>("tensor: accessed as {} but holds {}", dtype_name(dtype_of<T>()),
+                              dtype_name(dtype_));
+    }
+    xt::svector<std::size_t, 4> xt_shape() const
+    {
+        return xt::svector<std::size_t, 4>(shape_.begin(), shape_.end());
+    }
+
+    detail::storage_block* block_ = nullptr;
+    shape_t shape_;
+    std::size_t numel_ = 0;
+    xgrad::dtype dtype_ = f32;
+};
+
+template <class E>
+Tensor Tensor::from(const xt::xexpression<E>& e)
+{
+    using T = std::decay_t<typename E::value_type>;
+    const auto& x = e.derived_cast();
+    xt::xarray<T> tmp = x; // evaluate (a no-op copy for containers, needed for lazy expressions)
+    Tensor t = empty(shape_t(tmp.shape().begin(), tmp.shape().end()), dtype_of<T>());
+    std::copy(tmp.data(), tmp.data() + tmp.size(), t.data<T>());
+    return t;
+}
+
+std::ostream& operator<<(std::ostream& os, const Tensor& t);
+
+} // namespace xgrad

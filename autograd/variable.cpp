@@ -1,0 +1,183 @@
+#include "autograd/variable.hpp"
+
+#include <vector>
+
+#include "autograd/tape.hpp"
+
+namespace xgrad
+{
+namespace detail
+{
+namespace
+{
+
+// Per-thread free list of var_impl-sized blocks: every op creates one, so recycling them keeps
+// malloc out of the steady state.
+struct impl_cache
+{
+    std::vector<void*> free;
+    ~impl_cache()
+    {
+        for (void* p : free)
+            ::operator delete(p);
+        alive = false;
+    }
+    static thread_local bool alive;
+};
+thread_local bool impl_cache::alive = true;
+
+impl_cache& cache()
+{
+    thread_local impl_cache c;
+    return c;
+}
+
+} // namespace
+
+void* var_impl::operator new(std::size_t n)
+{
+    if (impl_cache::alive && n == sizeof(var_impl))
+    {
+        auto& c = cache();
+        if (!c.free.empty())
+        {
+            void* p = c.free.back();
+            c.free.pop_back();
+            return p;
+        }
+    }
+    return ::operator new(n);
+}
+
+void var_impl::operator delete(void* p) noexcept
+{
+    if (impl_cache::alive)
+    {
+        auto& c = cache();
+        if (c.free.size() < (1u << 16))
+        {
+            try
+            {
+                c.free.push_back(p);
+                return;
+            }
+            catch (...)
+            {
+            }
+        }
+    }
+    ::operator delete(p);
+}
+
+void release(var_impl* p) noexcept
+{
+    if (p && p->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete p;
+}
+
+} // namespace detail
+
+namespace
+{
+detail::var_impl& must(detail::var_impl* p)
+{
+    if (!p) fail<value_error>("variable: use of an undefined Variable");
+    return *p;
+}
+} // namespace
+
+Variable::Variable(Tensor data, bool requires_grad) : p_(new detail::var_impl)
+{
+    p_->data = std::move(data);
+    p_->requires_grad = requires_grad;
+}
+
+Variable::Variable(const Variable& o) noexcept : p_(o.p_)
+{
+    detail::retain(p_);
+}
+
+Variable& Variable::operator=(const Variable& o) noexcept
+{
+    detail::retain(o.p_);
+    detail::release(p_);
+    p_ = o.p_;
+    return *this;
+}
+
+Variable& Variable::operator=(Variable&& o) noexcept
+{
+    if (this != &o)
+    {
+        detail::release(p_);
+        p_ = o.p_;
+        o.p_ = nullptr;
+    }
+    return *this;
+}
+
+Variable::~Variable()
+{
+    detail::release(p_);
+}
+
+Tensor& Variable::data() const
+{
+    return must(p_).data;
+}
+Tensor& Variable::grad() const
+{
+    return must(p_).grad;
+}
+void Variable::zero_grad() const
+{
+    must(p_).grad = Tensor();
+}
+bool Variable::requires_grad() const
+{
+    return must(p_).requires_grad;
+}
+bool Variable::is_leaf() const
+{
+    return must(p_).node_id == 0;
+}
+
+Variable& Variable::set_requires_grad(bool on)
+{
+    if (!is_leaf())
+        fail<graph_error>("set_requires_grad: only leaves can change requires_grad; this value is "
+                          "the output of '{}' (use detach() to get a leaf)",
+                          op_name());
+    p_->requires_grad = on;
+    return *this;
+}
+
+const char* Variable::op_name() const
+{
+    const auto& v = must(p_);
+    if (v.node_id == 0) return "leaf";
+    if (v.owner != &tape::current()) return "op on another thread";
+    return v.owner->op_name(v.node_id);
+}
+
+Variable Variable::detach() const
+{
+    return Variable(must(p_).data, false);
+}
+
+void Variable::backward(bool retain_graph) const
+{
+    const auto& v = must(p_);
+    if (v.data.numel() != 1)
+        fail<graph_error>("backward: the output has shape {}; backward() without a seed needs a "
+                          "single value (reduce it with sum/mean, or pass a seed of that shape)",
+                          to_string(v.data.shape()));
+    backward(Tensor::ones(v.data.shape(), v.data.dtype()), retain_graph);
+}
+
+void Variable::backward(const Tensor& seed, bool retain_graph) const
+{
+    must(p_);
+    tape::current().backward(*this, seed, retain_graph);
+}
+
+} // namespace xgrad

@@ -1,0 +1,114 @@
+// Variable: the differentiable value. A cheap handle (one pointer) to a tensor, its gradient and
+// the tape node that produced it. Copies of a handle refer to the same value, as in PyTorch.
+#pragma once
+
+#include <cstdint>
+
+#include "autograd/tensor.hpp"
+
+namespace xgrad
+{
+
+class tape;
+class grad_context;
+
+namespace detail
+{
+struct var_impl;
+struct node;
+} // namespace detail
+
+class Variable
+{
+public:
+    // An undefined variable (defined() is false).
+    Variable() noexcept = default;
+    // A leaf holding `data`; with requires_grad its gradient accumulates in grad().
+    Variable(Tensor data, bool requires_grad = false);
+    template <class E>
+    Variable(const xt::xexpression<E>& e, bool requires_grad = false)
+        : Variable(Tensor::from(e), requires_grad)
+    {
+    }
+    Variable(const Variable& o) noexcept;
+    Variable(Variable&& o) noexcept : p_(o.p_) { o.p_ = nullptr; }
+    Variable& operator=(const Variable& o) noexcept;
+    Variable& operator=(Variable&& o) noexcept;
+    ~Variable();
+
+    bool defined() const { return p_ != nullptr; }
+
+    // The value. Writable: optimizers update parameters in place.
+    Tensor& data() const;
+    // dL/d(this), accumulated by backward(); undefined until a backward reaches this leaf.
+    // Intermediate (non-leaf) values do not keep their gradient after backward, as in PyTorch.
+    Tensor& grad() const;
+    bool has_grad() const { return p_ && grad().defined(); }
+    // Drops the gradient (the next backward starts it afresh), like PyTorch's set_to_none.
+    void zero_grad() const;
+
+    bool requires_grad() const;
+    // Only on leaves; throws graph_error on the output of an op.
+    Variable& set_requires_grad(bool on = true);
+    bool is_leaf() const;
+    // Name of the op that produced this value, or "leaf".
+    const char* op_name() const;
+
+    xgrad::dtype dtype() const { return data().dtype(); }
+    const shape_t& shape() const { return data().shape(); }
+    std::size_t dim() const { return data().dim(); }
+    std::size_t size(int axis) const { return data().size(axis); }
+    std::size_t numel() const { return data().numel(); }
+    double item() const { return data().item(); }
+
+    // Same data, no history, requires_grad false: gradients stop here (truncated BPTT).
+    Variable detach() const;
+
+    // Reverse sweep from this value. Without a seed the value must have one element (seed 1).
+    // Throws graph_error when nothing requires grad, when the graph was already released (pass
+    // retain_graph = true to the first call to backward twice), or when the graph was recorded on
+    // another thread; shape_error when the seed's shape differs from this value's.
+    void backward(bool retain_graph = false) const;
+    void backward(const Tensor& seed, bool retain_graph = false) const;
+
+    detail::var_impl* impl() const { return p_; }
+    // Adopts one reference to p (used by the tape).
+    static Variable adopt(detail::var_impl* p) noexcept
+    {
+        Variable v;
+        v.p_ = p;
+        return v;
+    }
+
+private:
+    detail::var_impl* p_ = nullptr;
+};
+
+namespace detail
+{
+
+struct var_impl
+{
+    std::atomic<std::uint32_t> refs{1};
+    bool requires_grad = false;
+    Tensor data;
+    Tensor grad;
+    // The producing node: its id on `owner` (0 for leaves). Ids are never reused, so a stale id
+    // is recognised as "released" instead of pointing at another node.
+    std::uint64_t node_id = 0;
+    tape* owner = nullptr;
+
+    // Small objects created by every op: recycled through a per-thread free list.
+    static void* operator new(std::size_t n);
+    static void operator delete(void* p) noexcept;
+};
+
+inline void retain(var_impl* p) noexcept
+{
+    if (p) p->refs.fetch_add(1, std::memory_order_relaxed);
+}
+void release(var_impl* p) noexcept;
+
+} // namespace detail
+
+} // namespace xgrad
