@@ -6,17 +6,6 @@
 namespace xgrad
 {
 
-generator& default_generator()
-{
-    thread_local generator g;
-    return g;
-}
-
-void manual_seed(std::uint64_t seed)
-{
-    default_generator().seed(seed);
-}
-
 Variable dropout(const Variable& x, double p, bool training, generator& gen)
 {
     if (!(p >= 0.0 && p <= 1.0)) fail<value_error>("dropout: probability {} is outside [0, 1]", p);

@@ -1,0 +1,85 @@
+#include "layers/atomic_file.hpp"
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <sstream>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "autograd/error.hpp"
+
+namespace xgrad
+{
+namespace
+{
+
+std::string parent_of(const std::string& path)
+{
+    const auto slash = path.find_last_of('/');
+    if (slash == std::string::npos) return ".";
+    return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+[[noreturn]] void io_fail(const std::string& what, const std::string& path, int err)
+{
+    fail<io_error>("{} '{}': {}", what, path, std::strerror(err));
+}
+
+} // namespace
+
+void write_file_atomically(const std::string& path,
+                           const std::function<void(std::ostream& out)>& write)
+{
+    // Serialise in memory first: a writer that throws leaves no trace on disk.
+    std::ostringstream buffer(std::ios::binary);
+    write(buffer);
+    if (!buffer) fail<io_error>("write '{}': the data could not be serialised", path);
+    const std::string bytes = buffer.str();
+
+    std::string tmp = path + ".tmp-XXXXXX";
+    const int fd = ::mkstemp(tmp.data());
+    if (fd < 0) io_fail("cannot create a temporary file next to", path, errno);
+    const char* p = bytes.data();
+    std::size_t left = bytes.size();
+    while (left > 0)
+    {
+        const ssize_t n = ::write(fd, p, left);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0)
+        {
+            const int err = errno;
+            ::close(fd);
+            ::unlink(tmp.c_str());
+            io_fail("cannot write", path, err);
+        }
+        p += n;
+        left -= static_cast<std::size_t>(n);
+    }
+    if (::fsync(fd) != 0 || ::close(fd) != 0)
+    {
+        const int err = errno;
+        ::unlink(tmp.c_str());
+        io_fail("cannot flush", path, err);
+    }
+    // mkstemp creates 0600; give the file the usual permissions (0666 less the umask).
+    const mode_t mask = ::umask(0);
+    ::umask(mask);
+    ::chmod(tmp.c_str(), 0666 & ~mask);
+    if (::rename(tmp.c_str(), path.c_str()) != 0)
+    {
+        const int err = errno;
+        ::unlink(tmp.c_str());
+        io_fail("cannot replace", path, err);
+    }
+    // Make the rename itself durable.
+    const int dir = ::open(parent_of(path).c_str(), O_RDONLY | O_DIRECTORY);
+    if (dir >= 0)
+    {
+        ::fsync(dir);
+        ::close(dir);
+    }
+}
+
+} // namespace xgrad

@@ -1,0 +1,66 @@
+#include "layers/bidirectional.hpp"
+
+#include "autograd/ops/layout.hpp"
+
+namespace xgrad::nn
+{
+
+Variable reverse_sequences(const Variable& x, const std::vector<std::size_t>& lengths)
+{
+    const std::size_t steps = x.shape()[0], batch = x.shape()[1], width = x.shape()[2];
+    // Row t*B + b of the result is row t'*B + b of x, with t' = len - 1 - t inside the length.
+    std::vector<std::int64_t> rows(steps * batch);
+    for (std::size_t t = 0; t < steps; ++t)
+        for (std::size_t b = 0; b < batch; ++b)
+        {
+            const std::size_t len = lengths.empty() ? steps : lengths[b];
+            const std::size_t src = t < len ? len - 1 - t : t;
+            rows[t * batch + b] = static_cast<std::int64_t>(src * batch + b);
+        }
+    return reshape(index_select(reshape(x, {steps * batch, width}), rows, 0),
+                   {steps, batch, width});
+}
+
+Bidirectional::Bidirectional(std::shared_ptr<SequenceLayer> forward_layer,
+                             std::shared_ptr<SequenceLayer> backward_layer)
+    : fwd_(std::move(forward_layer)), bwd_(std::move(backward_layer))
+{
+    if (!fwd_ || !bwd_) fail<value_error>("Bidirectional: both layers must be given");
+    if (fwd_->input_size() != bwd_->input_size() || fwd_->output_size() != bwd_->output_size())
+        fail<shape_error>("Bidirectional: {} and {} differ in size", fwd_->describe(),
+                          bwd_->describe());
+    register_module("forward", fwd_);
+    register_module("backward", bwd_);
+}
+
+Bidirectional::Bidirectional(const std::function<std::shared_ptr<SequenceLayer>()>& make)
+    : Bidirectional(make(), make())
+{
+}
+
+sequence_output Bidirectional::forward(const Variable& x, const std::vector<std::size_t>& lengths,
+                                       const std::vector<State>& initial)
+{
+    check_sequence("Bidirectional", x, input_size(), lengths);
+    if (!initial.empty() && initial.size() != state_groups())
+        fail<shape_error>("Bidirectional: {} initial states given, expected {}", initial.size(),
+                          state_groups());
+    const auto split_at =
+        initial.begin() + static_cast<std::ptrdiff_t>(initial.empty() ? 0 : fwd_->state_groups());
+    const std::vector<State> init_f(initial.begin(), split_at), init_b(split_at, initial.end());
+
+    sequence_output f = fwd_->forward(x, lengths, init_f);
+    sequence_output b = bwd_->forward(reverse_sequences(x, lengths), lengths, init_b);
+    sequence_output out;
+    out.output = concat({f.output, reverse_sequences(b.output, lengths)}, 2);
+    out.states = std::move(f.states);
+    out.states.insert(out.states.end(), b.states.begin(), b.states.end());
+    return out;
+}
+
+std::string Bidirectional::describe() const
+{
+    return fmt::format("Bidirectional({})", fwd_->describe());
+}
+
+} // namespace xgrad::nn

@@ -1,0 +1,26 @@
+#include "layers/cell.hpp"
+
+namespace xgrad::nn
+{
+
+State Cell::zero_state(std::size_t batch, dtype dt) const
+{
+    State s;
+    for (std::size_t i = 0; i < state_count(); ++i)
+        s.emplace_back(Tensor::zeros({batch, hidden_size()}, dt));
+    return s;
+}
+
+void Cell::check_state(const char* op, const State& s, std::size_t batch) const
+{
+    if (s.size() != state_count())
+        fail<shape_error>("{}: the state has {} tensors, {} expects {}", op, s.size(), describe(),
+                          state_count());
+    for (const Variable& v : s)
+        if (v.shape() != shape_t{batch, hidden_size()})
+            fail<shape_error>("{}: state tensor {} for batch {} and hidden size {} (expected "
+                              "[{},{}])",
+                              op, to_string(v.shape()), batch, hidden_size(), batch, hidden_size());
+}
+
+} // namespace xgrad::nn

@@ -1,0 +1,43 @@
+// The cell interface: one time step of a recurrent network. Anything implementing it (the
+// built-in RNNCell, LSTMCell, GRUCell, or a user's own) runs in Recurrent, Bidirectional and
+// Stacked unchanged, and gets backpropagation through time from the tape.
+#pragma once
+
+#include <vector>
+
+#include "layers/module.hpp"
+
+namespace xgrad::nn
+{
+
+// A cell's recurrent state: state_count() values, each [batch, hidden_size()]. The first one
+// is the step's output (h); an LSTM adds its memory c.
+using State = std::vector<Variable>;
+
+class Cell : public Module
+{
+public:
+    virtual std::size_t input_size() const = 0;
+    virtual std::size_t hidden_size() const = 0;
+    virtual std::size_t state_count() const { return 1; }
+
+    // One step: x [B, input_size()] and the state -> the new state.
+    virtual State forward(const Variable& x, const State& state) = 0;
+
+    // Optional split of forward for speed: project() takes the part of a step that depends on
+    // the input only, for every step at once ([T, B, I] -> [T, B, P], one GEMM for all T), and
+    // step() finishes a step from its slice of that projection. forward(x, s) must equal
+    // step(project(x), s). The defaults (identity, forward) suit any cell.
+    virtual Variable project(const Variable& inputs) { return inputs; }
+    virtual State step(const Variable& projected, const State& state)
+    {
+        return forward(projected, state);
+    }
+
+    // state_count() zero tensors [batch, hidden_size()] of dtype dt.
+    State zero_state(std::size_t batch, dtype dt) const;
+    // Throws shape_error naming `op` unless s has state_count() values of [batch, hidden].
+    void check_state(const char* op, const State& s, std::size_t batch) const;
+};
+
+} // namespace xgrad::nn

@@ -1,0 +1,86 @@
+// Module: the base of every layer. A module owns parameters and child modules under names, and
+// nothing else: the computation is ordinary autograd ops in the subclass's forward.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "autograd/variable.hpp"
+
+namespace xgrad::nn
+{
+
+using named_parameter = std::pair<std::string, Variable>;
+
+class Module
+{
+public:
+    virtual ~Module() = default;
+    Module() = default;
+    Module(const Module&) = delete;
+    Module& operator=(const Module&) = delete;
+
+    // All parameters, this module's first, then each child's, in registration order.
+    std::vector<Variable> parameters() const;
+    // The same with hierarchical names: "encoder.rnn.weight_ih_l0".
+    std::vector<named_parameter> named_parameters() const;
+    // Name -> data of every parameter (shared, not copied), as PyTorch's state_dict().
+    std::map<std::string, Tensor> state_dict() const;
+    // Copies values into the parameters. Throws value_error naming every missing, unexpected,
+    // wrongly shaped or wrongly typed entry (nothing is changed then).
+    void load_state_dict(const std::map<std::string, Tensor>& state);
+
+    std::size_t parameter_count() const;
+    // Drops every parameter's gradient.
+    void zero_grad();
+
+    // Training mode (dropout active) or evaluation mode; applies to all children.
+    void train(bool on = true);
+    void eval() { train(false); }
+    bool is_training() const { return training_; }
+
+    // Converts every parameter to dt in place: the handles stay valid (e.g. to f64 for
+    // gradcheck).
+    void to(dtype dt);
+
+    // One line per parameter (name, shape, count) and the total, formatted with fmt.
+    std::string summary() const;
+    // Short description used by summary(), e.g. "LSTM(10, 20, num_layers=2)".
+    virtual std::string describe() const { return "Module"; }
+
+protected:
+    // A new trainable parameter (requires_grad) holding `init`.
+    Variable register_parameter(const std::string& name, Tensor init);
+    // Registers an existing variable under another name (used to expose a child's parameters
+    // under PyTorch's flat names).
+    Variable register_parameter(const std::string& name, Variable v);
+    // A child: its parameters appear as "name.<its names>" and it follows train()/eval().
+    // With expose_parameters false it still follows train()/eval(), but its parameters are
+    // listed only under the names this module registers for them.
+    template <class M>
+    std::shared_ptr<M> register_module(const std::string& name, std::shared_ptr<M> m,
+                                       bool expose_parameters = true)
+    {
+        add_child(name, m, expose_parameters);
+        return m;
+    }
+
+private:
+    struct child
+    {
+        std::string name;
+        std::shared_ptr<Module> module;
+        bool exposed;
+    };
+    void add_child(const std::string& name, std::shared_ptr<Module> m, bool exposed);
+    void collect(const std::string& prefix, std::vector<named_parameter>& out) const;
+
+    std::vector<named_parameter> params_;
+    std::vector<child> children_;
+    bool training_ = true;
+};
+
+} // namespace xgrad::nn

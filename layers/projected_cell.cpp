@@ -1,0 +1,51 @@
+#include "layers/projected_cell.hpp"
+
+#include <cmath>
+
+#include "autograd/ops/matmul.hpp"
+#include "layers/init.hpp"
+
+namespace xgrad::nn
+{
+
+ProjectedCell::ProjectedCell(std::size_t gates, std::size_t input, std::size_t hidden, bool bias,
+                             generator& g)
+    : gates_(gates), input_(input), hidden_(hidden)
+{
+    if (input == 0 || hidden == 0)
+        fail<value_error>("recurrent cell: sizes must be positive, got input={} hidden={}", input,
+                          hidden);
+    const double k = 1.0 / std::sqrt(static_cast<double>(hidden));
+    weight_ih = register_parameter("weight_ih", Tensor::empty({gates * hidden, input}));
+    weight_hh = register_parameter("weight_hh", Tensor::empty({gates * hidden, hidden}));
+    init::uniform(weight_ih, -k, k, g);
+    init::uniform(weight_hh, -k, k, g);
+    if (bias)
+    {
+        bias_ih = register_parameter("bias_ih", Tensor::empty({gates * hidden}));
+        bias_hh = register_parameter("bias_hh", Tensor::empty({gates * hidden}));
+        init::uniform(bias_ih, -k, k, g);
+        init::uniform(bias_hh, -k, k, g);
+    }
+}
+
+Variable ProjectedCell::project(const Variable& inputs)
+{
+    return linear(inputs, weight_ih, bias_ih);
+}
+
+Variable ProjectedCell::hidden_projection(const Variable& h) const
+{
+    return linear(h, weight_hh, bias_hh);
+}
+
+void ProjectedCell::check_step(const char* op, const Variable& projected, const State& state) const
+{
+    if (projected.dim() != 2 || projected.shape()[1] != gates_ * hidden_)
+        fail<shape_error>("{}: projected input {} should be [batch, {}] (x of width {} through "
+                          "weight_ih)",
+                          op, to_string(projected.shape()), gates_ * hidden_, input_);
+    check_state(op, state, projected.shape()[0]);
+}
+
+} // namespace xgrad::nn

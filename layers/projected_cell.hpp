@@ -1,0 +1,44 @@
+// ProjectedCell: the common shape of PyTorch's recurrent cells. A step reads the input through
+// x W_ih^T + b_ih and the state through h W_hh^T + b_hh, each one GEMM for all G gates, then
+// combines them elementwise. The input half does not depend on the state, so project() computes
+// it for every time step of a sequence in one GEMM.
+//
+// Parameters, named and shaped as PyTorch: weight_ih [G*H, I], weight_hh [G*H, H], bias_ih and
+// bias_hh [G*H] (absent with bias = false), all initialised U(+-1/sqrt(H)).
+#pragma once
+
+#include "autograd/random.hpp"
+#include "layers/cell.hpp"
+
+namespace xgrad::nn
+{
+
+class ProjectedCell : public Cell
+{
+public:
+    std::size_t input_size() const override { return input_; }
+    std::size_t hidden_size() const override { return hidden_; }
+    std::size_t gates() const { return gates_; }
+
+    // [..., I] -> [..., G*H]: x W_ih^T + b_ih.
+    Variable project(const Variable& inputs) override;
+    State forward(const Variable& x, const State& state) override
+    {
+        return step(project(x), state);
+    }
+
+    Variable weight_ih, weight_hh, bias_ih, bias_hh;
+
+protected:
+    ProjectedCell(std::size_t gates, std::size_t input, std::size_t hidden, bool bias,
+                  generator& g);
+    // h W_hh^T + b_hh: [B, H] -> [B, G*H].
+    Variable hidden_projection(const Variable& h) const;
+    // Checks a step's arguments: projected [B, G*H] and a valid state.
+    void check_step(const char* op, const Variable& projected, const State& state) const;
+
+private:
+    std::size_t gates_, input_, hidden_;
+};
+
+} // namespace xgrad::nn

@@ -1,0 +1,110 @@
+#include "layers/rnn.hpp"
+
+#include "autograd/ops/layout.hpp"
+#include "layers/bidirectional.hpp"
+#include "layers/gru_cell.hpp"
+#include "layers/lstm_cell.hpp"
+#include "layers/recurrent.hpp"
+
+namespace xgrad::nn
+{
+
+RNNBase::RNNBase(cell_type type, std::size_t input, std::size_t hidden, const rnn_options& o,
+                 generator& g)
+    : type_(type), input_(input), hidden_(hidden), opt_(o)
+{
+    if (o.num_layers == 0) fail<value_error>("{}: num_layers must be at least 1", describe());
+    const std::size_t dirs = o.bidirectional ? 2 : 1;
+    std::vector<std::shared_ptr<SequenceLayer>> layers;
+    for (std::size_t l = 0; l < o.num_layers; ++l)
+    {
+        const std::size_t in = l == 0 ? input : hidden * dirs;
+        std::vector<std::shared_ptr<SequenceLayer>> directions;
+        for (std::size_t d = 0; d < dirs; ++d)
+        {
+            std::shared_ptr<ProjectedCell> cell;
+            // PyTorch draws every parameter of a layer in order; so do we, layer by layer.
+            if (type == cell_type::rnn)
+                cell = std::make_shared<RNNCell>(in, hidden, o.act, o.bias, g);
+            else if (type == cell_type::lstm)
+                cell = std::make_shared<LSTMCell>(in, hidden, o.bias, g);
+            else
+                cell = std::make_shared<GRUCell>(in, hidden, o.bias, g);
+            const std::string sfx = fmt::format("_l{}{}", l, d ? "_reverse" : "");
+            register_parameter("weight_ih" + sfx, cell->weight_ih);
+            register_parameter("weight_hh" + sfx, cell->weight_hh);
+            if (o.bias)
+            {
+                register_parameter("bias_ih" + sfx, cell->bias_ih);
+                register_parameter("bias_hh" + sfx, cell->bias_hh);
+            }
+            cells_.push_back(cell);
+            directions.push_back(std::make_shared<Recurrent>(cell));
+        }
+        if (dirs == 2)
+            layers.push_back(std::make_shared<Bidirectional>(directions[0], directions[1]));
+        else
+            layers.push_back(directions[0]);
+    }
+    stack_ = register_module("stack", std::make_shared<Stacked>(layers, o.dropout, g), false);
+}
+
+sequence_output RNNBase::forward(const Variable& x, const std::vector<std::size_t>& lengths,
+                                 const std::vector<State>& initial)
+{
+    sequence_output out =
+        stack_->forward(opt_.batch_first ? transpose(x, 0, 1) : x, lengths, initial);
+    if (opt_.batch_first) out.output = transpose(out.output, 0, 1);
+    return out;
+}
+
+Variable RNNBase::final_state(const sequence_output& out, std::size_t k)
+{
+    std::vector<Variable> parts;
+    for (const State& s : out.states)
+    {
+        if (k >= s.size())
+            fail<value_error>("final_state: state index {} but states hold {} tensors", k,
+                              s.size());
+        parts.push_back(s[k]);
+    }
+    return stack(parts, 0);
+}
+
+std::vector<State> RNNBase::initial_state(const std::vector<Variable>& h0_c0) const
+{
+    const std::size_t need = type_ == cell_type::lstm ? 2 : 1;
+    if (h0_c0.size() != need)
+        fail<shape_error>("{}: initial_state takes {} tensors, got {}", describe(), need,
+                          h0_c0.size());
+    const std::size_t groups = state_groups();
+    std::vector<State> out(groups);
+    for (const Variable& v : h0_c0)
+    {
+        if (v.dim() != 3 || v.shape()[0] != groups || v.shape()[2] != hidden_)
+            fail<shape_error>("{}: initial state {} should be [{}, B, {}]", describe(),
+                              to_string(v.shape()), groups, hidden_);
+        for (std::size_t g = 0; g < groups; ++g)
+            out[g].push_back(select(v, 0, g));
+    }
+    return out;
+}
+
+ProjectedCell& RNNBase::cell(std::size_t layer, std::size_t direction)
+{
+    const std::size_t dirs = opt_.bidirectional ? 2 : 1;
+    if (layer >= opt_.num_layers || direction >= dirs)
+        fail<value_error>("{}: no cell for layer {} direction {}", describe(), layer, direction);
+    return *cells_[layer * dirs + direction];
+}
+
+std::string RNNBase::describe() const
+{
+    const char* name = type_ == cell_type::rnn ? "RNN" : type_ == cell_type::lstm ? "LSTM" : "GRU";
+    return fmt::format("{}({}, {}, num_layers={}{}{}{})", name, input_, hidden_, opt_.num_layers,
+                       opt_.bidirectional ? ", bidirectional" : "",
+                       opt_.batch_first ? ", batch_first" : "",
+                       opt_.dropout > 0 ? fmt::format(", dropout={}", opt_.dropout) : "");
+}
+
+} // namespace xgrad::nn

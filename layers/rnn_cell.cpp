@@ -1,0 +1,27 @@
+#include "layers/rnn_cell.hpp"
+
+#include "autograd/ops/arithmetic.hpp"
+#include "autograd/ops/pointwise.hpp"
+
+namespace xgrad::nn
+{
+
+RNNCell::RNNCell(std::size_t input, std::size_t hidden, nonlinearity act, bool bias, generator& g)
+    : ProjectedCell(1, input, hidden, bias, g), act_(act)
+{
+}
+
+State RNNCell::step(const Variable& projected, const State& state)
+{
+    check_step("RNNCell", projected, state);
+    Variable pre = projected + hidden_projection(state[0]);
+    return {act_ == nonlinearity::tanh ? tanh(pre) : relu(pre)};
+}
+
+std::string RNNCell::describe() const
+{
+    return fmt::format("RNNCell({}, {}, {})", input_size(), hidden_size(),
+                       act_ == nonlinearity::tanh ? "tanh" : "relu");
+}
+
+} // namespace xgrad::nn

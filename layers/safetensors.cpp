@@ -1,0 +1,196 @@
+#include "layers/safetensors.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <vector>
+
+#include "layers/atomic_file.hpp"
+#include "layers/json.hpp"
+
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+              "safetensors data is little-endian; this build assumes a little-endian host");
+
+namespace xgrad::nn
+{
+namespace
+{
+
+constexpr std::uint64_t max_header = 100u << 20; // the reference implementation's limit
+
+const char* dtype_code(dtype d)
+{
+    return d == f32 ? "F32" : "F64";
+}
+
+} // namespace
+
+void save_tensors(const std::string& path, const std::map<std::string, Tensor>& tensors,
+                  const std::map<std::string, std::string>& metadata)
+{
+    std::string header = "{";
+    bool first = true;
+    if (!metadata.empty())
+    {
+        header += "\"__metadata__\":{";
+        for (const auto& [k, v] : metadata)
+        {
+            header += (first ? "" : ",") + json::quote(k) + ":" + json::quote(v);
+            first = false;
+        }
+        header += "}";
+        first = false;
+    }
+    std::uint64_t offset = 0;
+    for (const auto& [name, t] : tensors)
+    {
+        if (!t.defined()) fail<value_error>("save_tensors: tensor '{}' is undefined", name);
+        std::string shape;
+        for (std::size_t i = 0; i < t.dim(); ++i)
+            shape += (i ? "," : "") + std::to_string(t.shape()[i]);
+        header += fmt::format("{}{}:{{\"dtype\":\"{}\",\"shape\":[{}],\"data_offsets\":[{},{}]}}",
+                              first ? "" : ",", json::quote(name), dtype_code(t.dtype()), shape,
+                              offset, offset + t.nbytes());
+        offset += t.nbytes();
+        first = false;
+    }
+    header += "}";
+    header.append((8 - header.size() % 8) % 8, ' '); // keep the data 8-byte aligned
+
+    write_file_atomically(path,
+                          [&](std::ostream& out)
+                          {
+                              const std::uint64_t n = header.size();
+                              out.write(reinterpret_cast<const char*>(&n), 8);
+                              out.write(header.data(), static_cast<std::streamsize>(header.size()));
+                              for (const auto& entry : tensors)
+                                  out.write(static_cast<const char*>(entry.second.raw_data()),
+                                            static_cast<std::streamsize>(entry.second.nbytes()));
+                          });
+}
+
+tensor_file load_tensors(const std::string& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in) fail<io_error>("load_tensors: cannot open '{}'", path);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto bad = [&](const std::string& why) -> void
+    {
+        fail<io_error>("load_tensors: '{}' is not a valid safetensors file: {}", path, why);
+    };
+    if (bytes.size() < 8)
+        bad(fmt::format("{} bytes, shorter than the 8-byte header length", bytes.size()));
+    std::uint64_t n = 0;
+    std::memcpy(&n, bytes.data(), 8);
+    if (n > max_header || n > bytes.size() - 8)
+        bad(fmt::format("header length {} but the file has {} bytes", n, bytes.size()));
+    json::value header;
+    try
+    {
+        header = json::parse(bytes.substr(8, n));
+    }
+    catch (const io_error& e)
+    {
+        bad(e.what());
+    }
+    if (header.kind != json::value::object) bad("the header is not a JSON object");
+
+    const std::uint64_t data_size = bytes.size() - 8 - n;
+    const char* data = bytes.data() + 8 + n;
+    tensor_file out;
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges;
+    for (const auto& [name, v] : header.members)
+    {
+        if (name == "__metadata__")
+        {
+            if (v.kind != json::value::object) bad("__metadata__ is not an object");
+            for (const auto& [k, s] : v.members)
+            {
+                if (s.kind != json::value::string)
+                    bad(fmt::format("metadata '{}' is not a string", k));
+                out.metadata[k] = s.str;
+            }
+            continue;
+        }
+        if (out.tensors.count(name)) bad(fmt::format("tensor '{}' appears twice", name));
+        const json::value* dt = v.find("dtype");
+        const json::value* shape = v.find("shape");
+        const json::value* offsets = v.find("data_offsets");
+        if (v.kind != json::value::object || !dt || !shape || !offsets ||
+            dt->kind != json::value::string || shape->kind != json::value::array ||
+            offsets->kind != json::value::array || offsets->items.size() != 2)
+            bad(fmt::format("entry '{}' needs dtype, shape and two data_offsets", name));
+        dtype d;
+        if (dt->str == "F32")
+            d = f32;
+        else if (dt->str == "F64")
+            d = f64;
+        else
+            fail<io_error>("load_tensors: '{}': tensor '{}' has dtype {}; xgrad reads F32 and "
+                           "F64",
+                           path, name, dt->str);
+        shape_t s;
+        std::uint64_t count = 1;
+        for (const auto& dim : shape->items)
+        {
+            if (dim.kind != json::value::number || !dim.integral || dim.integer < 0 ||
+                dim.integer > (std::int64_t{1} << 40))
+                bad(fmt::format("tensor '{}' has an invalid dimension", name));
+            s.push_back(static_cast<std::size_t>(dim.integer));
+            count *= static_cast<std::uint64_t>(dim.integer);
+            if (count > (std::uint64_t{1} << 40))
+                bad(fmt::format("tensor '{}' is implausibly large", name));
+        }
+        std::uint64_t range[2];
+        for (int k = 0; k < 2; ++k)
+        {
+            const json::value& o = offsets->items[static_cast<std::size_t>(k)];
+            if (o.kind != json::value::number || !o.integral || o.integer < 0)
+                bad(fmt::format("tensor '{}' has invalid data_offsets", name));
+            range[k] = static_cast<std::uint64_t>(o.integer);
+        }
+        if (range[0] > range[1] || range[1] > data_size)
+            bad(fmt::format("tensor '{}' spans bytes [{}, {}) of a {}-byte data section "
+                            "(truncated file?)",
+                            name, range[0], range[1], data_size));
+        if (range[1] - range[0] != count * dtype_size(d))
+            bad(fmt::format("tensor '{}' of shape {} needs {} bytes but spans {}", name,
+                            to_string(s), count * dtype_size(d), range[1] - range[0]));
+        Tensor t = Tensor::empty(s, d);
+        std::memcpy(t.raw_data(), data + range[0], range[1] - range[0]);
+        out.tensors.emplace(name, std::move(t));
+        ranges.emplace_back(range[0], range[1]);
+    }
+    // The tensors must tile the data section exactly: no overlaps, no gaps, nothing extra.
+    std::sort(ranges.begin(), ranges.end());
+    std::uint64_t at = 0;
+    for (const auto& r : ranges)
+    {
+        if (r.first != at) bad(fmt::format("tensor data overlaps or leaves a gap at byte {}", at));
+        at = r.second;
+    }
+    if (at != data_size)
+        bad(fmt::format("{} bytes of data follow the last tensor", data_size - at));
+    return out;
+}
+
+void save(const Module& module, const std::string& path)
+{
+    save_tensors(path, module.state_dict(), {{"format", "pt"}});
+}
+
+void load(Module& module, const std::string& path)
+{
+    tensor_file f = load_tensors(path);
+    try
+    {
+        module.load_state_dict(f.tensors);
+    }
+    catch (const value_error& e)
+    {
+        fail<value_error>("load '{}' into {}: {}", path, module.describe(), e.what());
+    }
+}
+
+} // namespace xgrad::nn

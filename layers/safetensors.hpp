@@ -1,0 +1,40 @@
+// Weight files in the safetensors format, laid out as PyTorch lays out its modules, so a model
+// moves between xgrad and PyTorch without renaming anything.
+//
+// Format: an 8-byte little-endian header length N, N bytes of JSON mapping each tensor name to
+// {"dtype": "F32"|"F64", "shape": [...], "data_offsets": [begin, end]} (plus an optional
+// "__metadata__" object of strings), then the raw little-endian data, offsets relative to its
+// start. xgrad reads and writes F32 and F64.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "autograd/tensor.hpp"
+#include "layers/module.hpp"
+
+namespace xgrad::nn
+{
+
+struct tensor_file
+{
+    std::map<std::string, Tensor> tensors;
+    std::map<std::string, std::string> metadata;
+};
+
+// Writes atomically (temporary file in the same folder, then rename). Throws io_error.
+void save_tensors(const std::string& path, const std::map<std::string, Tensor>& tensors,
+                  const std::map<std::string, std::string>& metadata = {});
+
+// Reads and validates the whole file: header length within the file, well-formed JSON, known
+// dtypes, shapes that match their byte ranges, ranges that tile the data exactly. Anything else
+// throws io_error naming the file and the problem; no read ever goes past the file's end.
+tensor_file load_tensors(const std::string& path);
+
+// A module's state_dict() as a weight file (metadata {"format": "pt"}, as PyTorch writes).
+void save(const Module& module, const std::string& path);
+// Loads a weight file into a module. Every name, shape and dtype is checked first; a mismatch
+// throws value_error listing each missing, unexpected or wrong entry, and changes nothing.
+void load(Module& module, const std::string& path);
+
+} // namespace xgrad::nn

@@ -1,0 +1,99 @@
+// layers/cell.hpp, projected_cell.hpp, rnn_cell.hpp, lstm_cell.hpp, gru_cell.hpp: values against
+// PyTorch, float64 gradient checks, and a user-defined cell.
+#include "layers/gru_cell.hpp"
+#include "layers/lstm_cell.hpp"
+#include "layers/rnn_cell.hpp"
+#include "tests/layers/fixtures.hpp"
+
+using namespace xgrad;
+using namespace xgrad::test;
+using namespace xgrad::nn;
+
+TEST_CASE("RNNCell, LSTMCell, GRUCell match PyTorch", "[layers][cells]")
+{
+    for (const char* act : {"tanh", "relu"})
+    {
+        auto f = fixture(std::string("rnn_cell_") + act);
+        RNNCell cell(3, 4, std::string(act) == "tanh" ? nonlinearity::tanh : nonlinearity::relu);
+        load_torch_weights(cell, f);
+        State s = cell.forward(Variable(f.tensors.at("x")), {Variable(f.tensors.at("h"))});
+        CHECK(max_diff(s[0].data(), f.tensors.at("h_next")) < 1e-5);
+    }
+    {
+        auto f = fixture("lstm_cell");
+        LSTMCell cell(3, 4);
+        load_torch_weights(cell, f);
+        State s = cell.forward(Variable(f.tensors.at("x")),
+                               {Variable(f.tensors.at("h")), Variable(f.tensors.at("c"))});
+        CHECK(max_diff(s[0].data(), f.tensors.at("h_next")) < 1e-5);
+        CHECK(max_diff(s[1].data(), f.tensors.at("c_next")) < 1e-5);
+    }
+    {
+        auto f = fixture("gru_cell");
+        GRUCell cell(3, 4);
+        load_torch_weights(cell, f);
+        State s = cell.forward(Variable(f.tensors.at("x")), {Variable(f.tensors.at("h"))});
+        CHECK(max_diff(s[0].data(), f.tensors.at("h_next")) < 1e-5);
+    }
+}
+
+namespace
+{
+// Gradchecks one step of `cell` (in float64) with respect to its input, state and parameters.
+void check_cell(Cell& cell, std::size_t batch)
+{
+    cell.to(f64);
+    auto x = randn({batch, cell.input_size()}, 100);
+    State s;
+    for (std::size_t i = 0; i < cell.state_count(); ++i)
+        s.push_back(randn({batch, cell.hidden_size()}, 101 + i));
+    std::vector<Variable> inputs{x};
+    inputs.insert(inputs.end(), s.begin(), s.end());
+    gradcheck_options opt;
+    opt.names = {"x"};
+    for (std::size_t i = 0; i < s.size(); ++i)
+        opt.names.push_back(fmt::format("state[{}]", i));
+    for (auto& [name, p] : cell.named_parameters())
+    {
+        inputs.push_back(p);
+        opt.names.push_back(name);
+    }
+    const std::size_t n_state = s.size();
+    check_gradients(
+        [&cell, n_state](auto& v)
+        {
+            State st(v.begin() + 1, v.begin() + 1 + static_cast<std::ptrdiff_t>(n_state));
+            State out = cell.forward(v[0], st);
+            return concat(out, 1); // every state tensor the step produces
+        },
+        inputs, opt);
+}
+} // namespace
+
+TEST_CASE("cells are gradient-checked in float64", "[layers][cells][gradcheck]")
+{
+    RNNCell rnn(3, 5);
+    check_cell(rnn, 2);
+    RNNCell relu_rnn(3, 5, nonlinearity::relu);
+    check_cell(relu_rnn, 2);
+    LSTMCell lstm(3, 5);
+    check_cell(lstm, 2);
+    GRUCell gru(3, 5);
+    check_cell(gru, 2);
+    GRUCell gru_nobias(3, 4, false);
+    check_cell(gru_nobias, 3);
+}
+
+TEST_CASE("cells reject bad shapes with the layer and shapes named", "[layers][cells]")
+{
+    LSTMCell cell(3, 4);
+    Variable x(Tensor::zeros({2, 3}));
+    CHECK_THROWS_WITH(cell.forward(x, {Variable(Tensor::zeros({2, 4}))}),
+                      Catch::Contains("LSTMCell") && Catch::Contains("2"));
+    CHECK_THROWS_WITH(cell.forward(x, cell.zero_state(3, f32)),
+                      Catch::Contains("LSTMCell") && Catch::Contains("[3,4]"));
+    CHECK_THROWS_WITH(cell.forward(Variable(Tensor::zeros({2, 5})), cell.zero_state(2, f32)),
+                      Catch::Contains("linear") && Catch::Contains("[2,5]"));
+    CHECK_THROWS_AS(RNNCell(0, 4), value_error);
+    CHECK(cell.parameter_count() == 4 * 4 * 3 + 4 * 4 * 4 + 2 * 16);
+}

@@ -1,0 +1,195 @@
+// layers/module.hpp, linear.hpp, init.hpp.
+#include <cmath>
+
+#include "layers/init.hpp"
+#include "layers/linear.hpp"
+#include "layers/rnn.hpp"
+#include "tests/support.hpp"
+
+using namespace xgrad;
+using namespace xgrad::test;
+using namespace xgrad::nn;
+
+namespace
+{
+struct Encoder : Module
+{
+    std::shared_ptr<Embedding> embed;
+    std::shared_ptr<LSTM> rnn;
+    std::shared_ptr<Linear> out;
+    Encoder()
+    {
+        embed = register_module("embed", std::make_shared<Embedding>(10, 3));
+        rnn = register_module("rnn", std::make_shared<LSTM>(3, 4));
+        out = register_module("out", std::make_shared<Linear>(4, 2));
+    }
+    std::string describe() const override { return "Encoder"; }
+};
+} // namespace
+
+TEST_CASE("modules name, count, convert and summarise their parameters", "[layers][module]")
+{
+    Encoder m;
+    const auto names = m.named_parameters();
+    std::vector<std::string> keys;
+    for (auto& p : names)
+        keys.push_back(p.first);
+    CHECK(keys == std::vector<std::string>{"embed.weight", "rnn.weight_ih_l0", "rnn.weight_hh_l0",
+                                           "rnn.bias_ih_l0", "rnn.bias_hh_l0", "out.weight",
+                                           "out.bias"});
+    CHECK(m.parameter_count() == 30 + 16 * 3 + 16 * 4 + 32 + 8 + 2);
+    CHECK(m.parameters().size() == 7);
+    CHECK_THAT(m.summary(), Catch::Contains("rnn.weight_hh_l0") && Catch::Contains("[16,4]") &&
+                                Catch::Contains("total"));
+
+    // train/eval reaches every child, including the LSTM's internal stack.
+    m.eval();
+    CHECK_FALSE(m.rnn->is_training());
+    m.train();
+    CHECK(m.out->is_training());
+
+    // to() keeps the handles: a Variable taken before sees the new dtype.
+    Variable w = m.out->weight;
+    m.to(f64);
+    CHECK(w.dtype() == f64);
+    CHECK(m.out->weight.dtype() == f64);
+
+    sum(m.out->forward(randn({2, 4}, 1, false))).backward();
+    CHECK(w.has_grad());
+    m.zero_grad();
+    CHECK_FALSE(w.has_grad());
+}
+
+TEST_CASE("load_state_dict checks names, shapes and dtypes first", "[layers][module]")
+{
+    Linear a(3, 2), b(3, 2);
+    b.load_state_dict(a.state_dict());
+    CHECK(max_diff(a.weight.data(), b.weight.data()) == 0.0);
+    CHECK_FALSE(a.weight.data().same_storage(b.weight.data())); // copied, not shared
+
+    auto state = a.state_dict();
+    state.erase("bias");
+    state["extra"] = Tensor::zeros({1});
+    state["weight"] = Tensor::zeros({2, 4});
+    const double before = b.bias.data().flat(0);
+    CHECK_THROWS_WITH(b.load_state_dict(state),
+                      Catch::Contains("missing 'bias'") && Catch::Contains("unexpected 'extra'") &&
+                          Catch::Contains("[2,4]") && Catch::Contains("[2,3]"));
+    CHECK(b.bias.data().flat(0) == before); // nothing changed
+    auto typed = a.state_dict();
+    typed["bias"] = typed["bias"].to(f64);
+    CHECK_THROWS_WITH(b.load_state_dict(typed), Catch::Contains("float64"));
+}
+
+TEST_CASE("Linear, Embedding, Dropout, Sequential", "[layers][module][gradcheck]")
+{
+    SECTION("Linear is x W^T + b and gradchecks")
+    {
+        Linear l(4, 3);
+        l.to(f64);
+        auto x = randn({2, 5, 4}, 2);
+        Variable y = l(x);
+        CHECK(y.shape() == shape_t{2, 5, 3});
+        double expect = l.bias.data().flat(1);
+        for (std::size_t k = 0; k < 4; ++k)
+            expect += x.data().flat(k) * l.weight.data().flat(1 * 4 + k);
+        CHECK(y.data().flat(1) == Approx(expect));
+        check_gradients([&l](auto& v) { return l(v[0]); }, {x, l.weight, l.bias});
+        Linear nob(4, 3, false);
+        CHECK_FALSE(nob.bias.defined());
+        CHECK(nob.parameter_count() == 12);
+    }
+    SECTION("Embedding looks rows up and gradchecks")
+    {
+        Embedding e(7, 3);
+        e.to(f64);
+        const std::vector<std::int64_t> ids{1, 6, 1, 0};
+        Variable y = e.forward(ids, {2, 2});
+        CHECK(y.shape() == shape_t{2, 2, 3});
+        CHECK(y.data().flat(2 * 3 + 2) == e.weight.data().flat(1 * 3 + 2));
+        check_gradients([&e, ids](auto&) { return e.forward(ids); }, {e.weight});
+        CHECK_THROWS_WITH(e.forward({7}), Catch::Contains("7") && Catch::Contains("[7,3]"));
+        CHECK_THROWS_AS(e.forward(ids, {3, 2}), shape_error);
+    }
+    SECTION("Dropout follows the training mode; Sequential names children by position")
+    {
+        auto net = std::make_shared<Sequential>();
+        net->add(std::make_shared<Linear>(4, 8))
+            .add(std::make_shared<Tanh>())
+            .add(std::make_shared<Dropout>(0.5))
+            .add(std::make_shared<Linear>(8, 2));
+        CHECK(net->named_parameters()[0].first == "0.weight");
+        CHECK(net->named_parameters()[3].first == "3.bias");
+        auto x = randn({3, 4}, 3, false).data().to(f32);
+        net->eval();
+        Variable a = net->forward(Variable(x)), b = net->forward(Variable(x));
+        CHECK(max_diff(a.data(), b.data()) == 0.0);
+        net->train();
+        Variable c = net->forward(Variable(x));
+        CHECK(max_diff(a.data(), c.data()) > 0.0);
+        CHECK_THROWS_AS(Dropout(-0.1), value_error);
+        net->to(f64);
+        net->eval();
+        std::vector<Variable> ps = net->parameters();
+        auto xd = randn({3, 4}, 4);
+        ps.insert(ps.begin(), xd);
+        check_gradients([&net](auto& v) { return net->forward(v[0]); }, ps);
+    }
+}
+
+TEST_CASE("initialisers: PyTorch defaults and the general ones", "[layers][init]")
+{
+    generator g(5);
+    auto bound_of = [](const Variable& v)
+    {
+        double m = 0;
+        for (std::size_t i = 0; i < v.numel(); ++i)
+            m = std::max(m, std::abs(v.data().flat(i)));
+        return m;
+    };
+    auto stddev_of = [](const Variable& v)
+    {
+        double s = 0, s2 = 0;
+        for (std::size_t i = 0; i < v.numel(); ++i)
+        {
+            s += v.data().flat(i);
+            s2 += v.data().flat(i) * v.data().flat(i);
+        }
+        const double n = static_cast<double>(v.numel());
+        return std::sqrt(s2 / n - (s / n) * (s / n));
+    };
+    LSTM lstm(10, 25, {}, g);
+    for (auto& p : lstm.parameters())
+    {
+        CHECK(bound_of(p) <= 1.0 / 5.0);
+        CHECK(bound_of(p) > 0.9 / 5.0); // really spans the range
+    }
+    Linear lin(100, 50, true, g);
+    CHECK(bound_of(lin.weight) <= 0.1);
+    CHECK(bound_of(lin.weight) > 0.09);
+    Embedding emb(200, 50, g);
+    CHECK(stddev_of(emb.weight) == Approx(1.0).epsilon(0.05));
+
+    Variable w(Tensor::empty({60, 40}), true);
+    init::xavier_uniform(w, 1.0, g);
+    CHECK(bound_of(w) <= std::sqrt(6.0 / 100));
+    init::xavier_normal(w, 1.0, g);
+    CHECK(stddev_of(w) == Approx(std::sqrt(2.0 / 100)).epsilon(0.05));
+    init::kaiming_uniform(w, 0.0, g);
+    CHECK(bound_of(w) <= std::sqrt(6.0 / 40));
+    for (const shape_t& s : {shape_t{6, 4}, shape_t{4, 6}})
+    {
+        Variable q(Tensor::empty(s, f64), true);
+        init::orthogonal(q, 1.0, g);
+        // The smaller Gram matrix of an orthogonal matrix is the identity.
+        const bool tall = s[0] >= s[1];
+        Variable gram = tall ? matmul(transpose(q), q) : matmul(q, transpose(q));
+        for (std::size_t i = 0; i < 4; ++i)
+            for (std::size_t j = 0; j < 4; ++j)
+                CHECK(gram.data().flat(i * 4 + j) == Approx(i == j ? 1.0 : 0.0).margin(1e-12));
+    }
+    Variable v(Tensor::empty({5}), true);
+    CHECK_THROWS_AS(init::xavier_uniform(v), shape_error);
+    init::constant(v, 0.25);
+    CHECK(v.data().flat(4) == 0.25f);
+}

@@ -1,0 +1,303 @@
+// layers/recurrent.hpp, bidirectional.hpp, stacked.hpp, rnn.hpp: values against PyTorch
+// (including variable lengths), float64 gradient checks, BPTT against a hand derivation,
+// truncated BPTT, and a user-defined cell in every wrapper.
+#include <cmath>
+
+#include "layers/bidirectional.hpp"
+#include "layers/gru_cell.hpp"
+#include "layers/init.hpp"
+#include "layers/lstm_cell.hpp"
+#include "layers/recurrent.hpp"
+#include "layers/rnn.hpp"
+#include "tests/layers/fixtures.hpp"
+
+using namespace xgrad;
+using namespace xgrad::test;
+using namespace xgrad::nn;
+
+namespace
+{
+
+// A minimal gated unit (Zhou et al. 2016), written as a user would: forward only, from ops.
+//   f = sigma(W_f [x, h] + b_f),  h~ = tanh(W_h [x, f * h] + b_h),  h' = (1 - f) h + f h~
+class MGUCell : public Cell
+{
+public:
+    MGUCell(std::size_t in, std::size_t hidden) : in_(in), hidden_(hidden)
+    {
+        wf = register_parameter("wf", Tensor::empty({hidden, in + hidden}));
+        bf = register_parameter("bf", Tensor::zeros({hidden}));
+        wh = register_parameter("wh", Tensor::empty({hidden, in + hidden}));
+        bh = register_parameter("bh", Tensor::zeros({hidden}));
+        init::xavier_uniform(wf);
+        init::xavier_uniform(wh);
+    }
+    std::size_t input_size() const override { return in_; }
+    std::size_t hidden_size() const override { return hidden_; }
+    State forward(const Variable& x, const State& s) override
+    {
+        Variable f = sigmoid(linear(concat({x, s[0]}, 1), wf, bf));
+        Variable cand = tanh(linear(concat({x, f * s[0]}, 1), wh, bh));
+        return {(1.0 - f) * s[0] + f * cand};
+    }
+    std::string describe() const override { return "MGUCell"; }
+    Variable wf, bf, wh, bh;
+
+private:
+    std::size_t in_, hidden_;
+};
+
+// Gradchecks a sequence layer in float64: input, initial-free, all parameters; output and
+// every final state tensor are checked through one concatenation.
+void check_layer(SequenceLayer& layer, const shape_t& x_shape,
+                 const std::vector<std::size_t>& lengths = {})
+{
+    layer.to(f64);
+    auto x = randn(x_shape, 200);
+    std::vector<Variable> inputs{x};
+    gradcheck_options opt;
+    opt.names = {"x"};
+    for (auto& [name, p] : layer.named_parameters())
+    {
+        inputs.push_back(p);
+        opt.names.push_back(name);
+    }
+    check_gradients(
+        [&layer, lengths](auto& v)
+        {
+            sequence_output out = layer.forward(v[0], lengths);
+            std::vector<Variable> parts{reshape(out.output, {out.output.numel()})};
+            for (const State& s : out.states)
+                for (const Variable& t : s)
+                    parts.push_back(reshape(t, {t.numel()}));
+            return concat(parts, 0);
+        },
+        inputs, opt);
+}
+
+} // namespace
+
+TEST_CASE("RNN, LSTM, GRU match PyTorch, including variable lengths", "[layers][sequence]")
+{
+    struct config
+    {
+        const char* fixture;
+        cell_type type;
+        rnn_options opt;
+    };
+    rnn_options two;
+    two.num_layers = 2;
+    rnn_options relu_bi;
+    relu_bi.bidirectional = true;
+    relu_bi.act = nonlinearity::relu;
+    rnn_options two_bi = two;
+    two_bi.bidirectional = true;
+    rnn_options batch_first;
+    batch_first.batch_first = true;
+    rnn_options nobias;
+    nobias.bias = false;
+    const std::vector<config> cases{
+        {"rnn_2layer", cell_type::rnn, two},
+        {"rnn_relu_bidir_masked", cell_type::rnn, relu_bi},
+        {"lstm_2layer_bidir_masked", cell_type::lstm, two_bi},
+        {"lstm_batch_first_initial", cell_type::lstm, batch_first},
+        {"gru_2layer_bidir_masked", cell_type::gru, two_bi},
+        {"gru_nobias", cell_type::gru, nobias},
+    };
+    for (const auto& c : cases)
+    {
+        INFO(c.fixture);
+        auto f = fixture(c.fixture);
+        RNNBase m(c.type, 3, 4, c.opt, default_generator());
+        load_torch_weights(m, f);
+        std::vector<std::size_t> lengths;
+        if (f.tensors.count("lengths")) lengths = lengths_of(f);
+        std::vector<State> initial;
+        if (f.tensors.count("h_0"))
+        {
+            std::vector<Variable> h0c0{Variable(f.tensors.at("h_0"))};
+            if (f.tensors.count("c_0")) h0c0.emplace_back(f.tensors.at("c_0"));
+            initial = m.initial_state(h0c0);
+        }
+        sequence_output out = m.forward(Variable(f.tensors.at("input")), lengths, initial);
+        CHECK(max_diff(out.output.data(), f.tensors.at("output")) < 1e-5);
+        CHECK(max_diff(RNNBase::final_state(out, 0).data(), f.tensors.at("h_n")) < 1e-5);
+        if (c.type == cell_type::lstm)
+            CHECK(max_diff(RNNBase::final_state(out, 1).data(), f.tensors.at("c_n")) < 1e-5);
+    }
+}
+
+TEST_CASE("sequence layers are gradient-checked in float64", "[layers][sequence][gradcheck]")
+{
+    SECTION("Recurrent over a few steps")
+    {
+        Recurrent lstm(std::make_shared<LSTMCell>(3, 4));
+        check_layer(lstm, {4, 2, 3});
+        Recurrent rnn(std::make_shared<RNNCell>(3, 4));
+        check_layer(rnn, {3, 2, 3}, {3, 1});
+    }
+    SECTION("Bidirectional with unequal lengths")
+    {
+        Bidirectional bi([]
+                         { return std::make_shared<Recurrent>(std::make_shared<GRUCell>(3, 3)); });
+        check_layer(bi, {4, 3, 3}, {4, 2, 1});
+    }
+    SECTION("Stacked 2-layer bidirectional LSTM")
+    {
+        rnn_options o;
+        o.num_layers = 2;
+        o.bidirectional = true;
+        LSTM lstm(3, 3, o);
+        check_layer(lstm, {3, 2, 3}, {3, 2});
+    }
+    SECTION("a user-defined cell in every wrapper")
+    {
+        Stacked deep(2,
+                     [](std::size_t i) -> std::shared_ptr<SequenceLayer>
+                     {
+                         return std::make_shared<Bidirectional>(
+                             [i] {
+                                 return std::make_shared<Recurrent>(
+                                     std::make_shared<MGUCell>(i == 0 ? 3 : 6, 3));
+                             });
+                     });
+        CHECK(deep.output_size() == 6);
+        CHECK(deep.state_groups() == 4);
+        check_layer(deep, {3, 2, 3}, {3, 1});
+    }
+}
+
+TEST_CASE("variable lengths: state freezes, outputs are zero past the end", "[layers][sequence]")
+{
+    Recurrent layer(std::make_shared<LSTMCell>(3, 4));
+    layer.to(f64);
+    auto x = randn({5, 2, 3}, 300, false);
+    sequence_output masked = layer.forward(x, {5, 2});
+    // Sequence 1 alone, cut to its 2 steps, must end in the same state.
+    Variable x1 = narrow(narrow(x, 1, 1, 1), 0, 0, 2);
+    sequence_output alone = layer.forward(x1);
+    for (std::size_t k = 0; k < 2; ++k)
+        CHECK(max_diff(select(masked.states[0][k], 0, 1).data(),
+                       select(alone.states[0][k], 0, 0).data()) < 1e-6);
+    for (std::size_t t = 2; t < 5; ++t)
+        for (std::size_t j = 0; j < 4; ++j)
+            CHECK(masked.output.data().flat((t * 2 + 1) * 4 + j) == 0.0);
+    // reverse_sequences reverses within each length and is its own inverse.
+    Variable r = reverse_sequences(x, {5, 2});
+    CHECK(r.data().flat((0 * 2 + 1) * 3) == x.data().flat((1 * 2 + 1) * 3));
+    CHECK(r.data().flat((3 * 2 + 1) * 3) == x.data().flat((3 * 2 + 1) * 3));
+    CHECK(max_diff(reverse_sequences(r, {5, 2}).data(), x.data()) == 0.0);
+
+    CHECK_THROWS_WITH(layer.forward(x, {6, 1}),
+                      Catch::Contains("Recurrent") && Catch::Contains("6"));
+    CHECK_THROWS_WITH(layer.forward(x, {1}), Catch::Contains("[5,2,3]"));
+    CHECK_THROWS_WITH(layer.forward(randn({5, 2, 4}, 1, false)),
+                      Catch::Contains("Recurrent") && Catch::Contains("[5,2,4]"));
+    CHECK_THROWS_AS(Stacked({std::make_shared<Recurrent>(std::make_shared<GRUCell>(3, 4)),
+                             std::make_shared<Recurrent>(std::make_shared<GRUCell>(5, 4))}),
+                    shape_error);
+}
+
+TEST_CASE("the tutorial RNN's tape gradient equals hand-derived BPTT", "[layers][bptt]")
+{
+    // s_t = tanh(U[:, x_t] + W s_{t-1}), o_t = softmax(V s_t), L = sum_t -log o_t[y_t].
+    const std::size_t C = 6, H = 4;
+    const std::vector<std::int64_t> xs{0, 3, 5}, ys{3, 5, 2};
+    auto U = uniform({H, C}, -0.5, 0.5, 1), W = uniform({H, H}, -0.5, 0.5, 2),
+         V = uniform({C, H}, -0.5, 0.5, 3);
+    Variable s(Tensor::zeros({H}, f64));
+    Variable loss(Tensor::scalar(0.0, f64));
+    std::vector<Tensor> states{s.data()};
+    cross_entropy_options sum_opt;
+    sum_opt.reduce = reduction::sum;
+    for (std::size_t t = 0; t < 3; ++t)
+    {
+        s = tanh(select(U, 1, static_cast<std::size_t>(xs[t])) + matmul(W, s));
+        states.push_back(s.data());
+        loss = loss + cross_entropy(reshape(matmul(V, s), {1, C}), {ys[t]}, sum_opt);
+    }
+    loss.backward();
+
+    // By hand (tutorial part 3), full BPTT, in plain loops.
+    auto at = [](const Tensor& m, std::size_t r, std::size_t c)
+    {
+        return m.data<double>()[r * m.shape()[1] + c];
+    };
+    std::vector<double> dU(H * C, 0), dW(H * H, 0), dV(C * H, 0);
+    for (std::size_t t = 0; t < 3; ++t)
+    {
+        const Tensor& st = states[t + 1];
+        std::vector<double> o(C);
+        double z = 0;
+        for (std::size_t c = 0; c < C; ++c)
+        {
+            double a = 0;
+            for (std::size_t h = 0; h < H; ++h)
+                a += at(V.data(), c, h) * st.flat(h);
+            o[c] = std::exp(a);
+            z += o[c];
+        }
+        for (std::size_t c = 0; c < C; ++c)
+            o[c] = o[c] / z - (static_cast<std::int64_t>(c) == ys[t] ? 1 : 0);
+        std::vector<double> delta(H, 0);
+        for (std::size_t c = 0; c < C; ++c)
+            for (std::size_t h = 0; h < H; ++h)
+            {
+                dV[c * H + h] += o[c] * st.flat(h);
+                delta[h] += at(V.data(), c, h) * o[c];
+            }
+        for (std::size_t h = 0; h < H; ++h)
+            delta[h] *= 1 - st.flat(h) * st.flat(h);
+        for (std::size_t k = t + 1; k-- > 0;)
+        {
+            const Tensor& prev = states[k];
+            for (std::size_t i = 0; i < H; ++i)
+            {
+                for (std::size_t j = 0; j < H; ++j)
+                    dW[i * H + j] += delta[i] * prev.flat(j);
+                dU[i * C + static_cast<std::size_t>(xs[k])] += delta[i];
+            }
+            std::vector<double> next(H, 0);
+            for (std::size_t i = 0; i < H; ++i)
+                for (std::size_t j = 0; j < H; ++j)
+                    next[j] += at(W.data(), i, j) * delta[i];
+            for (std::size_t j = 0; j < H; ++j)
+                delta[j] = next[j] * (1 - prev.flat(j) * prev.flat(j));
+        }
+    }
+    CHECK(max_diff(U.grad(), Tensor::from_values(dU, {H, C}, f64)) < 1e-12);
+    CHECK(max_diff(W.grad(), Tensor::from_values(dW, {H, H}, f64)) < 1e-12);
+    CHECK(max_diff(V.grad(), Tensor::from_values(dV, {C, H}, f64)) < 1e-12);
+}
+
+TEST_CASE("truncated BPTT: detach() stops gradients and memory stays flat", "[layers][bptt]")
+{
+    LSTM lstm(3, 4);
+    lstm.to(f64);
+    auto h0 = randn({1, 2, 4}, 400), c0 = randn({1, 2, 4}, 401);
+    std::vector<State> carried = lstm.initial_state({h0, c0});
+    std::uint64_t fresh_after_warmup = 0;
+    for (int chunk = 0; chunk < 12; ++chunk)
+    {
+        auto x = randn({5, 2, 3}, 402 + static_cast<std::uint64_t>(chunk), false);
+        sequence_output out = lstm.forward(x, {}, carried);
+        mean(out.output).backward();
+        CHECK(tape::current().size() == 0);   // the chunk's graph is released
+        if (chunk == 0) CHECK(h0.has_grad()); // the first chunk reaches the initial state...
+        // ...later chunks start from a detached copy: no gradient reaches chunk 0's state.
+        for (State& s : out.states)
+            for (Variable& v : s)
+                v = v.detach();
+        carried = out.states;
+        if (chunk == 0)
+        {
+            h0.zero_grad();
+            c0.zero_grad();
+        }
+        lstm.zero_grad();
+        if (chunk == 3) fresh_after_warmup = thread_memory_stats().fresh_allocations;
+    }
+    CHECK_FALSE(h0.has_grad());
+    CHECK_FALSE(c0.has_grad());
+    CHECK(thread_memory_stats().fresh_allocations == fresh_after_warmup);
+}
