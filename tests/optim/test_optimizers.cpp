@@ -1,0 +1,267 @@
+// optim/optimizer.hpp, sgd.hpp, adam.hpp, rmsprop.hpp, adagrad.hpp: PyTorch's update rules to
+// float64 precision, convergence, parameter groups, and bit-exact save/resume.
+#include <cstring>
+#include <functional>
+
+#include "layers/linear.hpp"
+#include "layers/rnn.hpp"
+#include "layers/safetensors.hpp"
+#include "optim/adagrad.hpp"
+#include "optim/adam.hpp"
+#include "optim/clip.hpp"
+#include "optim/rmsprop.hpp"
+#include "optim/sgd.hpp"
+#include "tests/support.hpp"
+
+using namespace xgrad;
+using namespace xgrad::test;
+using namespace xgrad::optim;
+
+namespace
+{
+using factory = std::function<std::unique_ptr<Optimizer>(const std::vector<Variable>&)>;
+
+std::map<std::string, factory> configs()
+{
+    std::map<std::string, factory> c;
+    auto sgd = [](sgd_options o)
+    {
+        return [o](const std::vector<Variable>& p)
+        {
+            return std::make_unique<SGD>(p, o);
+        };
+    };
+    auto adam = [](adam_options o)
+    {
+        return [o](const std::vector<Variable>& p)
+        {
+            return std::make_unique<Adam>(p, o);
+        };
+    };
+    auto adamw = [](adam_options o)
+    {
+        return [o](const std::vector<Variable>& p)
+        {
+            return std::make_unique<AdamW>(p, o);
+        };
+    };
+    auto rms = [](rmsprop_options o)
+    {
+        return [o](const std::vector<Variable>& p)
+        {
+            return std::make_unique<RMSprop>(p, o);
+        };
+    };
+    auto ada = [](adagrad_options o)
+    {
+        return [o](const std::vector<Variable>& p)
+        {
+            return std::make_unique<Adagrad>(p, o);
+        };
+    };
+    c["sgd"] = sgd({0.1, 0, 0, 0, false});
+    c["sgd_momentum"] = sgd({0.1, 0.9, 0, 0, false});
+    c["sgd_dampening"] = sgd({0.1, 0.9, 0.5, 0, false});
+    c["sgd_nesterov"] = sgd({0.1, 0.9, 0, 0, true});
+    c["sgd_wd"] = sgd({0.1, 0.5, 0, 0.1, false});
+    c["adam"] = adam({0.1, 0.9, 0.999, 1e-8, 0, false});
+    c["adam_wd"] = adam({0.1, 0.8, 0.9, 1e-8, 0.1, false});
+    c["adam_amsgrad"] = adam({0.1, 0.9, 0.999, 1e-8, 0, true});
+    c["adamw"] = adamw({0.1, 0.9, 0.999, 1e-8, 0.01, false});
+    c["adamw_amsgrad"] = adamw({0.1, 0.9, 0.999, 1e-8, 0.1, true});
+    c["rmsprop"] = rms({0.1, 0.99, 1e-8, 0, 0, false});
+    c["rmsprop_centered"] = rms({0.1, 0.99, 1e-8, 0, 0, true});
+    c["rmsprop_momentum"] = rms({0.1, 0.9, 1e-8, 0, 0.9, false});
+    c["rmsprop_all"] = rms({0.1, 0.99, 1e-6, 0.1, 0.5, true});
+    c["adagrad"] = ada({0.1, 0, 0, 0, 1e-10});
+    c["adagrad_all"] = ada({0.1, 0.1, 0.1, 0.5, 1e-10});
+    return c;
+}
+
+// Relative difference, elementwise maximum.
+double max_rel(const Tensor& a, const Tensor& b)
+{
+    double m = 0;
+    for (std::size_t i = 0; i < a.numel(); ++i)
+        m = std::max(m, std::abs(a.flat(i) - b.flat(i)) / std::max(1e-300, std::abs(b.flat(i))));
+    return m;
+}
+} // namespace
+
+TEST_CASE("every optimizer's first three updates equal PyTorch's", "[optim]")
+{
+    auto f = nn::load_tensors(std::string(XGRAD_OPTIM_FIXTURES) + "/updates.safetensors");
+    const auto all = configs();
+    REQUIRE(all.size() == 16);
+    for (const auto& [name, make] : all)
+    {
+        INFO(name);
+        Variable p(f.tensors.at("p0").clone(), true);
+        auto opt = make({p});
+        for (int k = 1; k <= 3; ++k)
+        {
+            p.grad() = f.tensors.at(fmt::format("g{}", k)).clone();
+            opt->step();
+            CHECK(max_rel(p.data(), f.tensors.at(fmt::format("{}.p{}", name, k))) < 1e-12);
+        }
+    }
+}
+
+TEST_CASE("optimizers minimise a quadratic and the Rosenbrock function", "[optim]")
+{
+    // f(x) = sum_i a_i (x_i - c_i)^2 / 2 with curvatures a_i from 0.5 to 4.
+    auto quadratic = [](const Variable& x)
+    {
+        Variable a(Tensor::from_values({0.5, 1, 2, 4}, {4}, f64));
+        Variable c(Tensor::from_values({1, -2, 3, 0.5}, {4}, f64));
+        Variable d = x - c;
+        return sum(a * d * d) * 0.5;
+    };
+    // (1 - x)^2 + 100 (y - x^2)^2, minimum 0 at (1, 1).
+    auto rosenbrock = [](const Variable& v)
+    {
+        Variable x = select(v, 0, 0), y = select(v, 0, 1);
+        Variable a = 1.0 - x, b = y - x * x;
+        return a * a + b * b * 100.0;
+    };
+    struct run
+    {
+        const char* name;
+        factory make;
+        std::size_t steps;
+    };
+    const std::vector<run> runs{
+        {"SGD momentum",
+         [](auto& p) {
+             return std::make_unique<SGD>(p, sgd_options{1e-3, 0.9});
+         },
+         4000},
+        {"SGD nesterov",
+         [](auto& p) {
+             return std::make_unique<SGD>(p, sgd_options{1e-3, 0.9, 0, 0, true});
+         },
+         4000},
+        {"Adam", [](auto& p) { return std::make_unique<Adam>(p, adam_options{0.02}); }, 4000},
+        {"AdamW", [](auto& p) { return std::make_unique<AdamW>(p, adam_options{0.02}); }, 4000},
+        {"RMSprop",
+         [](auto& p) {
+             return std::make_unique<RMSprop>(p, rmsprop_options{1e-3, 0.99});
+         },
+         4000},
+        {"Adagrad", [](auto& p) { return std::make_unique<Adagrad>(p, adagrad_options{0.5}); },
+         4000},
+    };
+    for (const auto& r : runs)
+    {
+        INFO(r.name);
+        for (int problem = 0; problem < 2; ++problem)
+        {
+            Variable x(problem == 0 ? Tensor::zeros({4}, f64)
+                                    : Tensor::from_values({-1.5, 2.0}, {2}, f64),
+                       true);
+            auto f = [&](const Variable& v)
+            {
+                return problem == 0 ? quadratic(v) : rosenbrock(v);
+            };
+            const double start = f(x).item();
+            auto opt = r.make({x});
+            for (std::size_t s = 0; s < r.steps; ++s)
+            {
+                opt->zero_grad();
+                f(x).backward();
+                opt->step();
+            }
+            const double end = f(x).item();
+            INFO("problem " << problem << ": " << start << " -> " << end);
+            if (problem == 0)
+                CHECK(end < 1e-6); // the quadratic's minimum is 0
+            else
+                CHECK(end < start * 1e-3); // Rosenbrock: three orders of magnitude at least
+        }
+    }
+}
+
+TEST_CASE("parameter groups keep their own learning rates", "[optim]")
+{
+    Variable a(Tensor::ones({2}, f64), true), b(Tensor::ones({2}, f64), true);
+    SGD opt(std::vector<param_group>{{{a}, 0.5, -1}, {{b}, -1, -1}}, sgd_options{0.1});
+    CHECK(opt.lr(0) == 0.5);
+    CHECK(opt.lr(1) == 0.1);
+    sum(a + b).backward();
+    opt.step();
+    CHECK(a.data().flat(0) == Approx(0.5));
+    CHECK(b.data().flat(0) == Approx(0.9));
+    // A parameter without a gradient is skipped.
+    opt.zero_grad();
+    sum(a).backward();
+    opt.step();
+    CHECK(b.data().flat(0) == Approx(0.9));
+    CHECK_THROWS_AS(SGD({a}, sgd_options{0.1, 0, 0, 0, true}), value_error);
+    CHECK_THROWS_AS(Adam({a}, adam_options{0.1, 1.0}), value_error);
+    CHECK_THROWS_AS(SGD({tanh(a)}), value_error); // not a leaf
+}
+
+TEST_CASE("saving and loading optimizer state resumes bit-exactly", "[optim]")
+{
+    char tmpl[] = "/tmp/xgrad-optim-XXXXXX";
+    const std::string dir = ::mkdtemp(tmpl);
+    struct model
+    {
+        nn::LSTM rnn{3, 5};
+        nn::Linear head{5, 4};
+        std::vector<Variable> params() const
+        {
+            auto p = rnn.parameters();
+            auto h = head.parameters();
+            p.insert(p.end(), h.begin(), h.end());
+            return p;
+        }
+    };
+    auto data = [](int step)
+    {
+        return randn({4, 2, 3}, 500 + static_cast<std::uint64_t>(step), false).data().to(f32);
+    };
+    auto train = [&](model& m, Optimizer& opt, int from, int to)
+    {
+        for (int s = from; s < to; ++s)
+        {
+            opt.zero_grad();
+            auto out = m.rnn.forward(Variable(data(s)));
+            std::vector<std::int64_t> t(8, s % 4);
+            cross_entropy(m.head(out.output), t).backward();
+            clip_grad_norm(m.params(), 0.5);
+            opt.step();
+        }
+    };
+    manual_seed(7);
+    model straight;
+    manual_seed(7);
+    model resumed;
+    Adam opt_a(straight.params(), adam_options{0.01, 0.9, 0.999, 1e-8, 0, true});
+    Adam opt_b(resumed.params(), adam_options{0.01, 0.9, 0.999, 1e-8, 0, true});
+    train(straight, opt_a, 0, 8);
+    train(resumed, opt_b, 0, 4);
+    nn::save(resumed.rnn, dir + "/rnn.safetensors");
+    nn::save(resumed.head, dir + "/head.safetensors");
+    opt_b.save(dir + "/adam.safetensors");
+
+    manual_seed(99); // a different init: everything must come from the files
+    model fresh;
+    nn::load(fresh.rnn, dir + "/rnn.safetensors");
+    nn::load(fresh.head, dir + "/head.safetensors");
+    Adam opt_c(fresh.params(), adam_options{0.5, 0.9, 0.999, 1e-8, 0, true});
+    opt_c.load(dir + "/adam.safetensors");
+    CHECK(opt_c.lr() == 0.01);
+    train(fresh, opt_c, 4, 8);
+    const auto pa = straight.params(), pc = fresh.params();
+    for (std::size_t i = 0; i < pa.size(); ++i)
+        CHECK(std::memcmp(pa[i].data().raw_data(), pc[i].data().raw_data(),
+                          pa[i].data().nbytes()) == 0);
+
+    // Wrong files are refused with the reason.
+    SGD sgd(fresh.params());
+    CHECK_THROWS_WITH(sgd.load(dir + "/adam.safetensors"), Catch::Contains("Adam"));
+    Adam small({fresh.head.weight});
+    CHECK_THROWS_WITH(small.load(dir + "/adam.safetensors"), Catch::Contains("parameters"));
+    std::system(("rm -rf " + dir).c_str());
+}
