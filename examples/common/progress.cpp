@@ -1,0 +1,70 @@
+#include "examples/common/progress.hpp"
+
+#include <cstdio>
+#include <unistd.h>
+
+#include <fmt/core.h>
+
+namespace cli
+{
+
+std::string format_duration(double s)
+{
+    if (s < 0 || s > 1e7) return "?";
+    const long t = static_cast<long>(s + 0.5);
+    if (t >= 3600) return fmt::format("{}h{:02}m", t / 3600, (t / 60) % 60);
+    if (t >= 60) return fmt::format("{}m{:02}s", t / 60, t % 60);
+    return fmt::format("{}s", t);
+}
+
+progress::progress(double every) : every_(every), tty_(::isatty(STDOUT_FILENO) != 0)
+{
+    start();
+}
+
+void progress::start()
+{
+    start_ = last_ = clock::now();
+}
+
+double progress::elapsed() const
+{
+    return std::chrono::duration<double>(clock::now() - start_).count();
+}
+
+void progress::update(std::size_t epoch, std::size_t epochs, std::size_t step, std::size_t total,
+                      double loss, std::size_t tokens)
+{
+    const auto now = clock::now();
+    const double since = std::chrono::duration<double>(now - last_).count();
+    const bool last_step = step == total;
+    if (since < (tty_ ? 0.2 : every_) && !last_step) return;
+    last_ = now;
+    const double t = elapsed();
+    const double rate = t > 0 ? static_cast<double>(tokens) / t : 0;
+    // ETA for the rest of this epoch from the speed so far in steps.
+    const double eta =
+        step > 0 ? t / static_cast<double>(step) * static_cast<double>(total - step) : -1;
+    const std::string line =
+        fmt::format("epoch {}/{}  step {}/{}  loss {:.4f}  {:.0f} tok/s  ETA {}", epoch, epochs,
+                    step, total, loss, rate, format_duration(eta));
+    if (tty_)
+    {
+        fmt::print("\r{:<78}", line);
+        std::fflush(stdout);
+        drawn_ = true;
+    }
+    else
+    {
+        fmt::print("{}\n", line);
+        std::fflush(stdout);
+    }
+}
+
+void progress::finish()
+{
+    if (tty_ && drawn_) fmt::print("\n");
+    drawn_ = false;
+}
+
+} // namespace cli

@@ -1,0 +1,223 @@
+// rnnlm: the RNN tutorial's language model. `train` fits it to a corpus; `score` says how likely
+// sentences are; `generate` samples new sentences.
+#include <algorithm>
+#include <cmath>
+#include <iostream>
+
+#include <fmt/core.h>
+
+#include "examples/common/flags.hpp"
+#include "examples/rnnlm/commands.hpp"
+#include "examples/text/corpus.hpp"
+#include "examples/text/tokenizer.hpp"
+#include "layers/safetensors.hpp"
+
+using namespace xgrad;
+
+namespace rnnlm
+{
+
+std::string default_corpus()
+{
+    return std::string(XGRAD_DATA_DIR) + "/tinyshakespeare.txt";
+}
+
+std::vector<std::vector<std::string>> load_sentences(const std::string& path, std::size_t limit)
+{
+    std::vector<std::vector<std::string>> out;
+    for (const std::string& doc : text::read_corpus(path))
+        for (auto& s : text::tokenize_document(doc))
+        {
+            if (limit && out.size() >= limit) return out;
+            out.push_back(std::move(s));
+        }
+    if (out.empty()) throw std::runtime_error("corpus '" + path + "' holds no sentences");
+    return out;
+}
+
+std::unique_ptr<model> load_model(const model_dir& dir, text::vocabulary& vocab)
+{
+    nn::tensor_file w = nn::load_tensors(dir.weights());
+    const config c = config::from_metadata(w.metadata);
+    vocab = text::vocabulary::load(dir.vocab());
+    if (vocab.size() != c.vocab)
+        throw std::runtime_error(fmt::format("{} has {} words but the model expects {}",
+                                             dir.vocab(), vocab.size(), c.vocab));
+    generator g(0);
+    auto m = std::make_unique<model>(c, g);
+    m->load_state_dict(w.tensors);
+    m->eval();
+    return m;
+}
+
+namespace
+{
+
+int score_command_impl(int argc, char** argv)
+{
+    std::string model_path = "rnnlm-model", data;
+    cli::flags f("usage: rnnlm score [--model DIR] [SENTENCE ...]\n"
+                 "Prints each sentence's log-probability (natural log, over its words and\n"
+                 "SENTENCE_END), its per-word perplexity and its most surprising word. Sentences\n"
+                 "come from the arguments, or one per line on standard input. With --data, prints\n"
+                 "the perplexity of a whole corpus instead.");
+    f.add("model", model_path, "model directory written by rnnlm train");
+    f.add("data", data, "corpus file whose perplexity to report");
+    std::vector<std::string> sentences = f.parse(argc, argv, 2);
+    text::vocabulary vocab;
+    auto m = load_model({model_path}, vocab);
+
+    if (!data.empty())
+    {
+        double total = 0;
+        std::size_t words = 0, n = 0;
+        for (const auto& s : load_sentences(data, 0))
+        {
+            for (double lp : m->next_token_logprobs(vocab.encode(s)))
+                total += lp;
+            words += s.size() + 1;
+            ++n;
+        }
+        fmt::print("{}: {} sentences, {} predicted tokens, cross-entropy {:.4f}, perplexity "
+                   "{:.2f}\n",
+                   data, n, words, -total / double(words), std::exp(-total / double(words)));
+        return 0;
+    }
+    if (sentences.empty())
+        for (std::string line; std::getline(std::cin, line);)
+            if (line.find_first_not_of(" \t\r") != std::string::npos) sentences.push_back(line);
+    for (const std::string& raw : sentences)
+    {
+        const auto tokens = text::tokenize(text::lowercase(raw));
+        const auto ids = vocab.encode(tokens);
+        const auto lps = m->next_token_logprobs(ids);
+        double total = 0;
+        std::size_t worst = 0;
+        for (std::size_t i = 0; i < lps.size(); ++i)
+        {
+            total += lps[i];
+            if (lps[i] < lps[worst]) worst = i;
+        }
+        const std::string& word = vocab.word(ids[worst + 1]);
+        fmt::print(
+            "log-prob {:9.3f}  perplexity {:9.2f}  most surprising '{}'{} (p={:.2g})  | {}\n",
+            total, std::exp(-total / double(lps.size())), word,
+            word == text::unknown_token ? fmt::format(" for '{}'", tokens[worst]) : "",
+            std::exp(lps[worst]), raw);
+    }
+    return 0;
+}
+
+int generate_command_impl(int argc, char** argv)
+{
+    std::string model_path = "rnnlm-model";
+    std::size_t count = 10, min_length = 7, max_length = 60, top_k = 0;
+    double temperature = 1.0;
+    std::uint64_t seed = 1;
+    cli::flags f("usage: rnnlm generate [options]\n"
+                 "Samples sentences as the tutorial does: start from SENTENCE_START, draw each\n"
+                 "next word from the model's distribution, redraw UNKNOWN_TOKEN, stop at\n"
+                 "SENTENCE_END, and discard sentences shorter than --min-length words.");
+    f.add("model", model_path, "model directory written by rnnlm train");
+    f.add("count", count, "sentences to print");
+    f.add("min-length", min_length, "discard sentences with fewer words");
+    f.add("max-length", max_length, "give up on a sentence after this many words");
+    f.add("temperature", temperature, "divide the logits by this (< 1: safer, > 1: wilder)");
+    f.add("top-k", top_k, "sample only among the k most likely words (0: all)");
+    f.add("seed", seed, "random seed", 0);
+    f.parse(argc, argv, 2);
+    if (!(temperature > 0)) throw std::runtime_error("--temperature must be positive");
+    text::vocabulary vocab;
+    auto m = load_model({model_path}, vocab);
+    generator g(seed);
+    std::size_t printed = 0, attempts = 0;
+    while (printed < count)
+    {
+        if (++attempts > 1000 * count)
+            throw std::runtime_error("could not sample enough sentences of --min-length words");
+        std::vector<nn::State> state;
+        std::vector<std::string> words;
+        std::int64_t token = vocab.start_id();
+        bool finished = false;
+        while (words.size() < max_length)
+        {
+            std::vector<double> logits = m->step(token, state);
+            std::vector<std::pair<double, std::int64_t>> cand;
+            for (std::size_t i = 0; i < logits.size(); ++i)
+                if (static_cast<std::int64_t>(i) != vocab.unknown_id() &&
+                    static_cast<std::int64_t>(i) != vocab.start_id())
+                    cand.emplace_back(logits[i] / temperature, static_cast<std::int64_t>(i));
+            if (top_k && top_k < cand.size())
+            {
+                std::partial_sort(cand.begin(), cand.begin() + static_cast<std::ptrdiff_t>(top_k),
+                                  cand.end(), [](auto& a, auto& b) { return a.first > b.first; });
+                cand.resize(top_k);
+            }
+            // Sampling without UNKNOWN is the tutorial's "redraw until not UNKNOWN".
+            double mx = -INFINITY, z = 0;
+            for (auto& c : cand)
+                mx = std::max(mx, c.first);
+            for (auto& c : cand)
+                z += (c.first = std::exp(c.first - mx));
+            double r = g.uniform(0, z);
+            token = cand.back().second;
+            for (auto& c : cand)
+                if ((r -= c.first) <= 0)
+                {
+                    token = c.second;
+                    break;
+                }
+            if (token == vocab.end_id())
+            {
+                finished = true;
+                break;
+            }
+            words.push_back(vocab.word(token));
+        }
+        if (!finished || words.size() < min_length) continue;
+        std::string line;
+        for (const auto& w : words)
+            line += (line.empty() ? "" : " ") + w;
+        fmt::print("{}\n", line);
+        ++printed;
+    }
+    return 0;
+}
+
+} // namespace
+
+int score_command(int argc, char** argv)
+{
+    return score_command_impl(argc, argv);
+}
+int generate_command(int argc, char** argv)
+{
+    return generate_command_impl(argc, argv);
+}
+
+} // namespace rnnlm
+
+int main(int argc, char** argv)
+{
+    const std::string usage = "usage: rnnlm train|score|generate [options]   (rnnlm COMMAND --help "
+                              "for each command's options)\n";
+    if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h")
+    {
+        fmt::print("{}", usage);
+        return argc < 2 ? 2 : 0;
+    }
+    const std::string cmd = argv[1];
+    try
+    {
+        if (cmd == "train") return rnnlm::train_command(argc, argv);
+        if (cmd == "score") return rnnlm::score_command(argc, argv);
+        if (cmd == "generate") return rnnlm::generate_command(argc, argv);
+        fmt::print(stderr, "rnnlm: unknown command '{}'\n{}", cmd, usage);
+        return 2;
+    }
+    catch (const std::exception& e)
+    {
+        fmt::print(stderr, "rnnlm {}: error: {}\n", cmd, e.what());
+        return 1;
+    }
+}

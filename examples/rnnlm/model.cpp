@@ -1,0 +1,191 @@
+#include "examples/rnnlm/model.hpp"
+
+#include <cmath>
+#include <stdexcept>
+
+#include "layers/init.hpp"
+#include "layers/recurrent.hpp"
+#include "layers/rnn.hpp"
+
+using namespace xgrad;
+using namespace xgrad::nn;
+
+namespace rnnlm
+{
+namespace
+{
+
+// The tutorial's recurrence, s_t = tanh(p_t + W s_{t-1}), where p_t = U[:, x_t] was gathered for
+// every step beforehand (the input "projection" of a one-hot input is a column lookup).
+class tutorial_cell : public Cell
+{
+public:
+    tutorial_cell(std::size_t hidden, generator& g) : hidden_(hidden)
+    {
+        W = register_parameter("W", Tensor::empty({hidden, hidden}));
+        const double k = 1.0 / std::sqrt(static_cast<double>(hidden));
+        init::uniform(W, -k, k, g);
+    }
+    std::size_t input_size() const override { return hidden_; }
+    std::size_t hidden_size() const override { return hidden_; }
+    State forward(const Variable& p, const State& s) override
+    {
+        return {tanh(p + linear(s[0], W))};
+    }
+    std::string describe() const override { return "tutorial RNN cell"; }
+    Variable W;
+
+private:
+    std::size_t hidden_;
+};
+
+} // namespace
+
+std::map<std::string, std::string> config::to_metadata() const
+{
+    return {{"cell", cell},
+            {"layers", std::to_string(layers)},
+            {"hidden", std::to_string(hidden)},
+            {"vocab", std::to_string(vocab)}};
+}
+
+config config::from_metadata(const std::map<std::string, std::string>& m)
+{
+    config c;
+    try
+    {
+        c.cell = m.at("cell");
+        c.layers = std::stoul(m.at("layers"));
+        c.hidden = std::stoul(m.at("hidden"));
+        c.vocab = std::stoul(m.at("vocab"));
+    }
+    catch (const std::exception&)
+    {
+        throw std::runtime_error("the weight file does not describe an rnnlm model (its metadata "
+                                 "lacks cell/layers/hidden/vocab)");
+    }
+    return c;
+}
+
+std::string config::describe() const
+{
+    return fmt::format("{} language model: vocabulary {}, hidden {}, {} layer{}", cell, vocab,
+                       hidden, layers, layers == 1 ? "" : "s");
+}
+
+model::model(const config& c, generator& g) : cfg_(c)
+{
+    if (c.cell != "rnn" && c.cell != "lstm" && c.cell != "gru")
+        throw std::runtime_error("unknown --cell '" + c.cell + "' (rnn, lstm or gru)");
+    if (c.layers == 0 || c.hidden == 0 || c.vocab < 4)
+        throw std::runtime_error("--layers and --hidden must be positive and --vocab at least 4");
+    const std::size_t H = c.hidden, C = c.vocab;
+    std::vector<std::shared_ptr<SequenceLayer>> layers;
+    if (c.cell == "rnn")
+    {
+        U = register_parameter("U", Tensor::empty({H, C}));
+        init::uniform(U, -1.0 / std::sqrt(double(C)), 1.0 / std::sqrt(double(C)), g);
+        auto cell = std::make_shared<tutorial_cell>(H, g);
+        register_parameter("W", cell->W);
+        layers.push_back(std::make_shared<Recurrent>(cell));
+        for (std::size_t l = 1; l < c.layers; ++l)
+        {
+            auto deep = std::make_shared<RNNCell>(H, H, nonlinearity::tanh, false, g);
+            register_parameter(fmt::format("rnn.weight_ih_l{}", l), deep->weight_ih);
+            register_parameter(fmt::format("rnn.weight_hh_l{}", l), deep->weight_hh);
+            layers.push_back(std::make_shared<Recurrent>(deep));
+        }
+        stack_ = register_module("stack", std::make_shared<Stacked>(layers), false);
+    }
+    else
+    {
+        embed_ = register_module("embed", std::make_shared<Embedding>(C, H, g));
+        rnn_options o;
+        o.num_layers = c.layers;
+        std::shared_ptr<RNNBase> rnn;
+        if (c.cell == "lstm")
+            rnn = std::make_shared<LSTM>(H, H, o, g);
+        else
+            rnn = std::make_shared<GRU>(H, H, o, g);
+        register_module("rnn", rnn);
+        layers.push_back(rnn);
+        stack_ = register_module("stack", std::make_shared<Stacked>(layers), false);
+    }
+    V = register_parameter("V", Tensor::empty({C, H}));
+    init::uniform(V, -1.0 / std::sqrt(double(H)), 1.0 / std::sqrt(double(H)), g);
+}
+
+Variable model::inputs(const std::vector<std::int64_t>& ids, std::size_t steps, std::size_t batch)
+{
+    if (embed_) return embed_->forward(ids, {steps, batch});
+    // U[:, x] for every position: gather columns, then lay them out [T, B, H].
+    return reshape(transpose(index_select(U, ids, 1)), {steps, batch, cfg_.hidden});
+}
+
+Variable model::logits(const std::vector<std::int64_t>& ids, std::size_t steps, std::size_t batch,
+                       const std::vector<std::size_t>& lengths, const std::vector<State>& initial,
+                       std::vector<State>* states)
+{
+    sequence_output out = stack_->forward(inputs(ids, steps, batch), lengths, initial);
+    if (states) *states = out.states;
+    return linear(out.output, V); // o_t = V s_t for every step: one GEMM
+}
+
+double model::run_batch(const text::batch& b, std::size_t bptt, bool train)
+{
+    const std::size_t chunk = bptt == 0 ? b.steps : bptt;
+    std::vector<State> carried;
+    double total = 0;
+    std::size_t counted = 0;
+    for (std::size_t t0 = 0; t0 < b.steps; t0 += chunk)
+    {
+        const std::size_t n = std::min(chunk, b.steps - t0);
+        std::vector<std::int64_t> ids(b.inputs.begin() + t0 * b.size,
+                                      b.inputs.begin() + (t0 + n) * b.size);
+        std::vector<std::int64_t> targets(b.targets.begin() + t0 * b.size,
+                                          b.targets.begin() + (t0 + n) * b.size);
+        std::vector<std::size_t> lengths;
+        std::size_t tokens = 0;
+        for (std::size_t l : b.lengths)
+        {
+            lengths.push_back(l > t0 ? std::min(l - t0, n) : 0);
+            tokens += lengths.back();
+        }
+        if (tokens == 0) break;
+        std::vector<State> next;
+        cross_entropy_options sum;
+        sum.reduce = reduction::sum;
+        Variable loss =
+            cross_entropy(logits(ids, n, b.size, lengths, carried, &next), targets, sum);
+        total += loss.item();
+        counted += tokens;
+        if (train) (loss / static_cast<double>(b.tokens())).backward();
+        for (State& s : next)
+            for (Variable& v : s)
+                v = v.detach(); // truncated BPTT: the next chunk starts from a leaf
+        carried = std::move(next);
+    }
+    return counted ? total / static_cast<double>(counted) : 0.0;
+}
+
+std::vector<double> model::next_token_logprobs(const std::vector<std::int64_t>& ids)
+{
+    no_grad guard;
+    std::vector<std::int64_t> in(ids.begin(), ids.end() - 1);
+    Variable lp = log_softmax(logits(in, in.size(), 1, {}, {}));
+    std::vector<double> out;
+    for (std::size_t t = 0; t < in.size(); ++t)
+        out.push_back(lp.data().flat(t * cfg_.vocab + static_cast<std::size_t>(ids[t + 1])));
+    return out;
+}
+
+std::vector<double> model::step(std::int64_t token, std::vector<State>& state)
+{
+    no_grad guard;
+    std::vector<State> next;
+    Variable l = logits({token}, 1, 1, {}, state, &next);
+    state = next;
+    return l.data().to(f64).to_vector();
+}
+
+} // namespace rnnlm

@@ -1,0 +1,79 @@
+// The language model of the RNN tutorial, and its gated variants.
+//
+// cell "rnn" (the default) is the tutorial's model exactly: no embedding (the input is one-hot,
+// so U x_t is column x_t of U), no biases, tutorial initialisation:
+//     s_t = tanh(U[:, x_t] + W s_{t-1}),   o_t = softmax(V s_t)
+//     U [H, C] ~ U(+-1/sqrt(C)),  W [H, H] and V [C, H] ~ U(+-1/sqrt(H))
+// Extra --layers stack bias-free RNN layers on top. "lstm" and "gru" use an embedding of width H,
+// PyTorch's LSTM/GRU layers and the same bias-free output matrix V.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "autograd/autograd.hpp"
+#include "examples/text/batches.hpp"
+#include "layers/cell.hpp"
+#include "layers/linear.hpp"
+#include "layers/stacked.hpp"
+
+namespace rnnlm
+{
+
+struct config
+{
+    std::string cell = "rnn"; // rnn | lstm | gru
+    std::size_t layers = 1;
+    std::size_t hidden = 100;
+    std::size_t vocab = 8000;
+
+    // Written into the weight file's metadata, and checked when a model is loaded.
+    std::map<std::string, std::string> to_metadata() const;
+    static config from_metadata(const std::map<std::string, std::string>& m);
+    std::string describe() const;
+};
+
+class model : public xgrad::nn::Module
+{
+public:
+    // Throws std::runtime_error for an unknown cell or a zero size.
+    model(const config& c, xgrad::generator& g);
+
+    const config& cfg() const { return cfg_; }
+    std::size_t state_groups() const { return stack_->state_groups(); }
+
+    // Logits [T, B, C] for time-major token ids (T * B of them) with per-sequence lengths;
+    // `initial` (empty: zeros) and the final states go through `states` for truncated BPTT.
+    xgrad::Variable logits(const std::vector<std::int64_t>& ids, std::size_t steps,
+                           std::size_t batch, const std::vector<std::size_t>& lengths,
+                           const std::vector<xgrad::nn::State>& initial,
+                           std::vector<xgrad::nn::State>* states = nullptr);
+
+    // Mean cross-entropy per target token of a batch (padding ignored), optionally in chunks of
+    // `bptt` time steps whose state is carried detached (0: full BPTT). Calls backward() on each
+    // chunk when `train` is set and returns the mean loss.
+    double run_batch(const text::batch& b, std::size_t bptt, bool train);
+
+    // Natural-log probability of every next token of one id sequence (START ... END): element i
+    // is log P(ids[i+1] | ids[0..i]). Runs without recording.
+    std::vector<double> next_token_logprobs(const std::vector<std::int64_t>& ids);
+
+    // One step for sampling: feeds `token`, updates `state` (empty: zeros), returns logits [C].
+    std::vector<double> step(std::int64_t token, std::vector<xgrad::nn::State>& state);
+
+    std::string describe() const override { return cfg_.describe(); }
+
+private:
+    xgrad::Variable inputs(const std::vector<std::int64_t>& ids, std::size_t steps,
+                           std::size_t batch);
+
+    config cfg_;
+    xgrad::Variable U, V;                         // tutorial input columns / output matrix
+    std::shared_ptr<xgrad::nn::Embedding> embed_; // lstm / gru
+    std::shared_ptr<xgrad::nn::Stacked> stack_;
+};
+
+} // namespace rnnlm

@@ -1,0 +1,270 @@
+// rnnlm train: fits the language model to a corpus, evaluating, checkpointing and resuming.
+#include <cmath>
+#include <filesystem>
+#include <memory>
+
+#include <fmt/core.h>
+
+#include "examples/common/flags.hpp"
+#include "examples/common/progress.hpp"
+#include "examples/rnnlm/commands.hpp"
+#include "examples/text/batches.hpp"
+#include "layers/safetensors.hpp"
+#include "optim/adam.hpp"
+#include "optim/clip.hpp"
+#include "optim/schedule.hpp"
+#include "optim/sgd.hpp"
+
+using namespace xgrad;
+
+namespace rnnlm
+{
+namespace
+{
+
+struct options
+{
+    std::string data, out = "rnnlm-model", cell = "rnn", optim = "sgd";
+    std::size_t vocab = 8000, hidden = 100, layers = 1, batch = 1, epochs = 10, bptt = 0;
+    std::size_t max_sentences = 0, max_length = 80;
+    double lr = -1, valid = 0.05, time_budget = 0, clip = 0;
+    std::uint64_t seed = 1;
+    bool resume = false;
+};
+
+// Where training stands: saved next to the weights so that --resume continues exactly.
+struct position
+{
+    std::size_t epoch = 0, next_batch = 0;
+    double lr = 0;
+    bool has_ref = false;
+    double ref = 0;
+};
+
+void save_position(const std::string& path, const position& p, const options& o)
+{
+    nn::save_tensors(
+        path,
+        {{"epoch", Tensor::scalar(double(p.epoch), f64)},
+         {"next_batch", Tensor::scalar(double(p.next_batch), f64)},
+         {"lr", Tensor::scalar(p.lr, f64)},
+         {"has_ref", Tensor::scalar(p.has_ref ? 1.0 : 0.0, f64)},
+         {"ref", Tensor::scalar(p.ref, f64)}},
+        {{"seed", std::to_string(o.seed)}, {"batch", std::to_string(o.batch)}, {"optim", o.optim}});
+}
+
+position load_position(const std::string& path, const options& o)
+{
+    auto f = nn::load_tensors(path);
+    if (f.metadata["seed"] != std::to_string(o.seed) ||
+        f.metadata["batch"] != std::to_string(o.batch) || f.metadata["optim"] != o.optim)
+        throw std::runtime_error(fmt::format(
+            "--resume: the checkpoint was trained with --seed {} --batch {} --optim {}; pass the "
+            "same values",
+            f.metadata["seed"], f.metadata["batch"], f.metadata["optim"]));
+    position p;
+    p.epoch = static_cast<std::size_t>(f.tensors.at("epoch").item());
+    p.next_batch = static_cast<std::size_t>(f.tensors.at("next_batch").item());
+    p.lr = f.tensors.at("lr").item();
+    p.has_ref = f.tensors.at("has_ref").item() != 0;
+    p.ref = f.tensors.at("ref").item();
+    return p;
+}
+
+double evaluate(model& m, const std::vector<text::sequence>& data, std::size_t batch)
+{
+    no_grad guard;
+    m.eval();
+    double total = 0;
+    std::size_t tokens = 0;
+    for (const auto& which :
+         text::epoch_batches(data, std::max<std::size_t>(batch, 16), 0, 0, false))
+    {
+        text::batch b = text::make_batch(data, which);
+        total += m.run_batch(b, 0, false) * static_cast<double>(b.tokens());
+        tokens += b.tokens();
+    }
+    m.train();
+    return tokens ? total / static_cast<double>(tokens) : 0.0;
+}
+
+} // namespace
+
+int train_command(int argc, char** argv)
+{
+    options o;
+    o.data = default_corpus();
+    cli::flags f("usage: rnnlm train [options]\n"
+                 "Trains the RNN tutorial's language model (or an LSTM/GRU variant) on a corpus,\n"
+                 "evaluating validation loss and perplexity every epoch and saving the model,\n"
+                 "vocabulary and optimizer state to --out after every epoch.");
+    f.add("data", o.data, "corpus: a text file, or a .csv with a 'body' column");
+    f.add("out", o.out, "model directory to write (created if needed)");
+    f.add("cell", o.cell, "rnn (the tutorial's model) | lstm | gru");
+    f.add("layers", o.layers, "recurrent layers");
+    f.add("hidden", o.hidden, "hidden size H");
+    f.add("vocab", o.vocab, "vocabulary size V, including UNKNOWN_TOKEN");
+    f.add("optim", o.optim, "sgd (tutorial: lr 0.005, halved when validation loss rises) | adam");
+    f.add("lr", o.lr, "learning rate (default 0.005 for sgd, 0.002 for adam)");
+    f.add("batch", o.batch, "sentences per step (1 reproduces the tutorial)");
+    f.add("epochs", o.epochs, "passes over the training sentences");
+    f.add("bptt", o.bptt, "truncate BPTT to chunks of N steps (0: full sentences)");
+    f.add("clip", o.clip, "clip the global gradient norm (0: off)");
+    f.add("valid", o.valid, "fraction of sentences held out for validation");
+    f.add("max-sentences", o.max_sentences, "use only the first N sentences (0: all)");
+    f.add("max-length", o.max_length, "drop training sentences longer than N tokens (0: keep all)");
+    f.add("time-budget", o.time_budget, "stop (and save) after this many minutes (0: none)");
+    f.add("seed", o.seed, "seed for initialisation and shuffling", 0);
+    f.add("resume", o.resume, "continue the run saved in --out exactly where it stopped");
+    f.parse(argc, argv, 2);
+    if (o.lr < 0) o.lr = o.optim == "adam" ? 0.002 : 0.005;
+    if (o.optim != "sgd" && o.optim != "adam")
+        throw std::runtime_error("--optim must be sgd or adam");
+    if (o.batch == 0 || o.epochs == 0)
+        throw std::runtime_error("--batch and --epochs must be at least 1");
+
+    // Data: sentences -> vocabulary (from the training part) -> id sequences.
+    const auto sentences = load_sentences(o.data, o.max_sentences);
+    std::vector<std::vector<std::string>> train_s, valid_s;
+    {
+        const std::size_t k =
+            o.valid > 0 ? std::max<std::size_t>(2, std::size_t(std::lround(1 / o.valid))) : 0;
+        for (std::size_t i = 0; i < sentences.size(); ++i)
+            (k && i % k == k - 1 ? valid_s : train_s).push_back(sentences[i]);
+    }
+    if (train_s.empty()) throw std::runtime_error("the corpus has no training sentences");
+    const model_dir dir{o.out};
+    text::vocabulary vocab =
+        o.resume ? text::vocabulary::load(dir.vocab()) : text::vocabulary::build(train_s, o.vocab);
+    if (vocab.size() != o.vocab)
+        throw std::runtime_error(fmt::format("--resume: the saved vocabulary has {} words, not "
+                                             "--vocab {}",
+                                             vocab.size(), o.vocab));
+    std::vector<text::sequence> train, valid;
+    std::size_t dropped = 0;
+    for (const auto& s : train_s)
+    {
+        if (o.max_length && s.size() + 1 > o.max_length)
+        {
+            ++dropped;
+            continue;
+        }
+        train.push_back(vocab.encode(s));
+    }
+    for (const auto& s : valid_s)
+        valid.push_back(vocab.encode(s));
+    std::size_t train_tokens = 0;
+    for (const auto& s : train)
+        train_tokens += s.size() - 1;
+    fmt::print("corpus {}: {} sentences ({} training, {} validation{}), {} training tokens\n",
+               o.data, sentences.size(), train.size(), valid.size(),
+               dropped ? fmt::format(", {} longer than {} tokens dropped", dropped, o.max_length)
+                       : "",
+               train_tokens);
+
+    generator g(o.seed);
+    config c{o.cell, o.layers, o.hidden, o.vocab};
+    model m(c, g);
+    fmt::print("{}, {} parameters\n", c.describe(), m.parameter_count());
+
+    std::unique_ptr<optim::Optimizer> opt;
+    if (o.optim == "sgd")
+        opt = std::make_unique<optim::SGD>(m.parameters(), optim::sgd_options{o.lr});
+    else
+        opt = std::make_unique<optim::Adam>(m.parameters(), optim::adam_options{o.lr});
+    auto rule = optim::halve_on_rise(*opt);
+
+    position pos;
+    pos.lr = o.lr;
+    if (o.resume)
+    {
+        nn::tensor_file w = nn::load_tensors(dir.weights());
+        if (config::from_metadata(w.metadata).to_metadata() != c.to_metadata())
+            throw std::runtime_error("--resume: " + dir.weights() + " holds a " +
+                                     config::from_metadata(w.metadata).describe() +
+                                     ", not the requested " + c.describe());
+        m.load_state_dict(w.tensors);
+        opt->load(dir.optimizer());
+        pos = load_position(dir.trainer(), o);
+        if (pos.has_ref) rule.step(pos.ref); // restore the rule's reference value
+        fmt::print("resuming at epoch {} batch {} (lr {})\n", pos.epoch + 1, pos.next_batch,
+                   opt->lr());
+    }
+    else
+    {
+        std::filesystem::create_directories(o.out);
+        const double initial = evaluate(
+            m,
+            train.size() > 200 ? std::vector<text::sequence>(train.begin(), train.begin() + 200)
+                               : train,
+            o.batch);
+        fmt::print("initial training loss {:.4f} (ln V = {:.4f})\n", initial,
+                   std::log(double(o.vocab)));
+        std::fflush(stdout);
+    }
+
+    auto checkpoint = [&]
+    {
+        nn::save_tensors(dir.weights(), m.state_dict(), c.to_metadata());
+        vocab.save(dir.vocab());
+        opt->save(dir.optimizer());
+        pos.lr = opt->lr();
+        save_position(dir.trainer(), pos, o);
+    };
+
+    cli::progress bar;
+    std::size_t tokens_done = 0;
+    bool out_of_time = false;
+    for (; pos.epoch < o.epochs && !out_of_time; ++pos.epoch)
+    {
+        const auto batches = text::epoch_batches(train, o.batch, o.seed, pos.epoch);
+        double running = 0;
+        std::size_t running_tokens = 0;
+        for (; pos.next_batch < batches.size(); ++pos.next_batch)
+        {
+            text::batch b = text::make_batch(train, batches[pos.next_batch]);
+            opt->zero_grad();
+            const double loss = m.run_batch(b, o.bptt, true);
+            if (o.clip > 0) optim::clip_grad_norm(m.parameters(), o.clip);
+            opt->step();
+            running += loss * double(b.tokens());
+            running_tokens += b.tokens();
+            tokens_done += b.tokens();
+            bar.update(pos.epoch + 1, o.epochs, pos.next_batch + 1, batches.size(),
+                       running / double(running_tokens), tokens_done);
+            if (o.time_budget > 0 && bar.elapsed() > o.time_budget * 60)
+            {
+                ++pos.next_batch;
+                out_of_time = true;
+                break;
+            }
+        }
+        bar.finish();
+        if (out_of_time && pos.next_batch < batches.size())
+        {
+            checkpoint();
+            fmt::print("time budget of {} min reached in epoch {}: saved to {} (continue with "
+                       "--resume)\n",
+                       o.time_budget, pos.epoch + 1, o.out);
+            return 0;
+        }
+        const double vloss =
+            valid.empty() ? running / double(running_tokens) : evaluate(m, valid, o.batch);
+        const bool halved = o.optim == "sgd" && rule.step(vloss);
+        pos.has_ref = true;
+        pos.ref = vloss;
+        fmt::print("epoch {}: training loss {:.4f}, validation loss {:.4f}, perplexity {:.1f}{}\n",
+                   pos.epoch + 1, running / double(running_tokens), vloss, std::exp(vloss),
+                   halved ? fmt::format(" (loss rose: learning rate halved to {})", opt->lr())
+                          : "");
+        pos.next_batch = 0;
+        const std::size_t done = pos.epoch;
+        pos.epoch = done + 1; // the checkpoint says where to continue
+        checkpoint();
+        pos.epoch = done;
+    }
+    fmt::print("model saved to {}\n", o.out);
+    return 0;
+}
+
+} // namespace rnnlm

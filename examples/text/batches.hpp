@@ -1,0 +1,47 @@
+// Training data for sequence models: a deterministic train/validation split, and batches of
+// variable-length sequences laid out time-major with their lengths, shuffled per epoch by seed.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace text
+{
+
+using sequence = std::vector<std::int64_t>;
+
+// Every k-th sequence (k = round(1/fraction)) goes to validation, the rest to training: stable
+// under reshuffling and independent of any random state.
+void split(const std::vector<sequence>& all, double valid_fraction, std::vector<sequence>& train,
+           std::vector<sequence>& valid);
+
+// A batch of language-model pairs x = s[:-1], y = s[1:], time-major: element (t, b) is at
+// t * batch + b. Positions past a sequence's length hold input 0 and target -100 (ignored by
+// cross_entropy).
+struct batch
+{
+    std::size_t steps = 0, size = 0;
+    std::vector<std::int64_t> inputs, targets;
+    std::vector<std::size_t> lengths;
+    std::size_t tokens() const; // sum of lengths
+};
+
+// Builds the batch of sequences[order[first .. first+count)].
+batch make_batch(const std::vector<sequence>& sequences, const std::vector<std::size_t>& order,
+                 std::size_t first, std::size_t count);
+
+// The batches of an epoch as lists of sequence indices: shuffled by (seed, epoch) alone, so a
+// resumed run sees the same batches; within windows of 50 batches sequences of similar length
+// are grouped to limit padding. With shuffle false: in order, batch by batch.
+std::vector<std::vector<std::size_t>> epoch_batches(const std::vector<sequence>& sequences,
+                                                    std::size_t batch_size, std::uint64_t seed,
+                                                    std::size_t epoch, bool shuffle = true);
+
+// Builds the batch of the given sequences.
+batch make_batch(const std::vector<sequence>& sequences, const std::vector<std::size_t>& which);
+
+// A permutation of 0..n-1 drawn from (seed, epoch) alone, so a resumed run sees the same order.
+std::vector<std::size_t> epoch_order(std::size_t n, std::uint64_t seed, std::size_t epoch,
+                                     bool shuffle = true);
+
+} // namespace text
