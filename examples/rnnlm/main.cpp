@@ -8,6 +8,7 @@
 
 #include "examples/common/flags.hpp"
 #include "examples/rnnlm/commands.hpp"
+#include "examples/rnnlm/generate.hpp"
 #include "examples/text/corpus.hpp"
 #include "examples/text/tokenizer.hpp"
 #include "layers/safetensors.hpp"
@@ -130,53 +131,16 @@ int generate_command_impl(int argc, char** argv)
     text::vocabulary vocab;
     auto m = load_model({model_path}, vocab);
     generator g(seed);
+    const sampling how{temperature, top_k, max_length};
     std::size_t printed = 0, attempts = 0;
     while (printed < count)
     {
         if (++attempts > 1000 * count)
             throw std::runtime_error("could not sample enough sentences of --min-length words");
-        std::vector<nn::State> state;
-        std::vector<std::string> words;
-        std::int64_t token = vocab.start_id();
-        bool finished = false;
-        while (words.size() < max_length)
-        {
-            std::vector<double> logits = m->step(token, state);
-            std::vector<std::pair<double, std::int64_t>> cand;
-            for (std::size_t i = 0; i < logits.size(); ++i)
-                if (static_cast<std::int64_t>(i) != vocab.unknown_id() &&
-                    static_cast<std::int64_t>(i) != vocab.start_id())
-                    cand.emplace_back(logits[i] / temperature, static_cast<std::int64_t>(i));
-            if (top_k && top_k < cand.size())
-            {
-                std::partial_sort(cand.begin(), cand.begin() + static_cast<std::ptrdiff_t>(top_k),
-                                  cand.end(), [](auto& a, auto& b) { return a.first > b.first; });
-                cand.resize(top_k);
-            }
-            // Sampling without UNKNOWN is the tutorial's "redraw until not UNKNOWN".
-            double mx = -INFINITY, z = 0;
-            for (auto& c : cand)
-                mx = std::max(mx, c.first);
-            for (auto& c : cand)
-                z += (c.first = std::exp(c.first - mx));
-            double r = g.uniform(0, z);
-            token = cand.back().second;
-            for (auto& c : cand)
-                if ((r -= c.first) <= 0)
-                {
-                    token = c.second;
-                    break;
-                }
-            if (token == vocab.end_id())
-            {
-                finished = true;
-                break;
-            }
-            words.push_back(vocab.word(token));
-        }
-        if (!finished || words.size() < min_length) continue;
+        const auto words = sample_sentence(*m, vocab, how, g);
+        if (!words || words->size() < min_length) continue;
         std::string line;
-        for (const auto& w : words)
+        for (const auto& w : *words)
             line += (line.empty() ? "" : " ") + w;
         fmt::print("{}\n", line);
         ++printed;

@@ -26,7 +26,7 @@ struct options
 {
     std::string data, out = "rnnlm-model", cell = "rnn", optim = "sgd";
     std::size_t vocab = 8000, hidden = 100, layers = 1, batch = 1, epochs = 10, bptt = 0;
-    std::size_t max_sentences = 0, max_length = 80;
+    std::size_t max_sentences = 0, max_length = 80, max_steps = 0;
     double lr = -1, valid = 0.05, time_budget = 0, clip = 0;
     std::uint64_t seed = 1;
     bool resume = false;
@@ -114,6 +114,7 @@ int train_command(int argc, char** argv)
     f.add("max-sentences", o.max_sentences, "use only the first N sentences (0: all)");
     f.add("max-length", o.max_length, "drop training sentences longer than N tokens (0: keep all)");
     f.add("time-budget", o.time_budget, "stop (and save) after this many minutes (0: none)");
+    f.add("max-steps", o.max_steps, "stop (and save) after this many steps in this run (0: none)");
     f.add("seed", o.seed, "seed for initialisation and shuffling", 0);
     f.add("resume", o.resume, "continue the run saved in --out exactly where it stopped");
     f.parse(argc, argv, 2);
@@ -213,7 +214,7 @@ int train_command(int argc, char** argv)
     };
 
     cli::progress bar;
-    std::size_t tokens_done = 0;
+    std::size_t tokens_done = 0, steps_done = 0;
     bool out_of_time = false;
     for (; pos.epoch < o.epochs && !out_of_time; ++pos.epoch)
     {
@@ -232,7 +233,9 @@ int train_command(int argc, char** argv)
             tokens_done += b.tokens();
             bar.update(pos.epoch + 1, o.epochs, pos.next_batch + 1, batches.size(),
                        running / double(running_tokens), tokens_done);
-            if (o.time_budget > 0 && bar.elapsed() > o.time_budget * 60)
+            ++steps_done;
+            if ((o.time_budget > 0 && bar.elapsed() > o.time_budget * 60) ||
+                (o.max_steps > 0 && steps_done >= o.max_steps))
             {
                 ++pos.next_batch;
                 out_of_time = true;
@@ -243,9 +246,9 @@ int train_command(int argc, char** argv)
         if (out_of_time && pos.next_batch < batches.size())
         {
             checkpoint();
-            fmt::print("time budget of {} min reached in epoch {}: saved to {} (continue with "
-                       "--resume)\n",
-                       o.time_budget, pos.epoch + 1, o.out);
+            fmt::print("stopped in epoch {} at batch {} (time or step budget): saved to {} "
+                       "(continue with --resume)\n",
+                       pos.epoch + 1, pos.next_batch, o.out);
             return 0;
         }
         const double vloss =

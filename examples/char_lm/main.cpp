@@ -1,0 +1,320 @@
+// char_lm: a character-level language model (embedding, stacked LSTM, linear head) trained with
+// truncated BPTT: the text is cut into --batch parallel streams, each step reads --seq characters
+// of every stream, and the LSTM state is carried into the next step detached.
+//   char_lm train  [options]    fit the model, checkpointing to --out every epoch
+//   char_lm sample [options]    generate text from a priming string
+#include <cmath>
+#include <filesystem>
+
+#include <fmt/core.h>
+
+#include "autograd/autograd.hpp"
+#include "examples/common/flags.hpp"
+#include "examples/common/progress.hpp"
+#include "examples/text/corpus.hpp"
+#include "examples/text/vocabulary.hpp"
+#include "layers/linear.hpp"
+#include "layers/rnn.hpp"
+#include "layers/safetensors.hpp"
+#include "optim/adam.hpp"
+#include "optim/clip.hpp"
+
+using namespace xgrad;
+using namespace xgrad::nn;
+
+namespace
+{
+
+struct config
+{
+    std::string chars;
+    std::size_t embed = 64, hidden = 256, layers = 2;
+};
+
+class char_model : public Module
+{
+public:
+    char_model(const config& c, generator& g) : cfg(c)
+    {
+        rnn_options o;
+        o.num_layers = c.layers;
+        embed = register_module("embed", std::make_shared<Embedding>(c.chars.size(), c.embed, g));
+        rnn = register_module("rnn", std::make_shared<LSTM>(c.embed, c.hidden, o, g));
+        head = register_module("head", std::make_shared<Linear>(c.hidden, c.chars.size(), true, g));
+    }
+    // ids time-major [steps * batch] -> logits [steps, batch, V]; states carried in and out.
+    Variable forward(const std::vector<std::int64_t>& ids, std::size_t steps, std::size_t batch,
+                     std::vector<State>& states)
+    {
+        sequence_output out = rnn->forward(embed->forward(ids, {steps, batch}), {}, states);
+        states = out.states;
+        return head->forward(out.output);
+    }
+    std::string describe() const override
+    {
+        return fmt::format("char LSTM: {} characters, embed {}, hidden {}, {} layers",
+                           cfg.chars.size(), cfg.embed, cfg.hidden, cfg.layers);
+    }
+    std::map<std::string, std::string> metadata() const
+    {
+        return {{"chars", cfg.chars},
+                {"embed", std::to_string(cfg.embed)},
+                {"hidden", std::to_string(cfg.hidden)},
+                {"layers", std::to_string(cfg.layers)}};
+    }
+    static config from_metadata(std::map<std::string, std::string> m)
+    {
+        if (!m.count("chars") || !m.count("embed") || !m.count("hidden") || !m.count("layers"))
+            throw std::runtime_error("the weight file does not describe a char_lm model");
+        return {m["chars"], std::stoul(m["embed"]), std::stoul(m["hidden"]),
+                std::stoul(m["layers"])};
+    }
+
+    config cfg;
+    std::shared_ptr<Embedding> embed;
+    std::shared_ptr<LSTM> rnn;
+    std::shared_ptr<Linear> head;
+};
+
+// Token (t, b) of a step: stream b starts at b * stream_len; the step reads `seq` characters
+// from `offset` into every stream, targets one further.
+void step_data(const std::vector<std::int64_t>& ids, std::size_t streams, std::size_t stream_len,
+               std::size_t offset, std::size_t seq, std::vector<std::int64_t>& x,
+               std::vector<std::int64_t>& y)
+{
+    x.resize(seq * streams);
+    y.resize(seq * streams);
+    for (std::size_t t = 0; t < seq; ++t)
+        for (std::size_t b = 0; b < streams; ++b)
+        {
+            x[t * streams + b] = ids[b * stream_len + offset + t];
+            y[t * streams + b] = ids[b * stream_len + offset + t + 1];
+        }
+}
+
+double evaluate(char_model& m, const std::vector<std::int64_t>& ids, std::size_t seq)
+{
+    no_grad guard;
+    m.eval();
+    const std::size_t streams =
+        std::min<std::size_t>(16, std::max<std::size_t>(1, (ids.size() - 1) / seq));
+    const std::size_t len = (ids.size() - 1) / streams;
+    std::vector<State> states;
+    std::vector<std::int64_t> x, y;
+    double total = 0;
+    std::size_t n = 0;
+    for (std::size_t off = 0; off + seq <= len; off += seq)
+    {
+        step_data(ids, streams, len, off, seq, x, y);
+        total += cross_entropy(m.forward(x, seq, streams, states), y).item() * double(y.size());
+        n += y.size();
+    }
+    m.train();
+    return n ? total / double(n) : 0.0;
+}
+
+int train(int argc, char** argv)
+{
+    std::string data = std::string(XGRAD_DATA_DIR) + "/tinyshakespeare.txt", out = "char-model";
+    config c;
+    std::size_t batch = 32, seq = 100, epochs = 10, max_chars = 0;
+    double lr = 2e-3, clip = 5.0, valid = 0.1, budget = 0;
+    std::uint64_t seed = 1;
+    bool resume = false;
+    cli::flags f("usage: char_lm train [options]\n"
+                 "Trains a character-level stacked LSTM with truncated BPTT, Adam and gradient\n"
+                 "clipping; reports validation loss per epoch; checkpoints to --out.");
+    f.add("data", data, "text file");
+    f.add("out", out, "checkpoint directory");
+    f.add("embed", c.embed, "embedding width");
+    f.add("hidden", c.hidden, "LSTM hidden size");
+    f.add("layers", c.layers, "LSTM layers");
+    f.add("batch", batch, "parallel streams");
+    f.add("seq", seq, "characters per truncated-BPTT step");
+    f.add("epochs", epochs, "passes over the training text");
+    f.add("lr", lr, "Adam learning rate");
+    f.add("clip", clip, "global gradient-norm clip (0: off)");
+    f.add("valid", valid, "fraction of the text (its end) held out");
+    f.add("max-chars", max_chars, "use only the first N characters (0: all)");
+    f.add("time-budget", budget, "stop (and save) after this many minutes (0: none)");
+    f.add("seed", seed, "random seed", 0);
+    f.add("resume", resume, "continue the run saved in --out");
+    f.parse(argc, argv, 2);
+
+    std::string text = text::read_file(data);
+    if (max_chars && text.size() > max_chars) text.resize(max_chars);
+    if (text.size() < 2 * seq + 2)
+        throw std::runtime_error(
+            fmt::format("'{}' has {} characters: too short for --seq {}", data, text.size(), seq));
+    const std::size_t cut = static_cast<std::size_t>(double(text.size()) * (1 - valid));
+    text::char_vocabulary vocab(text);
+    const auto all = vocab.encode(text);
+    const std::vector<std::int64_t> train_ids(all.begin(), all.begin() + cut),
+        valid_ids(all.begin() + cut, all.end());
+    const std::size_t stream_len = (train_ids.size() - 1) / batch;
+    const std::size_t steps = stream_len / seq;
+    if (steps == 0) throw std::runtime_error("the training text is too short for --batch x --seq");
+
+    c.chars = vocab.chars();
+    generator g(seed);
+    char_model m(c, g);
+    optim::Adam opt(m.parameters(), optim::adam_options{lr});
+    const std::string wpath = out + "/model.safetensors", opath = out + "/optimizer.safetensors",
+                      tpath = out + "/trainer.safetensors";
+    std::size_t epoch = 0, step = 0;
+    std::vector<State> states;
+    if (resume)
+    {
+        auto w = load_tensors(wpath);
+        if (char_model::from_metadata(w.metadata).chars != c.chars)
+            throw std::runtime_error("--resume: the checkpoint was trained on other text");
+        m.load_state_dict(w.tensors);
+        opt.load(opath);
+        auto t = load_tensors(tpath);
+        epoch = static_cast<std::size_t>(t.tensors.at("epoch").item());
+        step = static_cast<std::size_t>(t.tensors.at("step").item());
+        if (t.tensors.count("h_n"))
+            states = m.rnn->initial_state(
+                {Variable(t.tensors.at("h_n")), Variable(t.tensors.at("c_n"))});
+    }
+    else
+        std::filesystem::create_directories(out);
+    fmt::print("{}: {} training and {} validation characters; {}, {} parameters\n", data,
+               train_ids.size(), valid_ids.size(), m.describe(), m.parameter_count());
+    if (!resume)
+        fmt::print("initial validation loss {:.4f} (ln V = {:.4f})\n", evaluate(m, valid_ids, seq),
+                   std::log(double(vocab.size())));
+
+    auto checkpoint = [&]
+    {
+        save_tensors(wpath, m.state_dict(), m.metadata());
+        opt.save(opath);
+        std::map<std::string, Tensor> t{{"epoch", Tensor::scalar(double(epoch), f64)},
+                                        {"step", Tensor::scalar(double(step), f64)}};
+        if (!states.empty())
+        {
+            sequence_output so{Variable(), states};
+            t["h_n"] = RNNBase::final_state(so, 0).data();
+            t["c_n"] = RNNBase::final_state(so, 1).data();
+        }
+        save_tensors(tpath, t);
+    };
+
+    cli::progress bar;
+    std::size_t tokens = 0;
+    std::vector<std::int64_t> x, y;
+    for (; epoch < epochs; ++epoch)
+    {
+        double running = 0;
+        for (; step < steps; ++step)
+        {
+            step_data(train_ids, batch, stream_len, step * seq, seq, x, y);
+            opt.zero_grad();
+            Variable loss = cross_entropy(m.forward(x, seq, batch, states), y);
+            loss.backward();
+            for (State& s : states)
+                for (Variable& v : s)
+                    v = v.detach(); // truncated BPTT: the next step starts from a leaf
+            if (clip > 0) optim::clip_grad_norm(m.parameters(), clip);
+            opt.step();
+            running = step == 0 ? loss.item() : 0.98 * running + 0.02 * loss.item();
+            tokens += x.size();
+            bar.update(epoch + 1, epochs, step + 1, steps, running, tokens);
+            if (budget > 0 && bar.elapsed() > budget * 60 && step + 1 < steps)
+            {
+                ++step;
+                bar.finish();
+                checkpoint();
+                fmt::print("time budget reached: saved to {} (continue with --resume)\n", out);
+                return 0;
+            }
+        }
+        bar.finish();
+        const double v = evaluate(m, valid_ids, seq);
+        fmt::print("epoch {}: validation loss {:.4f} ({:.3f} bits per character)\n", epoch + 1, v,
+                   v / std::log(2.0));
+        step = 0;
+        states.clear();
+        ++epoch;
+        checkpoint();
+        --epoch;
+    }
+    fmt::print("model saved to {}\n", out);
+    return 0;
+}
+
+int sample(int argc, char** argv)
+{
+    std::string model = "char-model", prime = "\n";
+    std::size_t length = 500;
+    double temperature = 0.8;
+    std::uint64_t seed = 1;
+    cli::flags f("usage: char_lm sample [options]\n"
+                 "Feeds --prime to a trained model, then samples --length characters.");
+    f.add("model", model, "checkpoint directory written by char_lm train");
+    f.add("prime", prime, "text to start from");
+    f.add("length", length, "characters to generate");
+    f.add("temperature", temperature, "softmax temperature");
+    f.add("seed", seed, "random seed", 0);
+    f.parse(argc, argv, 2);
+    if (!(temperature > 0)) throw std::runtime_error("--temperature must be positive");
+    auto w = load_tensors(model + "/model.safetensors");
+    generator g(seed);
+    char_model m(char_model::from_metadata(w.metadata), g);
+    m.load_state_dict(w.tensors);
+    m.eval();
+    text::char_vocabulary vocab(m.cfg.chars);
+    no_grad guard;
+    std::vector<State> states;
+    std::vector<double> logits;
+    for (std::int64_t id : vocab.encode(prime))
+        logits = m.forward({id}, 1, 1, states).data().to(f64).to_vector();
+    std::string out = prime;
+    for (std::size_t i = 0; i < length; ++i)
+    {
+        double mx = -INFINITY, z = 0;
+        for (double l : logits)
+            mx = std::max(mx, l / temperature);
+        std::vector<double> p(logits.size());
+        for (std::size_t k = 0; k < p.size(); ++k)
+            z += (p[k] = std::exp(logits[k] / temperature - mx));
+        double r = g.uniform(0, z);
+        std::size_t pick = p.size() - 1;
+        for (std::size_t k = 0; k < p.size(); ++k)
+            if ((r -= p[k]) <= 0)
+            {
+                pick = k;
+                break;
+            }
+        out += vocab.character(static_cast<std::int64_t>(pick));
+        logits =
+            m.forward({static_cast<std::int64_t>(pick)}, 1, 1, states).data().to(f64).to_vector();
+    }
+    fmt::print("{}\n", out);
+    return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    const std::string usage = "usage: char_lm train|sample [options]   (char_lm COMMAND --help)\n";
+    if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h")
+    {
+        fmt::print("{}", usage);
+        return argc < 2 ? 2 : 0;
+    }
+    const std::string cmd = argv[1];
+    try
+    {
+        if (cmd == "train") return train(argc, argv);
+        if (cmd == "sample") return sample(argc, argv);
+        fmt::print(stderr, "char_lm: unknown command '{}'\n{}", cmd, usage);
+        return 2;
+    }
+    catch (const std::exception& e)
+    {
+        fmt::print(stderr, "char_lm {}: error: {}\n", cmd, e.what());
+        return 1;
+    }
+}

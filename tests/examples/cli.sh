@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# End-to-end checks of the example programs' command lines, run by CTest:
+#   cli.sh BUILD_EXAMPLES_DIR SOURCE_DIR
+# Every check prints "ok: ..." or "FAIL: ..."; the script exits non-zero on any failure.
+set -u
+bin="$1"
+src="$2"
+tmp=$(mktemp -d /tmp/xgrad-cli-XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+passes=0
+pass() { echo "ok: $1"; passes=$((passes + 1)); }
+fail() { echo "FAIL: $1"; failures=$((failures + 1)); }
+
+# A small corpus: 600 lines of Shakespeare.
+head -n 600 "$src/data/tinyshakespeare.txt" > "$tmp/small.txt"
+train=(train --data "$tmp/small.txt" --vocab 300 --hidden 16 --batch 8 --seed 3)
+
+# --help of every program, and of every subcommand.
+for p in "rnnlm train" "rnnlm score" "rnnlm generate" "char_lm train" "char_lm sample" \
+         "custom_cell" "gradcheck" "xgrad-demo"; do
+  if "$bin"/$p --help | grep -q -- "--"; then pass "$p --help"; else fail "$p --help"; fi
+done
+
+# Training: the initial loss is printed next to ln V and the loss falls.
+out=$("$bin/rnnlm" "${train[@]}" --out "$tmp/a" --epochs 2 2>&1)
+if echo "$out" | grep -q "initial training loss" && echo "$out" | grep -q "epoch 2: training loss"; then
+  pass "rnnlm train runs two epochs"
+else
+  fail "rnnlm train runs two epochs: $out"
+fi
+initial=$(echo "$out" | sed -n 's/^initial training loss \([0-9.]*\) (ln V = \([0-9.]*\))$/\1 \2/p')
+if awk -v a="$initial" 'BEGIN { split(a, v, " "); d = v[1] - v[2]; if (d < 0) d = -d; exit !(d < 0.01 * v[2]) }'; then
+  pass "initial loss within 1% of ln V ($initial)"
+else
+  fail "initial loss within 1% of ln V ($initial)"
+fi
+
+# --resume continues bit-exactly: stop after 5 steps, resume, compare with the straight run.
+"$bin/rnnlm" "${train[@]}" --out "$tmp/b" --epochs 2 --max-steps 5 > /dev/null 2>&1
+"$bin/rnnlm" "${train[@]}" --out "$tmp/b" --epochs 2 --resume > /dev/null 2>&1
+if cmp -s "$tmp/a/model.safetensors" "$tmp/b/model.safetensors" &&
+   cmp -s "$tmp/a/optimizer.safetensors" "$tmp/b/optimizer.safetensors"; then
+  pass "rnnlm --resume is bit-exact"
+else
+  fail "rnnlm --resume is bit-exact"
+fi
+
+# Scoring and generation.
+if "$bin/rnnlm" score --model "$tmp/a" "what say you ?" | grep -q "log-prob"; then
+  pass "rnnlm score"
+else
+  fail "rnnlm score"
+fi
+gen=$("$bin/rnnlm" generate --model "$tmp/a" --count 3 --min-length 2 --seed 4)
+if [ "$(echo "$gen" | wc -l)" -eq 3 ] && ! echo "$gen" | grep -q "UNKNOWN_TOKEN\|SENTENCE_"; then
+  pass "rnnlm generate"
+else
+  fail "rnnlm generate: $gen"
+fi
+
+# Bad input: a clear message, a non-zero exit, and no output files.
+expect_error() { # name, expected message part, command...
+  local name="$1" msg="$2"
+  shift 2
+  local err
+  err=$("$@" 2>&1 >/dev/null)
+  local rc=$?
+  if [ $rc -ne 0 ] && echo "$err" | grep -q -- "$msg"; then pass "$name"; else fail "$name (rc $rc: $err)"; fi
+}
+expect_error "missing corpus" "cannot read" "$bin/rnnlm" train --data "$tmp/none.txt" --out "$tmp/c"
+: > "$tmp/empty.txt"
+expect_error "empty corpus" "empty" "$bin/rnnlm" train --data "$tmp/empty.txt" --out "$tmp/c"
+expect_error "vocabulary larger than the corpus" "distinct tokens" \
+  "$bin/rnnlm" train --data "$tmp/small.txt" --vocab 100000 --out "$tmp/c"
+if [ ! -e "$tmp/c" ]; then pass "no output files after bad input"; else fail "no output files after bad input"; fi
+expect_error "resume with a different configuration" "not the requested" \
+  "$bin/rnnlm" "${train[@]}" --out "$tmp/a" --hidden 32 --resume
+expect_error "model directory without a model" "cannot open" "$bin/rnnlm" score --model "$tmp/none" "x"
+cp "$tmp/a/vocab.txt" "$tmp/vocab.bak"
+{ head -n 10 "$tmp/vocab.bak"; echo UNKNOWN_TOKEN; } > "$tmp/a/vocab.txt"
+expect_error "vocabulary that does not fit the model" "expects 300" "$bin/rnnlm" score --model "$tmp/a" "x"
+cp "$tmp/vocab.bak" "$tmp/a/vocab.txt"
+expect_error "unknown option" "unknown option" "$bin/rnnlm" train --bogus 1
+expect_error "bad option value" "not a valid value" "$bin/rnnlm" train --batch -3
+
+# The other programs.
+if "$bin/char_lm" train --data "$tmp/small.txt" --out "$tmp/ch" --epochs 1 --hidden 32 --embed 8 \
+     --layers 2 --batch 8 --seq 20 | grep -q "validation loss" &&
+   [ "$("$bin/char_lm" sample --model "$tmp/ch" --prime "ROMEO:" --length 40 | wc -c)" -ge 46 ]; then
+  pass "char_lm train and sample"
+else
+  fail "char_lm train and sample"
+fi
+if "$bin/gradcheck" --cell custom --bidirectional --layers 2 --lengths 4,2,1 > "$tmp/gc.txt"; then
+  pass "gradcheck example"
+else
+  fail "gradcheck example: $(tail -5 "$tmp/gc.txt")"
+fi
+if "$bin/custom_cell" > "$tmp/cc.txt"; then pass "custom_cell learns and gradchecks"; else fail "custom_cell: $(tail -3 "$tmp/cc.txt")"; fi
+
+echo "checks: $passes passed, $failures failed"
+[ $failures -eq 0 ]
