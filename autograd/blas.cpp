@@ -27,7 +27,8 @@ inline int ld(std::size_t v)
 void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, float alpha,
           const float* a, const float* b, float beta, float* c)
 {
-    if (m == 0 || n == 0) return;
+    if (m == 0 || n == 0)
+        return;
     cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
                 as_int(m), as_int(n), as_int(k), alpha, a, ld(ta ? m : k), b, ld(tb ? k : n), beta,
                 c, ld(n));
@@ -36,7 +37,8 @@ void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, float a
 void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, double alpha,
           const double* a, const double* b, double beta, double* c)
 {
-    if (m == 0 || n == 0) return;
+    if (m == 0 || n == 0)
+        return;
     cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
                 as_int(m), as_int(n), as_int(k), alpha, a, ld(ta ? m : k), b, ld(tb ? k : n), beta,
                 c, ld(n));

@@ -39,7 +39,8 @@ constexpr dtype dtype_of()
 template <class F>
 decltype(auto) dispatch(dtype d, F&& f)
 {
-    if (d == dtype::f32) return f(float{});
+    if (d == dtype::f32)
+        return f(float{});
     return f(double{});
 }
 

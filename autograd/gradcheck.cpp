@@ -15,7 +15,8 @@ namespace
 // The scalar whose gradient is checked: f's output itself, or its projection onto R.
 double project(const Tensor& y, const Tensor& r)
 {
-    if (!r.defined()) return y.item();
+    if (!r.defined())
+        return y.item();
     double s = 0;
     const double* py = y.data<double>();
     const double* pr = r.data<double>();
@@ -38,7 +39,8 @@ Variable evaluate(const std::function<Variable(const std::vector<Variable>&)>& f
 bool gradcheck_report::ok() const
 {
     for (const auto& e : entries)
-        if (!e.ok) return false;
+        if (!e.ok)
+            return false;
     return true;
 }
 
@@ -94,7 +96,8 @@ gradcheck_report gradcheck(const std::function<Variable(const std::vector<Variab
     no_grad guard;
     for (std::size_t i = 0; i < inputs.size(); ++i)
     {
-        if (!inputs[i].requires_grad()) continue;
+        if (!inputs[i].requires_grad())
+            continue;
         gradcheck_entry e;
         e.name = i < opt.names.size() ? opt.names[i] : fmt::format("input {}", i);
         e.shape = inputs[i].shape();
@@ -124,7 +127,8 @@ gradcheck_report gradcheck(const std::function<Variable(const std::vector<Variab
                 e.analytic = a;
                 e.numeric = n;
             }
-            if (!(excess <= 0)) e.ok = false;
+            if (!(excess <= 0))
+                e.ok = false;
         }
         report.entries.push_back(std::move(e));
     }

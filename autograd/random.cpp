@@ -9,6 +9,9 @@ generator& default_generator()
     return g;
 }
 
-void manual_seed(std::uint64_t seed) { default_generator().seed(seed); }
+void manual_seed(std::uint64_t seed)
+{
+    default_generator().seed(seed);
+}
 
 } // namespace xgrad

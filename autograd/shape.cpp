@@ -37,9 +37,11 @@ void shape_t::erase(std::size_t pos)
 
 bool operator==(const shape_t& a, const shape_t& b)
 {
-    if (a.rank_ != b.rank_) return false;
+    if (a.rank_ != b.rank_)
+        return false;
     for (std::size_t i = 0; i < a.rank_; ++i)
-        if (a.dims_[i] != b.dims_[i]) return false;
+        if (a.dims_[i] != b.dims_[i])
+            return false;
     return true;
 }
 
@@ -56,7 +58,8 @@ std::string to_string(const shape_t& s)
     std::string out = "[";
     for (std::size_t i = 0; i < s.size(); ++i)
     {
-        if (i) out += ',';
+        if (i)
+            out += ',';
         out += std::to_string(s[i]);
     }
     return out + "]";

@@ -79,7 +79,8 @@ storage_block* storage_acquire(std::size_t bytes)
         ++p.stats.fresh_allocations;
     }
     void* mem = std::aligned_alloc(64, header + r);
-    if (!mem) throw std::bad_alloc();
+    if (!mem)
+        throw std::bad_alloc();
     auto* b = new (mem) storage_block;
     b->refs.store(1, std::memory_order_relaxed);
     b->size_class = cls;
@@ -89,7 +90,8 @@ storage_block* storage_acquire(std::size_t bytes)
 
 void storage_release(storage_block* b) noexcept
 {
-    if (!b || b->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+    if (!b || b->refs.fetch_sub(1, std::memory_order_acq_rel) != 1)
+        return;
     if (pool::alive && b->size_class < n_classes)
     {
         pool& p = local_pool();

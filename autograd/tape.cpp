@@ -12,16 +12,14 @@ thread_local bool grad_mode = true;
 // a += b elementwise; both contiguous with equal sizes.
 void add_into(Tensor& a, const Tensor& b)
 {
-    dispatch(a.dtype(),
-             [&](auto tag)
-             {
-                 using T = decltype(tag);
-                 T* __restrict pa = a.data<T>();
-                 const T* __restrict pb = b.data<T>();
-                 const std::size_t n = a.numel();
-                 for (std::size_t i = 0; i < n; ++i)
-                     pa[i] += pb[i];
-             });
+    dispatch(a.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        T* __restrict pa = a.data<T>();
+        const T* __restrict pb = b.data<T>();
+        const std::size_t n = a.numel();
+        for (std::size_t i = 0; i < n; ++i)
+            pa[i] += pb[i];
+    });
 }
 } // namespace
 
@@ -60,7 +58,8 @@ bool grad_context::needs(std::size_t i) const
 
 void grad_context::accumulate(std::size_t i, const Tensor& g)
 {
-    if (!needs(i)) return;
+    if (!needs(i))
+        return;
     detail::var_impl& in = *n_.inputs[i];
     if (g.shape() != in.data.shape())
         fail<shape_error>("{} backward: gradient of shape {} for input {} of shape {}", n_.name,
@@ -71,7 +70,8 @@ void grad_context::accumulate(std::size_t i, const Tensor& g)
         in.grad = gg; // shared, not copied: slot() copies before anyone writes into it
         return;
     }
-    if (!in.grad.is_unique()) in.grad = in.grad.clone();
+    if (!in.grad.is_unique())
+        in.grad = in.grad.clone();
     add_into(in.grad, gg);
 }
 
@@ -152,7 +152,8 @@ tape& tape::current()
 
 void* tape::allocate_node(std::size_t bytes, std::size_t align)
 {
-    if (nodes_.size() >= collect_at_) collect();
+    if (nodes_.size() >= collect_at_)
+        collect();
     return arena_.allocate(bytes, align);
 }
 
@@ -179,7 +180,8 @@ Variable tape::push(detail::node* n, Tensor out, const Variable* inputs, std::si
 
 detail::node* tape::find(std::uint64_t id) const
 {
-    if (id < first_id_ || id >= first_id_ + nodes_.size()) return nullptr;
+    if (id < first_id_ || id >= first_id_ + nodes_.size())
+        return nullptr;
     return nodes_[id - first_id_];
 }
 
@@ -221,7 +223,8 @@ void tape::trim()
 void tape::clear()
 {
     for (std::size_t i = nodes_.size(); i-- > 0;)
-        if (nodes_[i]) destroy(i);
+        if (nodes_[i])
+            destroy(i);
     trim();
 }
 
@@ -230,7 +233,8 @@ void tape::collect()
     // A node whose output is referenced only by the node itself feeds nothing alive: no handle,
     // no later node. Walking in reverse frees whole abandoned graphs in one pass.
     for (std::size_t i = nodes_.size(); i-- > 0;)
-        if (nodes_[i] && nodes_[i]->output->refs.load(std::memory_order_acquire) == 1) destroy(i);
+        if (nodes_[i] && nodes_[i]->output->refs.load(std::memory_order_acquire) == 1)
+            destroy(i);
     trim();
     collect_at_ = std::max<std::size_t>(std::size_t{1} << 14, 2 * nodes_.size());
 }
@@ -250,13 +254,11 @@ void tape::backward(const Variable& root, const Tensor& seed, bool retain_graph)
     {
         // A leaf differentiated with respect to itself.
         r.grad = r.grad.defined() ? r.grad.clone() : Tensor::zeros(s.shape(), s.dtype());
-        dispatch(s.dtype(),
-                 [&](auto tag)
-                 {
-                     using T = decltype(tag);
-                     for (std::size_t i = 0; i < s.numel(); ++i)
-                         r.grad.data<T>()[i] += s.data<T>()[i];
-                 });
+        dispatch(s.dtype(), [&](auto tag) {
+            using T = decltype(tag);
+            for (std::size_t i = 0; i < s.numel(); ++i)
+                r.grad.data<T>()[i] += s.data<T>()[i];
+        });
         return;
     }
     if (r.owner != this)
@@ -279,14 +281,16 @@ void tape::backward(const Variable& root, const Tensor& seed, bool retain_graph)
             grad_context ctx(*n);
             n->backward(ctx);
             n->output->grad = Tensor(); // outputs of ops are never leaves: no grad is kept
-            if (!retain_graph) destroy(i);
+            if (!retain_graph)
+                destroy(i);
         }
     }
     catch (...)
     {
         // Leave no half-propagated gradients behind in the nodes not yet visited.
         for (std::size_t j = i + 1; j-- > 0;)
-            if (nodes_[j]) nodes_[j]->output->grad = Tensor();
+            if (nodes_[j])
+                nodes_[j]->output->grad = Tensor();
         throw;
     }
     trim();

@@ -74,8 +74,7 @@ struct lambda_node final : node
 {
     template <class G>
     explicit lambda_node(G&& g) : fn(std::forward<G>(g))
-    {
-    }
+    {}
     void backward(grad_context& ctx) override { fn(ctx); }
     F fn;
 };
@@ -163,7 +162,8 @@ Variable tape::record(const char* name, Tensor out, const Variable* inputs, std:
     if (is_grad_enabled())
         for (std::size_t i = 0; i < n && !any; ++i)
             any = inputs[i].defined() && inputs[i].requires_grad();
-    if (!any) return Variable(std::move(out));
+    if (!any)
+        return Variable(std::move(out));
     using node_t = detail::lambda_node<std::decay_t<F>>;
     void* mem = allocate_node(sizeof(node_t), alignof(node_t));
     auto* nd = new (mem) node_t(std::forward<F>(bw));

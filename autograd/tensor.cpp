@@ -9,7 +9,8 @@ namespace xgrad
 Tensor::Tensor(const Tensor& o) noexcept
     : block_(o.block_), shape_(o.shape_), numel_(o.numel_), dtype_(o.dtype_)
 {
-    if (block_) block_->refs.fetch_add(1, std::memory_order_relaxed);
+    if (block_)
+        block_->refs.fetch_add(1, std::memory_order_relaxed);
 }
 
 Tensor::Tensor(Tensor&& o) noexcept
@@ -21,7 +22,8 @@ Tensor::Tensor(Tensor&& o) noexcept
 
 Tensor& Tensor::operator=(const Tensor& o) noexcept
 {
-    if (o.block_) o.block_->refs.fetch_add(1, std::memory_order_relaxed);
+    if (o.block_)
+        o.block_->refs.fetch_add(1, std::memory_order_relaxed);
     detail::storage_release(block_);
     block_ = o.block_;
     shape_ = o.shape_;
@@ -91,13 +93,11 @@ Tensor Tensor::from_values(const std::vector<double>& values, const shape_t& sha
         fail<shape_error>("tensor: {} values do not fill shape {}", values.size(),
                           to_string(shape));
     Tensor t = empty(shape, dt);
-    dispatch(dt,
-             [&](auto tag)
-             {
-                 using T = decltype(tag);
-                 std::transform(values.begin(), values.end(), t.data<T>(),
-                                [](double v) { return static_cast<T>(v); });
-             });
+    dispatch(dt, [&](auto tag) {
+        using T = decltype(tag);
+        std::transform(values.begin(), values.end(), t.data<T>(),
+                       [](double v) { return static_cast<T>(v); });
+    });
     return t;
 }
 
@@ -110,12 +110,10 @@ std::vector<double> Tensor::to_vector() const
 {
     std::vector<double> out(numel_);
     if (block_)
-        dispatch(dtype_,
-                 [&](auto tag)
-                 {
-                     using T = decltype(tag);
-                     std::copy(data<T>(), data<T>() + numel_, out.begin());
-                 });
+        dispatch(dtype_, [&](auto tag) {
+            using T = decltype(tag);
+            std::copy(data<T>(), data<T>() + numel_, out.begin());
+        });
     return out;
 }
 
@@ -130,17 +128,16 @@ double Tensor::flat(std::size_t i) const
 {
     if (i >= numel_)
         fail<value_error>("tensor.flat: index {} out of range for {} elements", i, numel_);
-    return dispatch(dtype_,
-                    [&](auto tag)
-                    {
-                        using T = decltype(tag);
-                        return static_cast<double>(data<T>()[i]);
-                    });
+    return dispatch(dtype_, [&](auto tag) {
+        using T = decltype(tag);
+        return static_cast<double>(data<T>()[i]);
+    });
 }
 
 Tensor Tensor::clone() const
 {
-    if (!block_) return Tensor();
+    if (!block_)
+        return Tensor();
     Tensor t = empty(shape_, dtype_);
     std::memcpy(t.raw_data(), raw_data(), nbytes());
     return t;
@@ -148,20 +145,17 @@ Tensor Tensor::clone() const
 
 Tensor Tensor::to(xgrad::dtype dt) const
 {
-    if (!block_ || dt == dtype_) return *this;
+    if (!block_ || dt == dtype_)
+        return *this;
     Tensor t = empty(shape_, dt);
-    dispatch(dtype_,
-             [&](auto src_tag)
-             {
-                 using S = decltype(src_tag);
-                 dispatch(dt,
-                          [&](auto dst_tag)
-                          {
-                              using D = decltype(dst_tag);
-                              std::transform(data<S>(), data<S>() + numel_, t.data<D>(),
-                                             [](S v) { return static_cast<D>(v); });
-                          });
-             });
+    dispatch(dtype_, [&](auto src_tag) {
+        using S = decltype(src_tag);
+        dispatch(dt, [&](auto dst_tag) {
+            using D = decltype(dst_tag);
+            std::transform(data<S>(), data<S>() + numel_, t.data<D>(),
+                           [](S v) { return static_cast<D>(v); });
+        });
+    });
     return t;
 }
 
@@ -177,22 +171,22 @@ Tensor Tensor::reshape(const shape_t& shape) const
 
 void Tensor::fill(double value)
 {
-    dispatch(dtype_,
-             [&](auto tag)
-             {
-                 using T = decltype(tag);
-                 std::fill(data<T>(), data<T>() + numel_, static_cast<T>(value));
-             });
+    dispatch(dtype_, [&](auto tag) {
+        using T = decltype(tag);
+        std::fill(data<T>(), data<T>() + numel_, static_cast<T>(value));
+    });
 }
 
 void Tensor::zero()
 {
-    if (block_) std::memset(raw_data(), 0, nbytes());
+    if (block_)
+        std::memset(raw_data(), 0, nbytes());
 }
 
 std::ostream& operator<<(std::ostream& os, const Tensor& t)
 {
-    if (!t.defined()) return os << "Tensor(undefined)";
+    if (!t.defined())
+        return os << "Tensor(undefined)";
     os << "Tensor(" << dtype_name(t.dtype()) << ", " << to_string(t.shape()) << ") {";
     const std::size_t n = std::min<std::size_t>(t.numel(), 16);
     for (std::size_t i = 0; i < n; ++i)

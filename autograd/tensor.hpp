@@ -85,12 +85,10 @@ public:
     xt::xarray<T> to_xarray() const
     {
         xt::xarray<T> out = xt::zeros<T>(xt_shape());
-        dispatch(dtype_,
-                 [&](auto tag)
-                 {
-                     using S = decltype(tag);
-                     std::copy(data<S>(), data<S>() + numel_, out.data());
-                 });
+        dispatch(dtype_, [&](auto tag) {
+            using S = decltype(tag);
+            std::copy(data<S>(), data<S>() + numel_, out.data());
+        });
         return out;
     }
     std::vector<double> to_vector() const;
@@ -116,7 +114,8 @@ private:
     template <class T>
     void check_type() const
     {
-        if (!block_) fail<value_error>("tensor: access to an undefined tensor");
+        if (!block_)
+            fail<value_error>("tensor: access to an undefined tensor");
         if (dtype_of<T>() != dtype_)
             fail<value_error>("tensor: accessed as {} but holds {}", dtype_name(dtype_of<T>()),
                               dtype_name(dtype_));

@@ -62,8 +62,7 @@ void var_impl::operator delete(void* p) noexcept
                 return;
             }
             catch (...)
-            {
-            }
+            {}
         }
     }
     ::operator delete(p);
@@ -71,7 +70,8 @@ void var_impl::operator delete(void* p) noexcept
 
 void release(var_impl* p) noexcept
 {
-    if (p && p->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete p;
+    if (p && p->refs.fetch_sub(1, std::memory_order_acq_rel) == 1)
+        delete p;
 }
 
 } // namespace detail
@@ -80,7 +80,8 @@ namespace
 {
 detail::var_impl& must(detail::var_impl* p)
 {
-    if (!p) fail<value_error>("variable: use of an undefined Variable");
+    if (!p)
+        fail<value_error>("variable: use of an undefined Variable");
     return *p;
 }
 } // namespace
@@ -154,8 +155,10 @@ Variable& Variable::set_requires_grad(bool on)
 const char* Variable::op_name() const
 {
     const auto& v = must(p_);
-    if (v.node_id == 0) return "leaf";
-    if (v.owner != &tape::current()) return "op on another thread";
+    if (v.node_id == 0)
+        return "leaf";
+    if (v.owner != &tape::current())
+        return "op on another thread";
     return v.owner->op_name(v.node_id);
 }
 

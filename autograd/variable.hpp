@@ -28,8 +28,7 @@ public:
     template <class E>
     Variable(const xt::xexpression<E>& e, bool requires_grad = false)
         : Variable(Tensor::from(e), requires_grad)
-    {
-    }
+    {}
     Variable(const Variable& o) noexcept;
     Variable(Variable&& o) noexcept : p_(o.p_) { o.p_ = nullptr; }
     Variable& operator=(const Variable& o) noexcept;
@@ -105,7 +104,8 @@ struct var_impl
 
 inline void retain(var_impl* p) noexcept
 {
-    if (p) p->refs.fetch_add(1, std::memory_order_relaxed);
+    if (p)
+        p->refs.fetch_add(1, std::memory_order_relaxed);
 }
 void release(var_impl* p) noexcept;
 

@@ -18,7 +18,8 @@ namespace
 std::string parent_of(const std::string& path)
 {
     const auto slash = path.find_last_of('/');
-    if (slash == std::string::npos) return ".";
+    if (slash == std::string::npos)
+        return ".";
     return slash == 0 ? "/" : path.substr(0, slash);
 }
 
@@ -35,18 +36,21 @@ void write_file_atomically(const std::string& path,
     // Serialise in memory first: a writer that throws leaves no trace on disk.
     std::ostringstream buffer(std::ios::binary);
     write(buffer);
-    if (!buffer) fail<io_error>("write '{}': the data could not be serialised", path);
+    if (!buffer)
+        fail<io_error>("write '{}': the data could not be serialised", path);
     const std::string bytes = buffer.str();
 
     std::string tmp = path + ".tmp-XXXXXX";
     const int fd = ::mkstemp(tmp.data());
-    if (fd < 0) io_fail("cannot create a temporary file next to", path, errno);
+    if (fd < 0)
+        io_fail("cannot create a temporary file next to", path, errno);
     const char* p = bytes.data();
     std::size_t left = bytes.size();
     while (left > 0)
     {
         const ssize_t n = ::write(fd, p, left);
-        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && errno == EINTR)
+            continue;
         if (n <= 0)
         {
             const int err = errno;

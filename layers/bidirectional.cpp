@@ -25,7 +25,8 @@ Bidirectional::Bidirectional(std::shared_ptr<SequenceLayer> forward_layer,
                              std::shared_ptr<SequenceLayer> backward_layer)
     : fwd_(std::move(forward_layer)), bwd_(std::move(backward_layer))
 {
-    if (!fwd_ || !bwd_) fail<value_error>("Bidirectional: both layers must be given");
+    if (!fwd_ || !bwd_)
+        fail<value_error>("Bidirectional: both layers must be given");
     if (fwd_->input_size() != bwd_->input_size() || fwd_->output_size() != bwd_->output_size())
         fail<shape_error>("Bidirectional: {} and {} differ in size", fwd_->describe(),
                           bwd_->describe());
@@ -35,8 +36,7 @@ Bidirectional::Bidirectional(std::shared_ptr<SequenceLayer> forward_layer,
 
 Bidirectional::Bidirectional(const std::function<std::shared_ptr<SequenceLayer>()>& make)
     : Bidirectional(make(), make())
-{
-}
+{}
 
 sequence_output Bidirectional::forward(const Variable& x, const std::vector<std::size_t>& lengths,
                                        const std::vector<State>& initial)

@@ -9,8 +9,7 @@ namespace xgrad::nn
 
 GRUCell::GRUCell(std::size_t input, std::size_t hidden, bool bias, generator& g)
     : ProjectedCell(3, input, hidden, bias, g)
-{
-}
+{}
 
 State GRUCell::step(const Variable& projected, const State& state)
 {

@@ -12,14 +12,12 @@ template <class F>
 void fill(const Variable& p, F&& next)
 {
     Tensor& t = p.data();
-    dispatch(t.dtype(),
-             [&](auto tag)
-             {
-                 using T = decltype(tag);
-                 T* d = t.data<T>();
-                 for (std::size_t i = 0; i < t.numel(); ++i)
-                     d[i] = static_cast<T>(next());
-             });
+    dispatch(t.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        T* d = t.data<T>();
+        for (std::size_t i = 0; i < t.numel(); ++i)
+            d[i] = static_cast<T>(next());
+    });
 }
 
 std::size_t receptive(const shape_t& s)
@@ -115,13 +113,11 @@ void orthogonal(const Variable& p, double gain, generator& g)
             a[i * k + j] /= norm;
     }
     std::size_t at = 0;
-    fill(p,
-         [&]
-         {
-             const std::size_t r = at / cols, c = at % cols;
-             ++at;
-             return gain * (wide ? a[c * k + r] : a[r * k + c]);
-         });
+    fill(p, [&] {
+        const std::size_t r = at / cols, c = at % cols;
+        ++at;
+        return gain * (wide ? a[c * k + r] : a[r * k + c]);
+    });
 }
 
 } // namespace xgrad::nn::init

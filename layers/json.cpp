@@ -11,7 +11,8 @@ namespace xgrad::json
 const value* value::find(const std::string& key) const
 {
     for (const auto& m : members)
-        if (m.first == key) return &m.second;
+        if (m.first == key)
+            return &m.second;
     return nullptr;
 }
 
@@ -46,12 +47,14 @@ struct parser
     }
     void expect(char c)
     {
-        if (!eat(c)) bad("unexpected character");
+        if (!eat(c))
+            bad("unexpected character");
     }
     void literal(const char* word)
     {
         for (const char* p = word; *p; ++p, ++i)
-            if (i >= s.size() || s[i] != *p) bad("bad literal");
+            if (i >= s.size() || s[i] != *p)
+                bad("bad literal");
     }
 
     static void utf8(std::string& out, unsigned cp)
@@ -80,7 +83,8 @@ struct parser
 
     unsigned hex4()
     {
-        if (i + 4 > s.size()) bad("short \\u escape");
+        if (i + 4 > s.size())
+            bad("short \\u escape");
         unsigned v = 0;
         for (int k = 0; k < 4; ++k)
         {
@@ -104,16 +108,20 @@ struct parser
         std::string out;
         while (true)
         {
-            if (i >= s.size()) bad("unterminated string");
+            if (i >= s.size())
+                bad("unterminated string");
             const char c = s[i++];
-            if (c == '"') return out;
-            if (static_cast<unsigned char>(c) < 0x20) bad("control character in string");
+            if (c == '"')
+                return out;
+            if (static_cast<unsigned char>(c) < 0x20)
+                bad("control character in string");
             if (c != '\\')
             {
                 out += c;
                 continue;
             }
-            if (i >= s.size()) bad("unterminated escape");
+            if (i >= s.size())
+                bad("unterminated escape");
             const char e = s[i++];
             switch (e)
             {
@@ -164,11 +172,13 @@ struct parser
     {
         const std::size_t start = i;
         bool integral = true;
-        if (i < s.size() && s[i] == '-') ++i;
+        if (i < s.size() && s[i] == '-')
+            ++i;
         while (i < s.size() && ((s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == 'e' ||
                                 s[i] == 'E' || s[i] == '+' || s[i] == '-'))
         {
-            if (s[i] == '.' || s[i] == 'e' || s[i] == 'E') integral = false;
+            if (s[i] == '.' || s[i] == 'e' || s[i] == 'E')
+                integral = false;
             ++i;
         }
         const std::string text = s.substr(start, i - start);
@@ -176,29 +186,34 @@ struct parser
         value v;
         v.kind = value::number;
         v.num = std::strtod(text.c_str(), &end);
-        if (text.empty() || end != text.c_str() + text.size()) bad("bad number");
+        if (text.empty() || end != text.c_str() + text.size())
+            bad("bad number");
         v.integral = integral;
         if (integral)
         {
             errno = 0;
             v.integer = std::strtoll(text.c_str(), &end, 10);
-            if (errno == ERANGE) bad("integer out of range");
+            if (errno == ERANGE)
+                bad("integer out of range");
         }
         return v;
     }
 
     value parse(int depth)
     {
-        if (depth > max_depth) bad("nesting too deep");
+        if (depth > max_depth)
+            bad("nesting too deep");
         ws();
-        if (i >= s.size()) bad("unexpected end");
+        if (i >= s.size())
+            bad("unexpected end");
         value v;
         const char c = s[i];
         if (c == '{')
         {
             ++i;
             v.kind = value::object;
-            if (eat('}')) return v;
+            if (eat('}'))
+                return v;
             do
             {
                 ws();
@@ -212,7 +227,8 @@ struct parser
         {
             ++i;
             v.kind = value::array;
-            if (eat(']')) return v;
+            if (eat(']'))
+                return v;
             do
                 v.items.push_back(parse(depth + 1));
             while (eat(','));
@@ -244,7 +260,8 @@ value parse(const std::string& text)
     parser p{text};
     value v = p.parse(0);
     p.ws();
-    if (p.i != text.size()) p.bad("trailing characters");
+    if (p.i != text.size())
+        p.bad("trailing characters");
     return v;
 }
 

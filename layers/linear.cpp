@@ -64,7 +64,8 @@ std::string Embedding::describe() const
 
 Dropout::Dropout(double p, generator& g) : p_(p), gen_(&g)
 {
-    if (!(p >= 0.0 && p <= 1.0)) fail<value_error>("Dropout: probability {} is outside [0, 1]", p);
+    if (!(p >= 0.0 && p <= 1.0))
+        fail<value_error>("Dropout: probability {} is outside [0, 1]", p);
 }
 
 Variable Dropout::forward(const Variable& x)

@@ -9,8 +9,7 @@ namespace xgrad::nn
 
 LSTMCell::LSTMCell(std::size_t input, std::size_t hidden, bool bias, generator& g)
     : ProjectedCell(4, input, hidden, bias, g)
-{
-}
+{}
 
 State LSTMCell::step(const Variable& projected, const State& state)
 {

@@ -16,14 +16,16 @@ Variable Module::register_parameter(const std::string& name, Tensor init)
 Variable Module::register_parameter(const std::string& name, Variable v)
 {
     for (const auto& p : params_)
-        if (p.first == name) fail<value_error>("module: parameter '{}' is registered twice", name);
+        if (p.first == name)
+            fail<value_error>("module: parameter '{}' is registered twice", name);
     params_.emplace_back(name, v);
     return v;
 }
 
 void Module::add_child(const std::string& name, std::shared_ptr<Module> m, bool exposed)
 {
-    if (!m) fail<value_error>("module: child '{}' is null", name);
+    if (!m)
+        fail<value_error>("module: child '{}' is null", name);
     children_.push_back({name, std::move(m), exposed});
 }
 
@@ -32,7 +34,8 @@ void Module::collect(const std::string& prefix, std::vector<named_parameter>& ou
     for (const auto& p : params_)
         out.emplace_back(prefix + p.first, p.second);
     for (const auto& c : children_)
-        if (c.exposed) c.module->collect(prefix + c.name + ".", out);
+        if (c.exposed)
+            c.module->collect(prefix + c.name + ".", out);
 }
 
 std::vector<named_parameter> Module::named_parameters() const
@@ -79,7 +82,8 @@ void Module::load_state_dict(const std::map<std::string, Tensor>& state)
     for (const auto& entry : state)
         if (!known.count(entry.first))
             problems.push_back(fmt::format("unexpected '{}'", entry.first));
-    if (!problems.empty()) fail<value_error>("load_state_dict: {}", fmt::join(problems, "; "));
+    if (!problems.empty())
+        fail<value_error>("load_state_dict: {}", fmt::join(problems, "; "));
     for (const auto& [name, v] : params)
     {
         const Tensor& src = state.at(name);
@@ -113,7 +117,8 @@ void Module::to(dtype dt)
     for (const auto& p : named_parameters())
     {
         p.second.data() = p.second.data().to(dt);
-        if (p.second.has_grad()) p.second.grad() = p.second.grad().to(dt);
+        if (p.second.has_grad())
+            p.second.grad() = p.second.grad().to(dt);
     }
 }
 

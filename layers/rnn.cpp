@@ -13,7 +13,8 @@ RNNBase::RNNBase(cell_type type, std::size_t input, std::size_t hidden, const rn
                  generator& g)
     : type_(type), input_(input), hidden_(hidden), opt_(o)
 {
-    if (o.num_layers == 0) fail<value_error>("{}: num_layers must be at least 1", describe());
+    if (o.num_layers == 0)
+        fail<value_error>("{}: num_layers must be at least 1", describe());
     const std::size_t dirs = o.bidirectional ? 2 : 1;
     std::vector<std::shared_ptr<SequenceLayer>> layers;
     for (std::size_t l = 0; l < o.num_layers; ++l)
@@ -54,7 +55,8 @@ sequence_output RNNBase::forward(const Variable& x, const std::vector<std::size_
 {
     sequence_output out =
         stack_->forward(opt_.batch_first ? transpose(x, 0, 1) : x, lengths, initial);
-    if (opt_.batch_first) out.output = transpose(out.output, 0, 1);
+    if (opt_.batch_first)
+        out.output = transpose(out.output, 0, 1);
     return out;
 }
 

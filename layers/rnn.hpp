@@ -64,8 +64,7 @@ public:
     RNN(std::size_t input, std::size_t hidden, const rnn_options& o = {},
         generator& g = default_generator())
         : RNNBase(cell_type::rnn, input, hidden, o, g)
-    {
-    }
+    {}
 };
 
 class LSTM : public RNNBase
@@ -74,8 +73,7 @@ public:
     LSTM(std::size_t input, std::size_t hidden, const rnn_options& o = {},
          generator& g = default_generator())
         : RNNBase(cell_type::lstm, input, hidden, o, g)
-    {
-    }
+    {}
 };
 
 class GRU : public RNNBase
@@ -84,8 +82,7 @@ public:
     GRU(std::size_t input, std::size_t hidden, const rnn_options& o = {},
         generator& g = default_generator())
         : RNNBase(cell_type::gru, input, hidden, o, g)
-    {
-    }
+    {}
 };
 
 } // namespace xgrad::nn

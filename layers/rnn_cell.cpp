@@ -8,8 +8,7 @@ namespace xgrad::nn
 
 RNNCell::RNNCell(std::size_t input, std::size_t hidden, nonlinearity act, bool bias, generator& g)
     : ProjectedCell(1, input, hidden, bias, g), act_(act)
-{
-}
+{}
 
 State RNNCell::step(const Variable& projected, const State& state)
 {

@@ -45,7 +45,8 @@ void save_tensors(const std::string& path, const std::map<std::string, Tensor>& 
     std::uint64_t offset = 0;
     for (const auto& [name, t] : tensors)
     {
-        if (!t.defined()) fail<value_error>("save_tensors: tensor '{}' is undefined", name);
+        if (!t.defined())
+            fail<value_error>("save_tensors: tensor '{}' is undefined", name);
         std::string shape;
         for (std::size_t i = 0; i < t.dim(); ++i)
             shape += (i ? "," : "") + std::to_string(t.shape()[i]);
@@ -58,25 +59,23 @@ void save_tensors(const std::string& path, const std::map<std::string, Tensor>& 
     header += "}";
     header.append((8 - header.size() % 8) % 8, ' '); // keep the data 8-byte aligned
 
-    write_file_atomically(path,
-                          [&](std::ostream& out)
-                          {
-                              const std::uint64_t n = header.size();
-                              out.write(reinterpret_cast<const char*>(&n), 8);
-                              out.write(header.data(), static_cast<std::streamsize>(header.size()));
-                              for (const auto& entry : tensors)
-                                  out.write(static_cast<const char*>(entry.second.raw_data()),
-                                            static_cast<std::streamsize>(entry.second.nbytes()));
-                          });
+    write_file_atomically(path, [&](std::ostream& out) {
+        const std::uint64_t n = header.size();
+        out.write(reinterpret_cast<const char*>(&n), 8);
+        out.write(header.data(), static_cast<std::streamsize>(header.size()));
+        for (const auto& entry : tensors)
+            out.write(static_cast<const char*>(entry.second.raw_data()),
+                      static_cast<std::streamsize>(entry.second.nbytes()));
+    });
 }
 
 tensor_file load_tensors(const std::string& path)
 {
     std::ifstream in(path, std::ios::binary);
-    if (!in) fail<io_error>("load_tensors: cannot open '{}'", path);
+    if (!in)
+        fail<io_error>("load_tensors: cannot open '{}'", path);
     const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    auto bad = [&](const std::string& why) -> void
-    {
+    auto bad = [&](const std::string& why) -> void {
         fail<io_error>("load_tensors: '{}' is not a valid safetensors file: {}", path, why);
     };
     if (bytes.size() < 8)
@@ -94,7 +93,8 @@ tensor_file load_tensors(const std::string& path)
     {
         bad(e.what());
     }
-    if (header.kind != json::value::object) bad("the header is not a JSON object");
+    if (header.kind != json::value::object)
+        bad("the header is not a JSON object");
 
     const std::uint64_t data_size = bytes.size() - 8 - n;
     const char* data = bytes.data() + 8 + n;
@@ -104,7 +104,8 @@ tensor_file load_tensors(const std::string& path)
     {
         if (name == "__metadata__")
         {
-            if (v.kind != json::value::object) bad("__metadata__ is not an object");
+            if (v.kind != json::value::object)
+                bad("__metadata__ is not an object");
             for (const auto& [k, s] : v.members)
             {
                 if (s.kind != json::value::string)
@@ -113,7 +114,8 @@ tensor_file load_tensors(const std::string& path)
             }
             continue;
         }
-        if (out.tensors.count(name)) bad(fmt::format("tensor '{}' appears twice", name));
+        if (out.tensors.count(name))
+            bad(fmt::format("tensor '{}' appears twice", name));
         const json::value* dt = v.find("dtype");
         const json::value* shape = v.find("shape");
         const json::value* offsets = v.find("data_offsets");
@@ -167,7 +169,8 @@ tensor_file load_tensors(const std::string& path)
     std::uint64_t at = 0;
     for (const auto& r : ranges)
     {
-        if (r.first != at) bad(fmt::format("tensor data overlaps or leaves a gap at byte {}", at));
+        if (r.first != at)
+            bad(fmt::format("tensor data overlaps or leaves a gap at byte {}", at));
         at = r.second;
     }
     if (at != data_size)

@@ -8,12 +8,14 @@ namespace xgrad::nn
 Stacked::Stacked(std::vector<std::shared_ptr<SequenceLayer>> layers, double dropout, generator& g)
     : layers_(std::move(layers)), dropout_(dropout), gen_(&g)
 {
-    if (layers_.empty()) fail<value_error>("Stacked: needs at least one layer");
+    if (layers_.empty())
+        fail<value_error>("Stacked: needs at least one layer");
     if (!(dropout >= 0.0 && dropout <= 1.0))
         fail<value_error>("Stacked: dropout {} is outside [0, 1]", dropout);
     for (std::size_t i = 0; i < layers_.size(); ++i)
     {
-        if (!layers_[i]) fail<value_error>("Stacked: layer {} is null", i);
+        if (!layers_[i])
+            fail<value_error>("Stacked: layer {} is null", i);
         if (i > 0 && layers_[i]->input_size() != layers_[i - 1]->output_size())
             fail<shape_error>("Stacked: layer {} ({}) reads {} features but layer {} ({}) "
                               "produces {}",
@@ -27,16 +29,14 @@ Stacked::Stacked(std::size_t n,
                  const std::function<std::shared_ptr<SequenceLayer>(std::size_t)>& make,
                  double dropout, generator& g)
     : Stacked(
-          [&]
-          {
+          [&] {
               std::vector<std::shared_ptr<SequenceLayer>> v;
               for (std::size_t i = 0; i < n; ++i)
                   v.push_back(make(i));
               return v;
           }(),
           dropout, g)
-{
-}
+{}
 
 std::size_t Stacked::state_groups() const
 {
@@ -63,7 +63,8 @@ sequence_output Stacked::forward(const Variable& x, const std::vector<std::size_
             init.assign(initial.begin() + static_cast<std::ptrdiff_t>(at),
                         initial.begin() + static_cast<std::ptrdiff_t>(at + g));
         at += g;
-        if (i > 0) h = dropout(h, dropout_, is_training(), *gen_);
+        if (i > 0)
+            h = dropout(h, dropout_, is_training(), *gen_);
         sequence_output r = layers_[i]->forward(h, lengths, init);
         h = r.output;
         out.states.insert(out.states.end(), r.states.begin(), r.states.end());

@@ -7,8 +7,7 @@ namespace xgrad::optim
 
 Adagrad::Adagrad(const std::vector<Variable>& params, const adagrad_options& o)
     : Adagrad(single_group(params), o)
-{
-}
+{}
 
 Adagrad::Adagrad(std::vector<param_group> groups, const adagrad_options& o)
     : Optimizer(std::move(groups), o.lr, o.weight_decay), o_(o)
@@ -23,26 +22,26 @@ void Adagrad::update(const Variable& p, std::map<std::string, Tensor>& state, do
 {
     const bool fresh = !state.count("sum");
     Tensor& sum = buffer(state, "sum", p);
-    if (fresh) sum.fill(o_.initial_accumulator_value);
+    if (fresh)
+        sum.fill(o_.initial_accumulator_value);
     const double t = next_step(state);
     const double clr = lr / (1 + (t - 1) * o_.lr_decay);
-    dispatch(p.dtype(),
-             [&](auto tag)
-             {
-                 using T = decltype(tag);
-                 T* w = p.data().data<T>();
-                 const T* g = p.grad().data<T>();
-                 T* s = sum.data<T>();
-                 const T rate = static_cast<T>(clr), eps = static_cast<T>(o_.eps),
-                         decay = static_cast<T>(wd);
-                 for (std::size_t i = 0; i < p.numel(); ++i)
-                 {
-                     T gi = g[i];
-                     if (wd != 0) gi += decay * w[i];
-                     s[i] += gi * gi;
-                     w[i] -= rate * gi / (std::sqrt(s[i]) + eps);
-                 }
-             });
+    dispatch(p.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        T* w = p.data().data<T>();
+        const T* g = p.grad().data<T>();
+        T* s = sum.data<T>();
+        const T rate = static_cast<T>(clr), eps = static_cast<T>(o_.eps),
+                decay = static_cast<T>(wd);
+        for (std::size_t i = 0; i < p.numel(); ++i)
+        {
+            T gi = g[i];
+            if (wd != 0)
+                gi += decay * w[i];
+            s[i] += gi * gi;
+            w[i] -= rate * gi / (std::sqrt(s[i]) + eps);
+        }
+    });
 }
 
 } // namespace xgrad::optim

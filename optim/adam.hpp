@@ -48,12 +48,10 @@ public:
     }
     AdamW(const std::vector<Variable>& params, const adam_options& o = defaults())
         : Adam(single_group(params), o, true)
-    {
-    }
+    {}
     AdamW(std::vector<param_group> groups, const adam_options& o = defaults())
         : Adam(std::move(groups), o, true)
-    {
-    }
+    {}
 };
 
 } // namespace xgrad::optim

@@ -14,12 +14,15 @@ std::vector<param_group> single_group(const std::vector<Variable>& params)
 Optimizer::Optimizer(std::vector<param_group> groups, double default_lr, double default_wd)
     : groups_(std::move(groups))
 {
-    if (groups_.empty()) fail<value_error>("optimizer: no parameter groups");
+    if (groups_.empty())
+        fail<value_error>("optimizer: no parameter groups");
     for (std::size_t g = 0; g < groups_.size(); ++g)
     {
         auto& grp = groups_[g];
-        if (grp.lr < 0) grp.lr = default_lr;
-        if (grp.weight_decay < 0) grp.weight_decay = default_wd;
+        if (grp.lr < 0)
+            grp.lr = default_lr;
+        if (grp.weight_decay < 0)
+            grp.weight_decay = default_wd;
         if (!(grp.lr >= 0))
             fail<value_error>("optimizer: learning rate {} of group {} is invalid", grp.lr, g);
         for (std::size_t i = 0; i < grp.params.size(); ++i)
@@ -36,7 +39,8 @@ void Optimizer::step()
         for (std::size_t i = 0; i < groups_[g].params.size(); ++i)
         {
             const Variable& p = groups_[g].params[i];
-            if (!p.has_grad()) continue;
+            if (!p.has_grad())
+                continue;
             if (p.grad().shape() != p.shape() || p.grad().dtype() != p.dtype())
                 fail<value_error>("{}: gradient {} {} does not match parameter {} {}", name(),
                                   dtype_name(p.grad().dtype()), to_string(p.grad().shape()),
@@ -60,7 +64,8 @@ void Optimizer::set_lr(double lr)
 
 void Optimizer::set_lr(std::size_t g, double lr)
 {
-    if (!(lr >= 0)) fail<value_error>("{}: learning rate {} is invalid", name(), lr);
+    if (!(lr >= 0))
+        fail<value_error>("{}: learning rate {} is invalid", name(), lr);
     groups_.at(g).lr = lr;
 }
 
@@ -68,14 +73,16 @@ Tensor& Optimizer::buffer(std::map<std::string, Tensor>& state, const std::strin
                           const Variable& p)
 {
     auto it = state.find(key);
-    if (it == state.end()) it = state.emplace(key, Tensor::zeros(p.shape(), p.dtype())).first;
+    if (it == state.end())
+        it = state.emplace(key, Tensor::zeros(p.shape(), p.dtype())).first;
     return it->second;
 }
 
 double Optimizer::next_step(std::map<std::string, Tensor>& state)
 {
     auto it = state.find("step");
-    if (it == state.end()) it = state.emplace("step", Tensor::scalar(0.0, f64)).first;
+    if (it == state.end())
+        it = state.emplace("step", Tensor::scalar(0.0, f64)).first;
     double& s = it->second.data<double>()[0];
     s += 1;
     return s;

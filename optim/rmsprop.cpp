@@ -7,8 +7,7 @@ namespace xgrad::optim
 
 RMSprop::RMSprop(const std::vector<Variable>& params, const rmsprop_options& o)
     : RMSprop(single_group(params), o)
-{
-}
+{}
 
 RMSprop::RMSprop(std::vector<param_group> groups, const rmsprop_options& o)
     : Optimizer(std::move(groups), o.lr, o.weight_decay), o_(o)
@@ -24,40 +23,39 @@ void RMSprop::update(const Variable& p, std::map<std::string, Tensor>& state, do
     Tensor& sq = buffer(state, "square_avg", p);
     Tensor* avg = o_.centered ? &buffer(state, "grad_avg", p) : nullptr;
     Tensor* mom = o_.momentum > 0 ? &buffer(state, "momentum_buffer", p) : nullptr;
-    dispatch(p.dtype(),
-             [&](auto tag)
-             {
-                 using T = decltype(tag);
-                 T* w = p.data().data<T>();
-                 const T* g = p.grad().data<T>();
-                 T* s = sq.data<T>();
-                 T* a = avg ? avg->data<T>() : nullptr;
-                 T* b = mom ? mom->data<T>() : nullptr;
-                 const T alpha = static_cast<T>(o_.alpha), eps = static_cast<T>(o_.eps);
-                 const T rate = static_cast<T>(lr), decay = static_cast<T>(wd);
-                 const T m = static_cast<T>(o_.momentum);
-                 for (std::size_t i = 0; i < p.numel(); ++i)
-                 {
-                     T gi = g[i];
-                     if (wd != 0) gi += decay * w[i];
-                     s[i] = alpha * s[i] + (T(1) - alpha) * gi * gi;
-                     T d;
-                     if (a)
-                     {
-                         a[i] = alpha * a[i] + (T(1) - alpha) * gi;
-                         d = std::sqrt(s[i] - a[i] * a[i]) + eps;
-                     }
-                     else
-                         d = std::sqrt(s[i]) + eps;
-                     if (b)
-                     {
-                         b[i] = m * b[i] + gi / d;
-                         w[i] -= rate * b[i];
-                     }
-                     else
-                         w[i] -= rate * gi / d;
-                 }
-             });
+    dispatch(p.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        T* w = p.data().data<T>();
+        const T* g = p.grad().data<T>();
+        T* s = sq.data<T>();
+        T* a = avg ? avg->data<T>() : nullptr;
+        T* b = mom ? mom->data<T>() : nullptr;
+        const T alpha = static_cast<T>(o_.alpha), eps = static_cast<T>(o_.eps);
+        const T rate = static_cast<T>(lr), decay = static_cast<T>(wd);
+        const T m = static_cast<T>(o_.momentum);
+        for (std::size_t i = 0; i < p.numel(); ++i)
+        {
+            T gi = g[i];
+            if (wd != 0)
+                gi += decay * w[i];
+            s[i] = alpha * s[i] + (T(1) - alpha) * gi * gi;
+            T d;
+            if (a)
+            {
+                a[i] = alpha * a[i] + (T(1) - alpha) * gi;
+                d = std::sqrt(s[i] - a[i] * a[i]) + eps;
+            }
+            else
+                d = std::sqrt(s[i]) + eps;
+            if (b)
+            {
+                b[i] = m * b[i] + gi / d;
+                w[i] -= rate * b[i];
+            }
+            else
+                w[i] -= rate * gi / d;
+        }
+    });
 }
 
 } // namespace xgrad::optim

@@ -21,7 +21,8 @@ void Schedule::step()
 StepLR::StepLR(Optimizer& opt, std::size_t step_size, double gamma)
     : Schedule(opt), step_size_(step_size), gamma_(gamma)
 {
-    if (step_size == 0) fail<value_error>("StepLR: step_size must be at least 1");
+    if (step_size == 0)
+        fail<value_error>("StepLR: step_size must be at least 1");
 }
 
 double StepLR::rate(double base, std::size_t c) const
@@ -30,8 +31,7 @@ double StepLR::rate(double base, std::size_t c) const
 }
 
 ExponentialLR::ExponentialLR(Optimizer& opt, double gamma) : Schedule(opt), gamma_(gamma)
-{
-}
+{}
 
 double ExponentialLR::rate(double base, std::size_t c) const
 {
@@ -41,7 +41,8 @@ double ExponentialLR::rate(double base, std::size_t c) const
 CosineAnnealingLR::CosineAnnealingLR(Optimizer& opt, std::size_t t_max, double eta_min)
     : Schedule(opt), t_max_(t_max), eta_min_(eta_min)
 {
-    if (t_max == 0) fail<value_error>("CosineAnnealingLR: t_max must be at least 1");
+    if (t_max == 0)
+        fail<value_error>("CosineAnnealingLR: t_max must be at least 1");
 }
 
 double CosineAnnealingLR::rate(double base, std::size_t c) const
@@ -88,9 +89,11 @@ bool ReduceLROnPlateau::step(double metric)
     // The tutorial compares with the previous evaluation and reacts only to a rise.
     const bool improved =
         mode_ == compare_to::previous ? !(metric > ref_) : metric < ref_ * (1 - threshold_);
-    if (mode_ == compare_to::previous || improved) ref_ = metric;
+    if (mode_ == compare_to::previous || improved)
+        ref_ = metric;
     bad_ = improved ? 0 : bad_ + 1;
-    if (bad_ <= patience_) return false;
+    if (bad_ <= patience_)
+        return false;
     bad_ = 0;
     for (std::size_t g = 0; g < opt_.num_groups(); ++g)
         opt_.set_lr(g, std::max(min_lr_, opt_.lr(g) * factor_));

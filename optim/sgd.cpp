@@ -4,8 +4,7 @@ namespace xgrad::optim
 {
 
 SGD::SGD(const std::vector<Variable>& params, const sgd_options& o) : SGD(single_group(params), o)
-{
-}
+{}
 
 SGD::SGD(std::vector<param_group> groups, const sgd_options& o)
     : Optimizer(std::move(groups), o.lr, o.weight_decay), o_(o)
@@ -22,27 +21,26 @@ void SGD::update(const Variable& p, std::map<std::string, Tensor>& state, double
 {
     const bool first = !state.count("momentum_buffer");
     Tensor* buf = o_.momentum > 0 ? &buffer(state, "momentum_buffer", p) : nullptr;
-    dispatch(p.dtype(),
-             [&](auto tag)
-             {
-                 using T = decltype(tag);
-                 T* w = p.data().data<T>();
-                 const T* g = p.grad().data<T>();
-                 T* b = buf ? buf->data<T>() : nullptr;
-                 const T m = static_cast<T>(o_.momentum), damp = static_cast<T>(1 - o_.dampening);
-                 const T rate = static_cast<T>(lr), decay = static_cast<T>(wd);
-                 for (std::size_t i = 0; i < p.numel(); ++i)
-                 {
-                     T d = g[i];
-                     if (wd != 0) d += decay * w[i];
-                     if (b)
-                     {
-                         b[i] = first ? d : m * b[i] + damp * d;
-                         d = o_.nesterov ? d + m * b[i] : b[i];
-                     }
-                     w[i] -= rate * d;
-                 }
-             });
+    dispatch(p.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        T* w = p.data().data<T>();
+        const T* g = p.grad().data<T>();
+        T* b = buf ? buf->data<T>() : nullptr;
+        const T m = static_cast<T>(o_.momentum), damp = static_cast<T>(1 - o_.dampening);
+        const T rate = static_cast<T>(lr), decay = static_cast<T>(wd);
+        for (std::size_t i = 0; i < p.numel(); ++i)
+        {
+            T d = g[i];
+            if (wd != 0)
+                d += decay * w[i];
+            if (b)
+            {
+                b[i] = first ? d : m * b[i] + damp * d;
+                d = o_.nesterov ? d + m * b[i] : b[i];
+            }
+            w[i] -= rate * d;
+        }
+    });
 }
 
 } // namespace xgrad::optim

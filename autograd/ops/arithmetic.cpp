@@ -18,18 +18,16 @@ Tensor broadcast_map(const char* op, const Tensor& a, const Tensor& b, F&& f)
         return detail::map([&](auto, const auto& x, const auto& y) { return f(x, y); }, a, b);
     const shape_t s = broadcast_shapes(op, a.shape(), b.shape());
     Tensor out = Tensor::empty(s, a.dtype());
-    dispatch(a.dtype(),
-             [&](auto tag)
-             {
-                 using T = decltype(tag);
-                 auto o = out.view<T>();
-                 if (b.numel() == 1)
-                     xt::noalias(o) = f(a.view<T>(), b.data<T>()[0]);
-                 else if (a.numel() == 1)
-                     xt::noalias(o) = f(a.data<T>()[0], b.view<T>());
-                 else
-                     xt::noalias(o) = f(a.view<T>(), b.view<T>());
-             });
+    dispatch(a.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        auto o = out.view<T>();
+        if (b.numel() == 1)
+            xt::noalias(o) = f(a.view<T>(), b.data<T>()[0]);
+        else if (a.numel() == 1)
+            xt::noalias(o) = f(a.data<T>()[0], b.view<T>());
+        else
+            xt::noalias(o) = f(a.view<T>(), b.view<T>());
+    });
     return out;
 }
 
@@ -50,65 +48,59 @@ Variable add(const Variable& a, const Variable& b)
 {
     Tensor out = broadcast_map("add", a.data(), b.data(),
                                [](const auto& x, const auto& y) { return x + y; });
-    return record("add", out, {a, b},
-                  [](grad_context& c)
-                  {
-                      // d(a+b)/da = d(a+b)/db = 1
-                      if (c.needs(0)) c.accumulate(0, sum_to(c.grad(), c.input(0).shape()));
-                      if (c.needs(1)) c.accumulate(1, sum_to(c.grad(), c.input(1).shape()));
-                  });
+    return record("add", out, {a, b}, [](grad_context& c) {
+        // d(a+b)/da = d(a+b)/db = 1
+        if (c.needs(0))
+            c.accumulate(0, sum_to(c.grad(), c.input(0).shape()));
+        if (c.needs(1))
+            c.accumulate(1, sum_to(c.grad(), c.input(1).shape()));
+    });
 }
 
 Variable sub(const Variable& a, const Variable& b)
 {
     Tensor out = broadcast_map("sub", a.data(), b.data(),
                                [](const auto& x, const auto& y) { return x - y; });
-    return record("sub", out, {a, b},
-                  [](grad_context& c)
-                  {
-                      // d(a-b)/da = 1, d(a-b)/db = -1
-                      if (c.needs(0)) c.accumulate(0, sum_to(c.grad(), c.input(0).shape()));
-                      if (c.needs(1))
-                          c.accumulate(1, scaled(sum_to(c.grad(), c.input(1).shape()), -1.0));
-                  });
+    return record("sub", out, {a, b}, [](grad_context& c) {
+        // d(a-b)/da = 1, d(a-b)/db = -1
+        if (c.needs(0))
+            c.accumulate(0, sum_to(c.grad(), c.input(0).shape()));
+        if (c.needs(1))
+            c.accumulate(1, scaled(sum_to(c.grad(), c.input(1).shape()), -1.0));
+    });
 }
 
 Variable mul(const Variable& a, const Variable& b)
 {
     Tensor out = broadcast_map("mul", a.data(), b.data(),
                                [](const auto& x, const auto& y) { return x * y; });
-    return record("mul", out, {a, b},
-                  [](grad_context& c)
-                  {
-                      // d(ab)/da = b, d(ab)/db = a
-                      if (c.needs(0))
-                          c.accumulate(0, sum_to(times(c.grad(), c.input(1)), c.input(0).shape()));
-                      if (c.needs(1))
-                          c.accumulate(1, sum_to(times(c.grad(), c.input(0)), c.input(1).shape()));
-                  });
+    return record("mul", out, {a, b}, [](grad_context& c) {
+        // d(ab)/da = b, d(ab)/db = a
+        if (c.needs(0))
+            c.accumulate(0, sum_to(times(c.grad(), c.input(1)), c.input(0).shape()));
+        if (c.needs(1))
+            c.accumulate(1, sum_to(times(c.grad(), c.input(0)), c.input(1).shape()));
+    });
 }
 
 Variable div(const Variable& a, const Variable& b)
 {
     Tensor out = broadcast_map("div", a.data(), b.data(),
                                [](const auto& x, const auto& y) { return x / y; });
-    return record("div", out, {a, b},
-                  [out](grad_context& c)
-                  {
-                      // d(a/b)/da = 1/b, d(a/b)/db = -a/b^2 = -(a/b)/b
-                      const auto over_b = [](const auto& x, const auto& y)
-                      {
-                          return x / y;
-                      };
-                      if (c.needs(0))
-                          c.accumulate(0, sum_to(broadcast_map("div", c.grad(), c.input(1), over_b),
-                                                 c.input(0).shape()));
-                      if (c.needs(1))
-                      {
-                          Tensor q = broadcast_map("div", times(c.grad(), out), c.input(1), over_b);
-                          c.accumulate(1, scaled(sum_to(q, c.input(1).shape()), -1.0));
-                      }
-                  });
+    return record("div", out, {a, b}, [out](grad_context& c) {
+        // d(a/b)/da = 1/b, d(a/b)/db = -a/b^2 = -(a/b)/b
+        const auto over_b = [](const auto& x, const auto& y) {
+            return x / y;
+        };
+        if (c.needs(0))
+            c.accumulate(
+                0, sum_to(broadcast_map("div", c.grad(), c.input(1), over_b), c.input(0).shape()));
+        if (c.needs(1))
+        {
+            Tensor q = broadcast_map("div", times(c.grad(), out), c.input(1), over_b);
+            c.accumulate(1, scaled(sum_to(q, c.input(1).shape()), -1.0));
+        }
+    });
 }
 
 Variable neg(const Variable& a)
@@ -146,21 +138,20 @@ Variable mul(const Variable& a, double s)
 
 Variable div(const Variable& a, double s)
 {
-    if (s == 0.0) fail<value_error>("div: division of {} by the scalar 0", to_string(a.shape()));
+    if (s == 0.0)
+        fail<value_error>("div: division of {} by the scalar 0", to_string(a.shape()));
     return mul(a, 1.0 / s);
 }
 
 Variable div(double s, const Variable& a)
 {
     Tensor out = detail::map([s](auto t, const auto& x) { return decltype(t)(s) / x; }, a.data());
-    return record("rdiv_scalar", out, {a},
-                  [out](grad_context& c)
-                  {
-                      // d(s/a)/da = -s/a^2 = -(s/a)/a = -out/a
-                      c.accumulate(0, detail::map([](auto, const auto& g, const auto& y,
-                                                     const auto& x) { return -g * y / x; },
-                                                  c.grad(), out, c.input(0)));
-                  });
+    return record("rdiv_scalar", out, {a}, [out](grad_context& c) {
+        // d(s/a)/da = -s/a^2 = -(s/a)/a = -out/a
+        c.accumulate(0, detail::map([](auto, const auto& g, const auto& y,
+                                       const auto& x) { return -g * y / x; },
+                                    c.grad(), out, c.input(0)));
+    });
 }
 
 } // namespace xgrad

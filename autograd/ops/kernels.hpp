@@ -3,6 +3,8 @@
 #pragma once
 
 #include <array>
+#include <cmath>
+#include <vector>
 #include <tuple>
 
 #include <xtensor/xadapt.hpp>
@@ -28,19 +30,44 @@ auto flat(const Tensor& t)
                      std::array<std::size_t, 1>{t.numel()});
 }
 
+// A raw buffer of n elements as a 1-D xtensor adaptor.
+template <class T>
+auto flat_view(T* p, std::size_t n)
+{
+    return xt::adapt(p, n, xt::no_ownership(), std::array<std::size_t, 1>{n});
+}
+
+// log(sum_j exp(x_j)) of a contiguous row: stable (the maximum is subtracted first) and
+// vectorised; the sum is taken in double.
+template <class T>
+double row_logsumexp(const T* x, std::size_t n)
+{
+    T m = x[0];
+    for (std::size_t j = 1; j < n; ++j)
+        m = std::max(m, x[j]);
+    if (!std::isfinite(m))
+        m = 0; // all -inf, or inf/NaN present: let IEEE arithmetic say so
+    thread_local std::vector<T> scratch;
+    scratch.resize(n);
+    auto e = flat_view(scratch.data(), n);
+    xt::noalias(e) = xt::exp(flat_view(x, n) - m);
+    double z = 0;
+    for (std::size_t j = 0; j < n; ++j)
+        z += scratch[j];
+    return static_cast<double>(m) + std::log(z);
+}
+
 // out = f(tag, x...) elementwise over tensors of one shape and dtype, as one xtensor assignment.
 // f receives T{} first (to spell constants as T(1)) and must take the arrays by const auto&.
 template <class F, class... Ts>
 Tensor map(F&& f, const Tensor& first, const Ts&... rest)
 {
     Tensor out = Tensor::empty(first.shape(), first.dtype());
-    dispatch(first.dtype(),
-             [&](auto tag)
-             {
-                 using T = decltype(tag);
-                 auto o = flat<T>(out);
-                 xt::noalias(o) = f(tag, flat<T>(first), flat<T>(rest)...);
-             });
+    dispatch(first.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        auto o = flat<T>(out);
+        xt::noalias(o) = f(tag, flat<T>(first), flat<T>(rest)...);
+    });
     return out;
 }
 

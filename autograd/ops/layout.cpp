@@ -37,17 +37,15 @@ void slab(const shape_t& full, std::size_t axis, std::size_t start, std::size_t 
           const Tensor& src, Tensor& dst, bool to_slab)
 {
     const axis_split s = split_at(full, axis);
-    dispatch(src.dtype(),
-             [&](auto tag)
-             {
-                 using T = decltype(tag);
-                 if (to_slab)
-                     copy_rows(src.data<T>() + start * s.inner, s.n * s.inner, dst.data<T>(),
-                               len * s.inner, s.outer, len * s.inner, false);
-                 else
-                     copy_rows(src.data<T>(), len * s.inner, dst.data<T>() + start * s.inner,
-                               s.n * s.inner, s.outer, len * s.inner, true);
-             });
+    dispatch(src.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        if (to_slab)
+            copy_rows(src.data<T>() + start * s.inner, s.n * s.inner, dst.data<T>(), len * s.inner,
+                      s.outer, len * s.inner, false);
+        else
+            copy_rows(src.data<T>(), len * s.inner, dst.data<T>() + start * s.inner, s.n * s.inner,
+                      s.outer, len * s.inner, true);
+    });
 }
 
 Variable narrow_impl(const char* op, const Variable& x, std::size_t ax, std::size_t start,
@@ -58,14 +56,14 @@ Variable narrow_impl(const char* op, const Variable& x, std::size_t ax, std::siz
     out_shape[ax] = length;
     Tensor y = Tensor::empty(out_shape, x.dtype());
     slab(in, ax, start, length, x.data(), y, true);
-    if (drop_axis) out_shape.erase(ax);
-    return record(op, y.reshape(out_shape), {x},
-                  [in, ax, start, length](grad_context& c)
-                  {
-                      // The gradient of a slice is the output gradient placed back at the slice,
-                      // zero elsewhere.
-                      if (c.needs(0)) slab(in, ax, start, length, c.grad(), c.slot(0), false);
-                  });
+    if (drop_axis)
+        out_shape.erase(ax);
+    return record(op, y.reshape(out_shape), {x}, [in, ax, start, length](grad_context& c) {
+        // The gradient of a slice is the output gradient placed back at the slice,
+        // zero elsewhere.
+        if (c.needs(0))
+            slab(in, ax, start, length, c.grad(), c.slot(0), false);
+    });
 }
 
 // Concatenation along `ax` of inputs whose axis lengths are `lens` (1 each for stack).
@@ -74,44 +72,37 @@ Variable join(const char* op, const std::vector<Variable>& xs, std::size_t ax,
 {
     Tensor y = Tensor::empty(out_shape, xs[0].dtype());
     const axis_split s = split_at(out_shape, ax);
-    dispatch(y.dtype(),
-             [&](auto tag)
-             {
-                 using T = decltype(tag);
-                 std::size_t at = 0;
-                 for (std::size_t i = 0; i < xs.size(); ++i)
-                 {
-                     copy_rows(xs[i].data().template data<T>(), lens[i] * s.inner,
-                               y.data<T>() + at * s.inner, s.n * s.inner, s.outer,
-                               lens[i] * s.inner, false);
-                     at += lens[i];
-                 }
-             });
-    return record(op, y, xs,
-                  [lens = std::move(lens), s](grad_context& c)
-                  {
-                      // Each input receives its own slab of the output gradient.
-                      dispatch(c.grad().dtype(),
-                               [&](auto tag)
-                               {
-                                   using T = decltype(tag);
-                                   std::size_t at = 0;
-                                   for (std::size_t i = 0; i < lens.size(); ++i)
-                                   {
-                                       if (c.needs(i))
-                                           copy_rows(c.grad().data<T>() + at * s.inner,
-                                                     s.n * s.inner, c.slot(i).template data<T>(),
-                                                     lens[i] * s.inner, s.outer, lens[i] * s.inner,
-                                                     true);
-                                       at += lens[i];
-                                   }
-                               });
-                  });
+    dispatch(y.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        std::size_t at = 0;
+        for (std::size_t i = 0; i < xs.size(); ++i)
+        {
+            copy_rows(xs[i].data().template data<T>(), lens[i] * s.inner,
+                      y.data<T>() + at * s.inner, s.n * s.inner, s.outer, lens[i] * s.inner, false);
+            at += lens[i];
+        }
+    });
+    return record(op, y, xs, [lens = std::move(lens), s](grad_context& c) {
+        // Each input receives its own slab of the output gradient.
+        dispatch(c.grad().dtype(), [&](auto tag) {
+            using T = decltype(tag);
+            std::size_t at = 0;
+            for (std::size_t i = 0; i < lens.size(); ++i)
+            {
+                if (c.needs(i))
+                    copy_rows(c.grad().data<T>() + at * s.inner, s.n * s.inner,
+                              c.slot(i).template data<T>(), lens[i] * s.inner, s.outer,
+                              lens[i] * s.inner, true);
+                at += lens[i];
+            }
+        });
+    });
 }
 
 void check_joinable(const char* op, const std::vector<Variable>& xs)
 {
-    if (xs.empty()) fail<shape_error>("{}: needs at least one input", op);
+    if (xs.empty())
+        fail<shape_error>("{}: needs at least one input", op);
     for (const Variable& v : xs)
         detail::check_same_dtype(op, xs[0].data(), v.data());
 }
@@ -138,21 +129,18 @@ Variable transpose(const Variable& x, int axis0, int axis1)
 {
     const std::size_t a = normalize_axis("transpose", axis0, x.shape());
     const std::size_t b = normalize_axis("transpose", axis1, x.shape());
-    auto swap = [a, b](const Tensor& t)
-    {
+    auto swap = [a, b](const Tensor& t) {
         shape_t s = t.shape();
         std::swap(s[a], s[b]);
         Tensor out = Tensor::empty(s, t.dtype());
-        dispatch(t.dtype(),
-                 [&](auto tag)
-                 {
-                     using T = decltype(tag);
-                     xt::svector<std::size_t, 4> perm(t.dim());
-                     std::iota(perm.begin(), perm.end(), std::size_t{0});
-                     std::swap(perm[a], perm[b]);
-                     auto o = out.view<T>();
-                     o = xt::transpose(t.view<T>(), perm);
-                 });
+        dispatch(t.dtype(), [&](auto tag) {
+            using T = decltype(tag);
+            xt::svector<std::size_t, 4> perm(t.dim());
+            std::iota(perm.begin(), perm.end(), std::size_t{0});
+            std::swap(perm[a], perm[b]);
+            auto o = out.view<T>();
+            o = xt::transpose(t.view<T>(), perm);
+        });
         return out;
     };
     // The gradient of an axis swap is the same swap of the output gradient.
@@ -257,44 +245,36 @@ Variable index_select(const Variable& x, const std::vector<std::int64_t>& indice
     out_shape[ax] = indices.size();
     const axis_split s = split_at(x.shape(), ax);
     Tensor y = Tensor::empty(out_shape, x.dtype());
-    dispatch(y.dtype(),
-             [&](auto tag)
-             {
-                 using T = decltype(tag);
-                 const T* src = x.data().data<T>();
-                 T* dst = y.data<T>();
-                 const std::size_t k = indices.size();
-                 for (std::size_t o = 0; o < s.outer; ++o)
-                     for (std::size_t j = 0; j < k; ++j)
-                         std::memcpy(dst + (o * k + j) * s.inner,
-                                     src +
-                                         (o * s.n + static_cast<std::size_t>(indices[j])) * s.inner,
-                                     s.inner * sizeof(T));
-             });
-    return record("index_select", y, {x},
-                  [indices, s](grad_context& c)
-                  {
-                      // Scatter-add, one row at a time, so repeated indices accumulate.
-                      if (!c.needs(0)) return;
-                      dispatch(c.grad().dtype(),
-                               [&](auto tag)
-                               {
-                                   using T = decltype(tag);
-                                   const T* g = c.grad().data<T>();
-                                   T* dx = c.slot(0).template data<T>();
-                                   const std::size_t k = indices.size();
-                                   for (std::size_t o = 0; o < s.outer; ++o)
-                                       for (std::size_t j = 0; j < k; ++j)
-                                       {
-                                           const T* src = g + (o * k + j) * s.inner;
-                                           T* dst = dx + (o * s.n +
-                                                          static_cast<std::size_t>(indices[j])) *
-                                                             s.inner;
-                                           for (std::size_t i = 0; i < s.inner; ++i)
-                                               dst[i] += src[i];
-                                       }
-                               });
-                  });
+    dispatch(y.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        const T* src = x.data().data<T>();
+        T* dst = y.data<T>();
+        const std::size_t k = indices.size();
+        for (std::size_t o = 0; o < s.outer; ++o)
+            for (std::size_t j = 0; j < k; ++j)
+                std::memcpy(dst + (o * k + j) * s.inner,
+                            src + (o * s.n + static_cast<std::size_t>(indices[j])) * s.inner,
+                            s.inner * sizeof(T));
+    });
+    return record("index_select", y, {x}, [indices, s](grad_context& c) {
+        // Scatter-add, one row at a time, so repeated indices accumulate.
+        if (!c.needs(0))
+            return;
+        dispatch(c.grad().dtype(), [&](auto tag) {
+            using T = decltype(tag);
+            const T* g = c.grad().data<T>();
+            T* dx = c.slot(0).template data<T>();
+            const std::size_t k = indices.size();
+            for (std::size_t o = 0; o < s.outer; ++o)
+                for (std::size_t j = 0; j < k; ++j)
+                {
+                    const T* src = g + (o * k + j) * s.inner;
+                    T* dst = dx + (o * s.n + static_cast<std::size_t>(indices[j])) * s.inner;
+                    for (std::size_t i = 0; i < s.inner; ++i)
+                        dst[i] += src[i];
+                }
+        });
+    });
 }
 
 } // namespace xgrad

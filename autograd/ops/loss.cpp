@@ -31,7 +31,8 @@ Variable cross_entropy(const Variable& logits, const std::vector<std::int64_t>& 
     for (std::size_t r = 0; r < rows; ++r)
     {
         const std::int64_t t = targets[r];
-        if (t == opt.ignore_index || (!opt.mask.empty() && !opt.mask[r])) continue;
+        if (t == opt.ignore_index || (!opt.mask.empty() && !opt.mask[r]))
+            continue;
         if (t < 0 || static_cast<std::size_t>(t) >= classes)
             fail<value_error>("cross_entropy: target {} at position {} is outside [0, {})", t, r,
                               classes);
@@ -43,59 +44,53 @@ Variable cross_entropy(const Variable& logits, const std::vector<std::int64_t>& 
             w /= static_cast<double>(counted);
 
     shape_t out_shape; // [] for mean/sum
-    if (opt.reduce == reduction::none) out_shape = shape_t(x.shape().begin(), x.shape().end() - 1);
+    if (opt.reduce == reduction::none)
+        out_shape = shape_t(x.shape().begin(), x.shape().end() - 1);
     Tensor y = Tensor::zeros(out_shape, x.dtype());
     std::vector<double> lse(rows, 0.0); // saved for backward: softmax = exp(x - lse)
-    dispatch(x.dtype(),
-             [&](auto tag)
-             {
-                 using T = decltype(tag);
-                 double total = 0;
-                 for (std::size_t r = 0; r < rows; ++r)
-                 {
-                     if (weight[r] == 0.0) continue;
-                     const T* row = x.data<T>() + r * classes;
-                     T m = row[0];
-                     for (std::size_t j = 1; j < classes; ++j)
-                         m = std::max(m, row[j]);
-                     double z = 0;
-                     for (std::size_t j = 0; j < classes; ++j)
-                         z += std::exp(static_cast<double>(row[j] - m));
-                     lse[r] = static_cast<double>(m) + std::log(z);
-                     const double loss = lse[r] - static_cast<double>(row[targets[r]]);
-                     if (opt.reduce == reduction::none)
-                         y.data<T>()[r] = static_cast<T>(loss);
-                     else
-                         total += weight[r] * loss;
-                 }
-                 if (opt.reduce != reduction::none) y.data<T>()[0] = static_cast<T>(total);
-             });
+    dispatch(x.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        double total = 0;
+        for (std::size_t r = 0; r < rows; ++r)
+        {
+            if (weight[r] == 0.0)
+                continue;
+            const T* row = x.data<T>() + r * classes;
+            lse[r] = detail::row_logsumexp(row, classes);
+            const double loss = lse[r] - static_cast<double>(row[targets[r]]);
+            if (opt.reduce == reduction::none)
+                y.data<T>()[r] = static_cast<T>(loss);
+            else
+                total += weight[r] * loss;
+        }
+        if (opt.reduce != reduction::none)
+            y.data<T>()[0] = static_cast<T>(total);
+    });
 
     const bool per_row = opt.reduce == reduction::none;
     return record("cross_entropy", y, {logits},
                   [targets, weight = std::move(weight), lse = std::move(lse), classes,
-                   per_row](grad_context& c)
-                  {
+                   per_row](grad_context& c) {
                       // d loss_r / d x_rj = softmax_rj - [j == target_r], scaled by the output
                       // gradient and the position's weight.
                       const Tensor& x = c.input(0);
                       Tensor dx = Tensor::zeros(x.shape(), x.dtype());
-                      dispatch(x.dtype(),
-                               [&](auto tag)
-                               {
-                                   using T = decltype(tag);
-                                   const T* g = c.grad().data<T>();
-                                   for (std::size_t r = 0; r < weight.size(); ++r)
-                                   {
-                                       if (weight[r] == 0.0) continue;
-                                       const double s = weight[r] * (per_row ? g[r] : g[0]);
-                                       const T* row = x.data<T>() + r * classes;
-                                       T* d = dx.data<T>() + r * classes;
-                                       for (std::size_t j = 0; j < classes; ++j)
-                                           d[j] = static_cast<T>(s * std::exp(row[j] - lse[r]));
-                                       d[targets[r]] -= static_cast<T>(s);
-                                   }
-                               });
+                      dispatch(x.dtype(), [&](auto tag) {
+                          using T = decltype(tag);
+                          const T* g = c.grad().data<T>();
+                          for (std::size_t r = 0; r < weight.size(); ++r)
+                          {
+                              if (weight[r] == 0.0)
+                                  continue;
+                              const double s = weight[r] * (per_row ? g[r] : g[0]);
+                              // s * softmax_r = s exp(x_r - lse_r), vectorised
+                              auto row = detail::flat_view(x.data<T>() + r * classes, classes);
+                              auto d = detail::flat_view(dx.data<T>() + r * classes, classes);
+                              xt::noalias(d) =
+                                  static_cast<T>(s) * xt::exp(row - static_cast<T>(lse[r]));
+                              d(static_cast<std::size_t>(targets[r])) -= static_cast<T>(s);
+                          }
+                      });
                       c.accumulate(0, dx);
                   });
 }

@@ -25,33 +25,28 @@ Variable matmul(const Variable& a, const Variable& b)
         fail<shape_error>("matmul: {} x {}: inner dimensions differ", to_string(ad.shape()),
                           to_string(bd.shape()));
     shape_t out_shape;
-    if (ad.dim() == 2) out_shape.push_back(m);
-    if (bd.dim() == 2) out_shape.push_back(n);
+    if (ad.dim() == 2)
+        out_shape.push_back(m);
+    if (bd.dim() == 2)
+        out_shape.push_back(n);
     Tensor y = Tensor::empty(out_shape, ad.dtype());
-    dispatch(ad.dtype(),
-             [&](auto tag)
-             {
-                 using T = decltype(tag);
-                 blas::gemm(false, false, m, n, k, T(1), ad.data<T>(), bd.data<T>(), T(0),
-                            y.data<T>());
-             });
-    return record("matmul", y, {a, b},
-                  [m, n, k](grad_context& c)
-                  {
-                      dispatch(c.grad().dtype(),
-                               [&](auto tag)
-                               {
-                                   using T = decltype(tag);
-                                   const T* g = c.grad().data<T>();
-                                   // dL/da [m,k] += g [m,n] b^T;  dL/db [k,n] += a^T g
-                                   if (c.needs(0))
-                                       blas::gemm(false, true, m, k, n, T(1), g,
-                                                  c.input(1).data<T>(), T(1), c.slot(0).data<T>());
-                                   if (c.needs(1))
-                                       blas::gemm(true, false, k, n, m, T(1), c.input(0).data<T>(),
-                                                  g, T(1), c.slot(1).data<T>());
-                               });
-                  });
+    dispatch(ad.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        blas::gemm(false, false, m, n, k, T(1), ad.data<T>(), bd.data<T>(), T(0), y.data<T>());
+    });
+    return record("matmul", y, {a, b}, [m, n, k](grad_context& c) {
+        dispatch(c.grad().dtype(), [&](auto tag) {
+            using T = decltype(tag);
+            const T* g = c.grad().data<T>();
+            // dL/da [m,k] += g [m,n] b^T;  dL/db [k,n] += a^T g
+            if (c.needs(0))
+                blas::gemm(false, true, m, k, n, T(1), g, c.input(1).data<T>(), T(1),
+                           c.slot(0).data<T>());
+            if (c.needs(1))
+                blas::gemm(true, false, k, n, m, T(1), c.input(0).data<T>(), g, T(1),
+                           c.slot(1).data<T>());
+        });
+    });
 }
 
 Variable linear(const Variable& x, const Variable& w, const Variable& bias)
@@ -75,42 +70,38 @@ Variable linear(const Variable& x, const Variable& w, const Variable& bias)
     shape_t out_shape = xd.shape();
     out_shape[out_shape.size() - 1] = out;
     Tensor y = Tensor::empty(out_shape, xd.dtype());
-    dispatch(xd.dtype(),
-             [&](auto tag)
-             {
-                 using T = decltype(tag);
-                 T* py = y.data<T>();
-                 T beta = T(0);
-                 if (bias.defined())
-                 {
-                     // Start from the bias in every row, then let the GEMM add x w^T on top.
-                     const T* pb = bias.data().data<T>();
-                     for (std::size_t r = 0; r < rows; ++r)
-                         std::copy(pb, pb + out, py + r * out);
-                     beta = T(1);
-                 }
-                 blas::gemm(false, true, rows, out, in, T(1), xd.data<T>(), wd.data<T>(), beta, py);
-             });
-    auto backward = [rows, in, out](grad_context& c)
-    {
-        dispatch(c.grad().dtype(),
-                 [&](auto tag)
-                 {
-                     using T = decltype(tag);
-                     const T* g = c.grad().data<T>(); // [rows, out]
-                     // dL/dx [rows,in] += g w;  dL/dw [out,in] += g^T x;  dL/db [out] += sum over
-                     // rows of g
-                     if (c.needs(0))
-                         blas::gemm(false, false, rows, in, out, T(1), g, c.input(1).data<T>(),
-                                    T(1), c.slot(0).data<T>());
-                     if (c.needs(1))
-                         blas::gemm(true, false, out, in, rows, T(1), g, c.input(0).data<T>(), T(1),
-                                    c.slot(1).data<T>());
-                     if (c.num_inputs() == 3 && c.needs(2))
-                         c.accumulate(2, sum_to(c.grad().reshape({rows, out}), shape_t{out}));
-                 });
+    dispatch(xd.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        T* py = y.data<T>();
+        T beta = T(0);
+        if (bias.defined())
+        {
+            // Start from the bias in every row, then let the GEMM add x w^T on top.
+            const T* pb = bias.data().data<T>();
+            for (std::size_t r = 0; r < rows; ++r)
+                std::copy(pb, pb + out, py + r * out);
+            beta = T(1);
+        }
+        blas::gemm(false, true, rows, out, in, T(1), xd.data<T>(), wd.data<T>(), beta, py);
+    });
+    auto backward = [rows, in, out](grad_context& c) {
+        dispatch(c.grad().dtype(), [&](auto tag) {
+            using T = decltype(tag);
+            const T* g = c.grad().data<T>(); // [rows, out]
+            // dL/dx [rows,in] += g w;  dL/dw [out,in] += g^T x;  dL/db [out] += sum over
+            // rows of g
+            if (c.needs(0))
+                blas::gemm(false, false, rows, in, out, T(1), g, c.input(1).data<T>(), T(1),
+                           c.slot(0).data<T>());
+            if (c.needs(1))
+                blas::gemm(true, false, out, in, rows, T(1), g, c.input(0).data<T>(), T(1),
+                           c.slot(1).data<T>());
+            if (c.num_inputs() == 3 && c.needs(2))
+                c.accumulate(2, sum_to(c.grad().reshape({rows, out}), shape_t{out}));
+        });
     };
-    if (bias.defined()) return record("linear", y, {x, w, bias}, backward);
+    if (bias.defined())
+        return record("linear", y, {x, w, bias}, backward);
     return record("linear", y, {x, w}, backward);
 }
 

@@ -142,7 +142,8 @@ int train(int argc, char** argv)
     f.parse(argc, argv, 2);
 
     std::string text = text::read_file(data);
-    if (max_chars && text.size() > max_chars) text.resize(max_chars);
+    if (max_chars && text.size() > max_chars)
+        text.resize(max_chars);
     if (text.size() < 2 * seq + 2)
         throw std::runtime_error(
             fmt::format("'{}' has {} characters: too short for --seq {}", data, text.size(), seq));
@@ -153,7 +154,8 @@ int train(int argc, char** argv)
         valid_ids(all.begin() + cut, all.end());
     const std::size_t stream_len = (train_ids.size() - 1) / batch;
     const std::size_t steps = stream_len / seq;
-    if (steps == 0) throw std::runtime_error("the training text is too short for --batch x --seq");
+    if (steps == 0)
+        throw std::runtime_error("the training text is too short for --batch x --seq");
 
     c.chars = vocab.chars();
     generator g(seed);
@@ -185,8 +187,7 @@ int train(int argc, char** argv)
         fmt::print("initial validation loss {:.4f} (ln V = {:.4f})\n", evaluate(m, valid_ids, seq),
                    std::log(double(vocab.size())));
 
-    auto checkpoint = [&]
-    {
+    auto checkpoint = [&] {
         save_tensors(wpath, m.state_dict(), m.metadata());
         opt.save(opath);
         std::map<std::string, Tensor> t{{"epoch", Tensor::scalar(double(epoch), f64)},
@@ -215,7 +216,8 @@ int train(int argc, char** argv)
             for (State& s : states)
                 for (Variable& v : s)
                     v = v.detach(); // truncated BPTT: the next step starts from a leaf
-            if (clip > 0) optim::clip_grad_norm(m.parameters(), clip);
+            if (clip > 0)
+                optim::clip_grad_norm(m.parameters(), clip);
             opt.step();
             running = step == 0 ? loss.item() : 0.98 * running + 0.02 * loss.item();
             tokens += x.size();
@@ -257,7 +259,8 @@ int sample(int argc, char** argv)
     f.add("temperature", temperature, "softmax temperature");
     f.add("seed", seed, "random seed", 0);
     f.parse(argc, argv, 2);
-    if (!(temperature > 0)) throw std::runtime_error("--temperature must be positive");
+    if (!(temperature > 0))
+        throw std::runtime_error("--temperature must be positive");
     auto w = load_tensors(model + "/model.safetensors");
     generator g(seed);
     char_model m(char_model::from_metadata(w.metadata), g);
@@ -307,8 +310,10 @@ int main(int argc, char** argv)
     const std::string cmd = argv[1];
     try
     {
-        if (cmd == "train") return train(argc, argv);
-        if (cmd == "sample") return sample(argc, argv);
+        if (cmd == "train")
+            return train(argc, argv);
+        if (cmd == "sample")
+            return sample(argc, argv);
         fmt::print(stderr, "char_lm: unknown command '{}'\n{}", cmd, usage);
         return 2;
     }

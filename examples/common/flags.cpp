@@ -13,7 +13,8 @@ bool parse_number(const std::string& s, T& out)
 {
     std::istringstream in(s);
     T v{};
-    if (!(in >> v) || !in.eof()) return false;
+    if (!(in >> v) || !in.eof())
+        return false;
     out = v;
     return true;
 }
@@ -27,9 +28,7 @@ std::string show(double v)
 
 void flags::add(const std::string& name, std::string& v, const std::string& help)
 {
-    entries_.push_back({name, help, v.empty() ? "" : v, false,
-                        [&v](const std::string& s)
-                        {
+    entries_.push_back({name, help, v.empty() ? "" : v, false, [&v](const std::string& s) {
                             v = s;
                             return true;
                         }});
@@ -37,36 +36,28 @@ void flags::add(const std::string& name, std::string& v, const std::string& help
 
 void flags::add(const std::string& name, double& v, const std::string& help)
 {
-    entries_.push_back({name, help, show(v), false,
-                        [&v](const std::string& s)
-                        {
+    entries_.push_back({name, help, show(v), false, [&v](const std::string& s) {
                             return parse_number(s, v);
                         }});
 }
 
 void flags::add(const std::string& name, std::size_t& v, const std::string& help)
 {
-    entries_.push_back({name, help, std::to_string(v), false,
-                        [&v](const std::string& s)
-                        {
+    entries_.push_back({name, help, std::to_string(v), false, [&v](const std::string& s) {
                             return s.find('-') == std::string::npos && parse_number(s, v);
                         }});
 }
 
 void flags::add(const std::string& name, std::uint64_t& v, const std::string& help, int)
 {
-    entries_.push_back({name, help, std::to_string(v), false,
-                        [&v](const std::string& s)
-                        {
+    entries_.push_back({name, help, std::to_string(v), false, [&v](const std::string& s) {
                             return s.find('-') == std::string::npos && parse_number(s, v);
                         }});
 }
 
 void flags::add(const std::string& name, bool& v, const std::string& help)
 {
-    entries_.push_back({name, help, "", true,
-                        [&v](const std::string&)
-                        {
+    entries_.push_back({name, help, "", true, [&v](const std::string&) {
                             v = true;
                             return true;
                         }});
@@ -114,7 +105,8 @@ std::vector<std::string> flags::parse(int argc, char** argv, int first)
         }
         const entry* e = nullptr;
         for (const auto& x : entries_)
-            if (x.name == name) e = &x;
+            if (x.name == name)
+                e = &x;
         if (!e)
         {
             std::fprintf(stderr, "error: unknown option --%s (see --help)\n", name.c_str());

@@ -24,7 +24,8 @@ public:
 
 private:
     using clock = std::chrono::steady_clock;
-    clock::time_point start_, last_;
+    clock::time_point start_, last_, epoch_start_;
+    std::size_t epoch_ = 0, epoch_first_step_ = 0;
     double every_;
     bool tty_;
     bool drawn_ = false;

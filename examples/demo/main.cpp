@@ -35,8 +35,7 @@ options parse(int argc, char** argv)
     for (int i = 1; i < argc; ++i)
     {
         const std::string a = argv[i];
-        auto value = [&]() -> const char*
-        {
+        auto value = [&]() -> const char* {
             if (i + 1 >= argc)
             {
                 fmt::print(stderr, "xgrad-demo: {} needs a value\n", a);
@@ -130,7 +129,8 @@ int main(int argc, char** argv)
             }
         }
         last = loss.item();
-        if (step == 1) first = last;
+        if (step == 1)
+            first = last;
         if (step == 1 || step % std::max(1, opt.steps / 10) == 0)
             fmt::print("step {:>6}  loss {:.6f}\n", step, last);
     }
@@ -142,8 +142,7 @@ int main(int argc, char** argv)
     gradcheck_options gopt;
     gopt.names = {"w1", "b1", "w2", "b2"};
     const auto report = gradcheck(
-        [&](const std::vector<Variable>&)
-        {
+        [&](const std::vector<Variable>&) {
             Variable diff = check(xd) - yd;
             return mean(diff * diff);
         },
@@ -151,6 +150,7 @@ int main(int argc, char** argv)
     fmt::print("gradient check (float64, central differences, 1 -> 8 -> 1):\n{}", report.table());
     fmt::print("gradcheck: {}\n", report.ok() ? "all gradients match" : "MISMATCH");
     const bool learned = last < 0.5 * first;
-    if (!learned) fmt::print(stderr, "xgrad-demo: the loss did not halve\n");
+    if (!learned)
+        fmt::print(stderr, "xgrad-demo: the loss did not halve\n");
     return report.ok() && learned ? 0 : 1;
 }

@@ -41,16 +41,21 @@ std::vector<std::size_t> parse_lengths(const std::string& s)
             throw std::runtime_error("--lengths: '" + item + "' is not a positive integer");
         out.push_back(v);
     }
-    if (out.empty()) throw std::runtime_error("--lengths needs at least one value");
+    if (out.empty())
+        throw std::runtime_error("--lengths needs at least one value");
     return out;
 }
 
 std::shared_ptr<Cell> make_cell(const std::string& kind, std::size_t in, std::size_t hidden)
 {
-    if (kind == "rnn") return std::make_shared<RNNCell>(in, hidden);
-    if (kind == "lstm") return std::make_shared<LSTMCell>(in, hidden);
-    if (kind == "gru") return std::make_shared<GRUCell>(in, hidden);
-    if (kind == "custom") return std::make_shared<MGUCell>(in, hidden);
+    if (kind == "rnn")
+        return std::make_shared<RNNCell>(in, hidden);
+    if (kind == "lstm")
+        return std::make_shared<LSTMCell>(in, hidden);
+    if (kind == "gru")
+        return std::make_shared<GRUCell>(in, hidden);
+    if (kind == "custom")
+        return std::make_shared<MGUCell>(in, hidden);
     throw std::runtime_error("--cell must be rnn, lstm, gru or custom");
 }
 
@@ -107,17 +112,13 @@ int main(int argc, char** argv)
         opt.seed = seed;
 
         const std::size_t dirs = bidirectional ? 2 : 1;
-        Stacked net(layers,
-                    [&](std::size_t l) -> std::shared_ptr<SequenceLayer>
-                    {
-                        const std::size_t in = l == 0 ? input : hidden * dirs;
-                        if (bidirectional)
-                            return std::make_shared<Bidirectional>(
-                                [&, in] {
-                                    return std::make_shared<Recurrent>(make_cell(cell, in, hidden));
-                                });
-                        return std::make_shared<Recurrent>(make_cell(cell, in, hidden));
-                    });
+        Stacked net(layers, [&](std::size_t l) -> std::shared_ptr<SequenceLayer> {
+            const std::size_t in = l == 0 ? input : hidden * dirs;
+            if (bidirectional)
+                return std::make_shared<Bidirectional>(
+                    [&, in] { return std::make_shared<Recurrent>(make_cell(cell, in, hidden)); });
+            return std::make_shared<Recurrent>(make_cell(cell, in, hidden));
+        });
         net.to(f64);
         const std::size_t steps = *std::max_element(lengths.begin(), lengths.end());
         generator g(seed);
@@ -127,8 +128,7 @@ int main(int argc, char** argv)
         Variable x(xt, true);
         const auto report = check_module(
             net, {x}, {"input"},
-            [&]
-            {
+            [&] {
                 sequence_output out = net.forward(x, lengths);
                 std::vector<Variable> parts{reshape(out.output, {out.output.numel()})};
                 for (const State& s : out.states)
@@ -155,8 +155,7 @@ int main(int argc, char** argv)
             b.lengths = {4};
             const auto tut = check_module(
                 lm, {}, {},
-                [&]
-                {
+                [&] {
                     cross_entropy_options sum;
                     sum.reduce = reduction::sum;
                     return cross_entropy(lm.logits(b.inputs, 4, 1, b.lengths, {}), b.targets, sum);

@@ -42,7 +42,8 @@ std::optional<std::vector<std::string>> sample_sentence(model& m, const text::vo
                 token = c.second;
                 break;
             }
-        if (token == vocab.end_id()) return words;
+        if (token == vocab.end_id())
+            return words;
         words.push_back(vocab.word(token));
     }
     return std::nullopt;

@@ -29,10 +29,12 @@ std::vector<std::vector<std::string>> load_sentences(const std::string& path, st
     for (const std::string& doc : text::read_corpus(path))
         for (auto& s : text::tokenize_document(doc))
         {
-            if (limit && out.size() >= limit) return out;
+            if (limit && out.size() >= limit)
+                return out;
             out.push_back(std::move(s));
         }
-    if (out.empty()) throw std::runtime_error("corpus '" + path + "' holds no sentences");
+    if (out.empty())
+        throw std::runtime_error("corpus '" + path + "' holds no sentences");
     return out;
 }
 
@@ -86,7 +88,8 @@ int score_command_impl(int argc, char** argv)
     }
     if (sentences.empty())
         for (std::string line; std::getline(std::cin, line);)
-            if (line.find_first_not_of(" \t\r") != std::string::npos) sentences.push_back(line);
+            if (line.find_first_not_of(" \t\r") != std::string::npos)
+                sentences.push_back(line);
     for (const std::string& raw : sentences)
     {
         const auto tokens = text::tokenize(text::lowercase(raw));
@@ -97,7 +100,8 @@ int score_command_impl(int argc, char** argv)
         for (std::size_t i = 0; i < lps.size(); ++i)
         {
             total += lps[i];
-            if (lps[i] < lps[worst]) worst = i;
+            if (lps[i] < lps[worst])
+                worst = i;
         }
         const std::string& word = vocab.word(ids[worst + 1]);
         fmt::print(
@@ -127,7 +131,8 @@ int generate_command_impl(int argc, char** argv)
     f.add("top-k", top_k, "sample only among the k most likely words (0: all)");
     f.add("seed", seed, "random seed", 0);
     f.parse(argc, argv, 2);
-    if (!(temperature > 0)) throw std::runtime_error("--temperature must be positive");
+    if (!(temperature > 0))
+        throw std::runtime_error("--temperature must be positive");
     text::vocabulary vocab;
     auto m = load_model({model_path}, vocab);
     generator g(seed);
@@ -138,7 +143,8 @@ int generate_command_impl(int argc, char** argv)
         if (++attempts > 1000 * count)
             throw std::runtime_error("could not sample enough sentences of --min-length words");
         const auto words = sample_sentence(*m, vocab, how, g);
-        if (!words || words->size() < min_length) continue;
+        if (!words || words->size() < min_length)
+            continue;
         std::string line;
         for (const auto& w : *words)
             line += (line.empty() ? "" : " ") + w;
@@ -173,9 +179,12 @@ int main(int argc, char** argv)
     const std::string cmd = argv[1];
     try
     {
-        if (cmd == "train") return rnnlm::train_command(argc, argv);
-        if (cmd == "score") return rnnlm::score_command(argc, argv);
-        if (cmd == "generate") return rnnlm::generate_command(argc, argv);
+        if (cmd == "train")
+            return rnnlm::train_command(argc, argv);
+        if (cmd == "score")
+            return rnnlm::score_command(argc, argv);
+        if (cmd == "generate")
+            return rnnlm::generate_command(argc, argv);
         fmt::print(stderr, "rnnlm: unknown command '{}'\n{}", cmd, usage);
         return 2;
     }

@@ -117,7 +117,8 @@ model::model(const config& c, generator& g) : cfg_(c)
 
 Variable model::inputs(const std::vector<std::int64_t>& ids, std::size_t steps, std::size_t batch)
 {
-    if (embed_) return embed_->forward(ids, {steps, batch});
+    if (embed_)
+        return embed_->forward(ids, {steps, batch});
     // U[:, x] for every position: gather columns, then lay them out [T, B, H].
     return reshape(transpose(index_select(U, ids, 1)), {steps, batch, cfg_.hidden});
 }
@@ -127,7 +128,8 @@ Variable model::logits(const std::vector<std::int64_t>& ids, std::size_t steps, 
                        std::vector<State>* states)
 {
     sequence_output out = stack_->forward(inputs(ids, steps, batch), lengths, initial);
-    if (states) *states = out.states;
+    if (states)
+        *states = out.states;
     return linear(out.output, V); // o_t = V s_t for every step: one GEMM
 }
 
@@ -151,7 +153,8 @@ double model::run_batch(const text::batch& b, std::size_t bptt, bool train)
             lengths.push_back(l > t0 ? std::min(l - t0, n) : 0);
             tokens += lengths.back();
         }
-        if (tokens == 0) break;
+        if (tokens == 0)
+            break;
         std::vector<State> next;
         cross_entropy_options sum;
         sum.reduce = reduction::sum;
@@ -159,7 +162,8 @@ double model::run_batch(const text::batch& b, std::size_t bptt, bool train)
             cross_entropy(logits(ids, n, b.size, lengths, carried, &next), targets, sum);
         total += loss.item();
         counted += tokens;
-        if (train) (loss / static_cast<double>(b.tokens())).backward();
+        if (train)
+            (loss / static_cast<double>(b.tokens())).backward();
         for (State& s : next)
             for (Variable& v : s)
                 v = v.detach(); // truncated BPTT: the next chunk starts from a leaf

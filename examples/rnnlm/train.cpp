@@ -118,7 +118,8 @@ int train_command(int argc, char** argv)
     f.add("seed", o.seed, "seed for initialisation and shuffling", 0);
     f.add("resume", o.resume, "continue the run saved in --out exactly where it stopped");
     f.parse(argc, argv, 2);
-    if (o.lr < 0) o.lr = o.optim == "adam" ? 0.002 : 0.005;
+    if (o.lr < 0)
+        o.lr = o.optim == "adam" ? 0.002 : 0.005;
     if (o.optim != "sgd" && o.optim != "adam")
         throw std::runtime_error("--optim must be sgd or adam");
     if (o.batch == 0 || o.epochs == 0)
@@ -133,7 +134,8 @@ int train_command(int argc, char** argv)
         for (std::size_t i = 0; i < sentences.size(); ++i)
             (k && i % k == k - 1 ? valid_s : train_s).push_back(sentences[i]);
     }
-    if (train_s.empty()) throw std::runtime_error("the corpus has no training sentences");
+    if (train_s.empty())
+        throw std::runtime_error("the corpus has no training sentences");
     const model_dir dir{o.out};
     text::vocabulary vocab =
         o.resume ? text::vocabulary::load(dir.vocab()) : text::vocabulary::build(train_s, o.vocab);
@@ -187,7 +189,8 @@ int train_command(int argc, char** argv)
         m.load_state_dict(w.tensors);
         opt->load(dir.optimizer());
         pos = load_position(dir.trainer(), o);
-        if (pos.has_ref) rule.step(pos.ref); // restore the rule's reference value
+        if (pos.has_ref)
+            rule.step(pos.ref); // restore the rule's reference value
         fmt::print("resuming at epoch {} batch {} (lr {})\n", pos.epoch + 1, pos.next_batch,
                    opt->lr());
     }
@@ -204,8 +207,7 @@ int train_command(int argc, char** argv)
         std::fflush(stdout);
     }
 
-    auto checkpoint = [&]
-    {
+    auto checkpoint = [&] {
         nn::save_tensors(dir.weights(), m.state_dict(), c.to_metadata());
         vocab.save(dir.vocab());
         opt->save(dir.optimizer());
@@ -226,7 +228,8 @@ int train_command(int argc, char** argv)
             text::batch b = text::make_batch(train, batches[pos.next_batch]);
             opt->zero_grad();
             const double loss = m.run_batch(b, o.bptt, true);
-            if (o.clip > 0) optim::clip_grad_norm(m.parameters(), o.clip);
+            if (o.clip > 0)
+                optim::clip_grad_norm(m.parameters(), o.clip);
             opt->step();
             running += loss * double(b.tokens());
             running_tokens += b.tokens();

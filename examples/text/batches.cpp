@@ -56,7 +56,8 @@ std::vector<std::size_t> epoch_order(std::size_t n, std::uint64_t seed, std::siz
 {
     std::vector<std::size_t> order(n);
     std::iota(order.begin(), order.end(), std::size_t{0});
-    if (!shuffle) return order;
+    if (!shuffle)
+        return order;
     std::mt19937_64 g(seed * 1000003u + epoch);
     // Fisher-Yates with our own index draws: the same order on every standard library.
     for (std::size_t i = n; i > 1; --i)
@@ -84,8 +85,9 @@ std::vector<std::vector<std::size_t>> epoch_batches(const std::vector<sequence>&
             std::stable_sort(order.begin() + static_cast<std::ptrdiff_t>(w),
                              order.begin() +
                                  static_cast<std::ptrdiff_t>(std::min(order.size(), w + window)),
-                             [&](std::size_t a, std::size_t b)
-                             { return sequences[a].size() < sequences[b].size(); });
+                             [&](std::size_t a, std::size_t b) {
+                                 return sequences[a].size() < sequences[b].size();
+                             });
     }
     std::vector<std::vector<std::size_t>> batches;
     for (std::size_t i = 0; i < order.size(); i += batch_size)

@@ -10,7 +10,8 @@ namespace text
 std::string read_file(const std::string& path)
 {
     std::ifstream in(path, std::ios::binary);
-    if (!in) throw std::runtime_error("cannot read '" + path + "'");
+    if (!in)
+        throw std::runtime_error("cannot read '" + path + "'");
     return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
@@ -47,7 +48,8 @@ std::vector<std::vector<std::string>> parse_csv(const std::string& s)
         }
         else if (c == '\n' || c == '\r')
         {
-            if (c == '\r' && i + 1 < s.size() && s[i + 1] == '\n') ++i;
+            if (c == '\r' && i + 1 < s.size() && s[i + 1] == '\n')
+                ++i;
             rows.back().push_back(field);
             field.clear();
             rows.emplace_back();
@@ -55,9 +57,12 @@ std::vector<std::vector<std::string>> parse_csv(const std::string& s)
         else
             field += c;
     }
-    if (quoted) throw std::runtime_error("csv: a quoted field is not closed");
-    if (!field.empty() || !rows.back().empty()) rows.back().push_back(field);
-    if (rows.back().empty()) rows.pop_back();
+    if (quoted)
+        throw std::runtime_error("csv: a quoted field is not closed");
+    if (!field.empty() || !rows.back().empty())
+        rows.back().push_back(field);
+    if (rows.back().empty())
+        rows.pop_back();
     (void)any;
     return rows;
 }
@@ -66,14 +71,18 @@ std::vector<std::vector<std::string>> parse_csv(const std::string& s)
 std::vector<std::string> csv_column(const std::string& csv, const std::string& column)
 {
     const auto rows = parse_csv(csv);
-    if (rows.empty()) throw std::runtime_error("csv: no header row");
+    if (rows.empty())
+        throw std::runtime_error("csv: no header row");
     std::size_t col = rows[0].size();
     for (std::size_t i = 0; i < rows[0].size(); ++i)
-        if (rows[0][i] == column) col = i;
-    if (col == rows[0].size()) throw std::runtime_error("csv: no column named '" + column + "'");
+        if (rows[0][i] == column)
+            col = i;
+    if (col == rows[0].size())
+        throw std::runtime_error("csv: no column named '" + column + "'");
     std::vector<std::string> out;
     for (std::size_t r = 1; r < rows.size(); ++r)
-        if (col < rows[r].size()) out.push_back(rows[r][col]);
+        if (col < rows[r].size())
+            out.push_back(rows[r][col]);
     return out;
 }
 
@@ -88,8 +97,10 @@ std::vector<std::string> read_corpus(const std::string& path)
         docs.push_back(data);
     bool empty = true;
     for (const auto& d : docs)
-        if (d.find_first_not_of(" \t\r\n") != std::string::npos) empty = false;
-    if (empty) throw std::runtime_error("corpus '" + path + "' is empty");
+        if (d.find_first_not_of(" \t\r\n") != std::string::npos)
+            empty = false;
+    if (empty)
+        throw std::runtime_error("corpus '" + path + "' is empty");
     return docs;
 }
 

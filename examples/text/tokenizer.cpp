@@ -44,7 +44,8 @@ std::string lowercase(const std::string& s)
 {
     std::string out = s;
     for (char& c : out)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+        if (c >= 'A' && c <= 'Z')
+            c = static_cast<char>(c - 'A' + 'a');
     return out;
 }
 
@@ -52,9 +53,9 @@ std::vector<std::string> split_sentences(const std::string& doc)
 {
     std::vector<std::string> out;
     std::string cur;
-    auto flush = [&]
-    {
-        if (cur.find_first_not_of(" \t\r\n") != std::string::npos) out.push_back(cur);
+    auto flush = [&] {
+        if (cur.find_first_not_of(" \t\r\n") != std::string::npos)
+            out.push_back(cur);
         cur.clear();
     };
     for (std::size_t i = 0; i < doc.size(); ++i)
@@ -69,7 +70,8 @@ std::vector<std::string> split_sentences(const std::string& doc)
             std::size_t k = cur.find_last_not_of(" \t\r");
             const bool label = k != std::string::npos && cur[k] == ':';
             cur += ' ';
-            if (j >= doc.size() || doc[j] == '\n' || label) flush();
+            if (j >= doc.size() || doc[j] == '\n' || label)
+                flush();
             continue;
         }
         cur += c;
@@ -81,8 +83,10 @@ std::vector<std::string> split_sentences(const std::string& doc)
                     doc[i + 1] == '"' || doc[i + 1] == '\'' || doc[i + 1] == ')'))
                 cur += doc[++i];
             const bool at_end = i + 1 >= doc.size() || is_space(doc[i + 1]);
-            if (!at_end) continue; // "3.14", "e.g.x", urls
-            if (c == '.' && abbreviations().count(word_before(doc, i))) continue;
+            if (!at_end)
+                continue; // "3.14", "e.g.x", urls
+            if (c == '.' && abbreviations().count(word_before(doc, i)))
+                continue;
             flush();
         }
     }
@@ -148,9 +152,11 @@ std::vector<std::string> tokenize(const std::string& s)
                 }
             }
             // "can't" -> "ca" "n't" is NLTK's choice; keep "can" readable instead.
-            if (tail == "n't" && word == "ca") word = "can";
+            if (tail == "n't" && word == "ca")
+                word = "can";
             out.push_back(word);
-            if (!tail.empty()) out.push_back(tail);
+            if (!tail.empty())
+                out.push_back(tail);
             i = j;
             continue;
         }
@@ -170,7 +176,8 @@ std::vector<std::vector<std::string>> tokenize_document(const std::string& docum
     for (const std::string& sentence : split_sentences(lowercase(document)))
     {
         auto tokens = tokenize(sentence);
-        if (!tokens.empty()) out.push_back(std::move(tokens));
+        if (!tokens.empty())
+            out.push_back(std::move(tokens));
     }
     return out;
 }

@@ -41,9 +41,9 @@ vocabulary vocabulary::build(const std::vector<std::vector<std::string>>& senten
             std::to_string(counts.size()) + " distinct tokens (choose --vocab " +
             std::to_string(counts.size() + 1) + " or less)");
     std::vector<std::pair<std::string, std::size_t>> sorted(counts.begin(), counts.end());
-    std::sort(sorted.begin(), sorted.end(),
-              [](const auto& a, const auto& b)
-              { return a.second != b.second ? a.second > b.second : a.first < b.first; });
+    std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
+        return a.second != b.second ? a.second > b.second : a.first < b.first;
+    });
     std::vector<std::string> words;
     for (std::size_t i = 0; i < size - 1; ++i)
         words.push_back(sorted[i].first);
@@ -68,12 +68,10 @@ std::vector<std::int64_t> vocabulary::encode(const std::vector<std::string>& sen
 
 void vocabulary::save(const std::string& path) const
 {
-    xgrad::write_file_atomically(path,
-                                 [&](std::ostream& out)
-                                 {
-                                     for (const auto& w : words_)
-                                         out << w << '\n';
-                                 });
+    xgrad::write_file_atomically(path, [&](std::ostream& out) {
+        for (const auto& w : words_)
+            out << w << '\n';
+    });
 }
 
 vocabulary vocabulary::load(const std::string& path)
@@ -82,7 +80,8 @@ vocabulary vocabulary::load(const std::string& path)
     std::vector<std::string> words;
     for (std::string line; std::getline(in, line);)
         words.push_back(line);
-    if (words.empty()) throw std::runtime_error("vocabulary file '" + path + "' is empty");
+    if (words.empty())
+        throw std::runtime_error("vocabulary file '" + path + "' is empty");
     return vocabulary(std::move(words));
 }
 
@@ -98,7 +97,8 @@ char_vocabulary::char_vocabulary(const std::string& text)
             index_[c] = static_cast<std::int64_t>(chars_.size());
             chars_ += static_cast<char>(c);
         }
-    if (chars_.empty()) throw std::runtime_error("char vocabulary: the text is empty");
+    if (chars_.empty())
+        throw std::runtime_error("char vocabulary: the text is empty");
 }
 
 std::int64_t char_vocabulary::id(char c) const

@@ -12,18 +12,15 @@ Variable cube(const Variable& x, bool wrong)
     Tensor y = Tensor::empty(x.shape(), x.dtype());
     for (std::size_t i = 0; i < y.numel(); ++i)
         y.data<double>()[i] = std::pow(x.data().data<double>()[i], 3);
-    return record("cube", y, {x},
-                  [wrong](grad_context& c)
-                  {
-                      Tensor d = Tensor::empty(c.input(0).shape(), f64);
-                      for (std::size_t i = 0; i < d.numel(); ++i)
-                      {
-                          const double v = c.input(0).data<double>()[i];
-                          d.data<double>()[i] =
-                              c.grad().data<double>()[i] * (wrong ? 1.0 : 3.0) * v * v;
-                      }
-                      c.accumulate(0, d);
-                  });
+    return record("cube", y, {x}, [wrong](grad_context& c) {
+        Tensor d = Tensor::empty(c.input(0).shape(), f64);
+        for (std::size_t i = 0; i < d.numel(); ++i)
+        {
+            const double v = c.input(0).data<double>()[i];
+            d.data<double>()[i] = c.grad().data<double>()[i] * (wrong ? 1.0 : 3.0) * v * v;
+        }
+        c.accumulate(0, d);
+    });
 }
 
 // Reverses a vector; the wrong backward passes the gradient through unreversed. With an all-ones
@@ -34,14 +31,12 @@ Variable reverse(const Variable& x, bool wrong)
     Tensor y = Tensor::empty(x.shape(), f64);
     for (std::size_t i = 0; i < n; ++i)
         y.data<double>()[i] = x.data().data<double>()[n - 1 - i];
-    return record("reverse", y, {x},
-                  [wrong, n](grad_context& c)
-                  {
-                      Tensor d = Tensor::empty({n}, f64);
-                      for (std::size_t i = 0; i < n; ++i)
-                          d.data<double>()[i] = c.grad().data<double>()[wrong ? i : n - 1 - i];
-                      c.accumulate(0, d);
-                  });
+    return record("reverse", y, {x}, [wrong, n](grad_context& c) {
+        Tensor d = Tensor::empty({n}, f64);
+        for (std::size_t i = 0; i < n; ++i)
+            d.data<double>()[i] = c.grad().data<double>()[wrong ? i : n - 1 - i];
+        c.accumulate(0, d);
+    });
 }
 } // namespace
 

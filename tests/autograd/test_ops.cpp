@@ -69,7 +69,8 @@ TEST_CASE("pointwise functions", "[ops][pointwise]")
     auto away = uniform({4, 5}, 0.1, 1.0, 13);
     Tensor signs = randn({4, 5}, 14, false).data();
     for (std::size_t i = 0; i < away.numel(); ++i)
-        if (signs.data<double>()[i] < 0) away.data().data<double>()[i] *= -1;
+        if (signs.data<double>()[i] < 0)
+            away.data().data<double>()[i] *= -1;
 
     check_gradients([](auto& v) { return tanh(v[0]); }, {x});
     check_gradients([](auto& v) { return sigmoid(v[0]); }, {x});
@@ -167,8 +168,7 @@ TEST_CASE("layout ops", "[ops][layout]")
         check_gradients([](auto& v) { return select(v[0], 1, 3); }, {x});
         // Split pieces used with different weights: each must get its own part of the gradient.
         check_gradients(
-            [](auto& v)
-            {
+            [](auto& v) {
                 auto p = split(v[0], {1, 3}, 1);
                 return sum(p[0] * 2.0) + sum(tanh(p[1]));
             },
@@ -346,8 +346,7 @@ TEST_CASE("dropout", "[ops][dropout]")
     // Gradcheck with a fixed mask: regenerate it from the same seed at every evaluation.
     auto small = randn({4, 5}, 72);
     check_gradients(
-        [](auto& v)
-        {
+        [](auto& v) {
             generator g(3);
             return dropout(v[0], 0.4, true, g);
         },

@@ -115,8 +115,7 @@ TEST_CASE("steady-state training allocates no new tensor memory", "[tape][storag
 {
     auto w = randn({16, 8}, 6);
     auto x = randn({4, 8}, 7, false);
-    auto step = [&]
-    {
+    auto step = [&] {
         Variable loss = mean(tanh(linear(x, w)));
         loss.backward();
         w.zero_grad();
@@ -131,8 +130,7 @@ TEST_CASE("steady-state training allocates no new tensor memory", "[tape][storag
 
 TEST_CASE("each thread has its own tape", "[tape][threads]")
 {
-    auto work = [](std::uint64_t seed, double* out, bool* ok)
-    {
+    auto work = [](std::uint64_t seed, double* out, bool* ok) {
         auto x = randn({16}, seed);
         double expect = 0;
         for (int step = 0; step < 200; ++step)
@@ -157,18 +155,16 @@ TEST_CASE("each thread has its own tape", "[tape][threads]")
     auto x = randn({2}, 13);
     Variable y = sum(x * x);
     std::string message;
-    std::thread t3(
-        [&]
+    std::thread t3([&] {
+        try
         {
-            try
-            {
-                y.backward();
-            }
-            catch (const graph_error& e)
-            {
-                message = e.what();
-            }
-        });
+            y.backward();
+        }
+        catch (const graph_error& e)
+        {
+            message = e.what();
+        }
+    });
     t3.join();
     CHECK_THAT(message, Catch::Contains("another thread"));
     tape::current().clear();

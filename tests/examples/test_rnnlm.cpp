@@ -39,8 +39,7 @@ TEST_CASE("the tutorial RNN starts at ln(V) and learns", "[examples][rnnlm]")
     rnnlm::model m({"rnn", 1, 16, 20}, g);
     CHECK(m.parameter_count() == 2 * 16 * 20 + 16 * 16);
 
-    auto mean_loss = [&]
-    {
+    auto mean_loss = [&] {
         no_grad guard;
         double total = 0;
         std::size_t tokens = 0;
@@ -68,8 +67,7 @@ TEST_CASE("the tutorial RNN starts at ln(V) and learns", "[examples][rnnlm]")
     CHECK(trained < initial - 1.5);
 
     // A sentence of the corpus beats the same words shuffled.
-    auto logprob = [&](const std::string& s)
-    {
+    auto logprob = [&](const std::string& s) {
         double t = 0;
         for (double lp : m.next_token_logprobs(vocab.encode(text::tokenize(s))))
             t += lp;
@@ -83,7 +81,8 @@ TEST_CASE("the tutorial RNN starts at ln(V) and learns", "[examples][rnnlm]")
     for (int i = 0; i < 20; ++i)
     {
         const auto words = rnnlm::sample_sentence(m, vocab, {1.0, 0, 30}, sg);
-        if (!words) continue;
+        if (!words)
+            continue;
         ++finished;
         for (const auto& w : *words)
         {

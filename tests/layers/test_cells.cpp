@@ -60,8 +60,7 @@ void check_cell(Cell& cell, std::size_t batch)
     }
     const std::size_t n_state = s.size();
     check_gradients(
-        [&cell, n_state](auto& v)
-        {
+        [&cell, n_state](auto& v) {
             State st(v.begin() + 1, v.begin() + 1 + static_cast<std::ptrdiff_t>(n_state));
             State out = cell.forward(v[0], st);
             return concat(out, 1); // every state tensor the step produces

@@ -140,15 +140,13 @@ TEST_CASE("Linear, Embedding, Dropout, Sequential", "[layers][module][gradcheck]
 TEST_CASE("initialisers: PyTorch defaults and the general ones", "[layers][init]")
 {
     generator g(5);
-    auto bound_of = [](const Variable& v)
-    {
+    auto bound_of = [](const Variable& v) {
         double m = 0;
         for (std::size_t i = 0; i < v.numel(); ++i)
             m = std::max(m, std::abs(v.data().flat(i)));
         return m;
     };
-    auto stddev_of = [](const Variable& v)
-    {
+    auto stddev_of = [](const Variable& v) {
         double s = 0, s2 = 0;
         for (std::size_t i = 0; i < v.numel(); ++i)
         {

@@ -31,7 +31,8 @@ struct temp_dir
         std::size_t n = 0;
         DIR* d = ::opendir(path.c_str());
         while (dirent* e = ::readdir(d))
-            if (std::string(e->d_name) != "." && std::string(e->d_name) != "..") ++n;
+            if (std::string(e->d_name) != "." && std::string(e->d_name) != "..")
+                ++n;
         ::closedir(d);
         return n;
     }
@@ -119,13 +120,11 @@ TEST_CASE("module load names every mismatch and changes nothing", "[layers][safe
                           Catch::Contains("[15,3]") && Catch::Contains("[12,3]"));
     CHECK(max_diff(small.parameters()[0].data(), before) == 0.0);
 
-    GRU two(3, 4,
-            []
-            {
-                rnn_options o;
-                o.num_layers = 2;
-                return o;
-            }());
+    GRU two(3, 4, [] {
+        rnn_options o;
+        o.num_layers = 2;
+        return o;
+    }());
     save(two, dir.file("two.safetensors"));
     CHECK_THROWS_WITH(load(small, dir.file("two.safetensors")),
                       Catch::Contains("unexpected 'weight_ih_l1'"));
@@ -142,8 +141,7 @@ TEST_CASE("corrupt and truncated files give errors, never crashes", "[layers][sa
 {
     temp_dir dir;
     const std::string p = dir.file("bad.safetensors");
-    auto error_of = [&](const std::string& bytes)
-    {
+    auto error_of = [&](const std::string& bytes) {
         write_bytes(p, bytes);
         try
         {
@@ -197,7 +195,8 @@ TEST_CASE("corrupt and truncated files give errors, never crashes", "[layers][sa
         const std::size_t at =
             static_cast<std::size_t>(g.below(std::min<std::size_t>(bytes.size(), 400)));
         bytes[at] = static_cast<char>(g.below(256));
-        if (error_of(bytes) != "no error") ++rejected;
+        if (error_of(bytes) != "no error")
+            ++rejected;
     }
     CHECK(rejected > 0);
     // Cutting the file anywhere is always detected.

@@ -63,8 +63,7 @@ void check_layer(SequenceLayer& layer, const shape_t& x_shape,
         opt.names.push_back(name);
     }
     check_gradients(
-        [&layer, lengths](auto& v)
-        {
+        [&layer, lengths](auto& v) {
             sequence_output out = layer.forward(v[0], lengths);
             std::vector<Variable> parts{reshape(out.output, {out.output.numel()})};
             for (const State& s : out.states)
@@ -111,12 +110,14 @@ TEST_CASE("RNN, LSTM, GRU match PyTorch, including variable lengths", "[layers][
         RNNBase m(c.type, 3, 4, c.opt, default_generator());
         load_torch_weights(m, f);
         std::vector<std::size_t> lengths;
-        if (f.tensors.count("lengths")) lengths = lengths_of(f);
+        if (f.tensors.count("lengths"))
+            lengths = lengths_of(f);
         std::vector<State> initial;
         if (f.tensors.count("h_0"))
         {
             std::vector<Variable> h0c0{Variable(f.tensors.at("h_0"))};
-            if (f.tensors.count("c_0")) h0c0.emplace_back(f.tensors.at("c_0"));
+            if (f.tensors.count("c_0"))
+                h0c0.emplace_back(f.tensors.at("c_0"));
             initial = m.initial_state(h0c0);
         }
         sequence_output out = m.forward(Variable(f.tensors.at("input")), lengths, initial);
@@ -138,8 +139,8 @@ TEST_CASE("sequence layers are gradient-checked in float64", "[layers][sequence]
     }
     SECTION("Bidirectional with unequal lengths")
     {
-        Bidirectional bi([]
-                         { return std::make_shared<Recurrent>(std::make_shared<GRUCell>(3, 3)); });
+        Bidirectional bi(
+            [] { return std::make_shared<Recurrent>(std::make_shared<GRUCell>(3, 3)); });
         check_layer(bi, {4, 3, 3}, {4, 2, 1});
     }
     SECTION("Stacked 2-layer bidirectional LSTM")
@@ -152,15 +153,11 @@ TEST_CASE("sequence layers are gradient-checked in float64", "[layers][sequence]
     }
     SECTION("a user-defined cell in every wrapper")
     {
-        Stacked deep(2,
-                     [](std::size_t i) -> std::shared_ptr<SequenceLayer>
-                     {
-                         return std::make_shared<Bidirectional>(
-                             [i] {
-                                 return std::make_shared<Recurrent>(
-                                     std::make_shared<MGUCell>(i == 0 ? 3 : 6, 3));
-                             });
-                     });
+        Stacked deep(2, [](std::size_t i) -> std::shared_ptr<SequenceLayer> {
+            return std::make_shared<Bidirectional>([i] {
+                return std::make_shared<Recurrent>(std::make_shared<MGUCell>(i == 0 ? 3 : 6, 3));
+            });
+        });
         CHECK(deep.output_size() == 6);
         CHECK(deep.state_groups() == 4);
         check_layer(deep, {3, 2, 3}, {3, 1});
@@ -219,8 +216,7 @@ TEST_CASE("the tutorial RNN's tape gradient equals hand-derived BPTT", "[layers]
     loss.backward();
 
     // By hand (tutorial part 3), full BPTT, in plain loops.
-    auto at = [](const Tensor& m, std::size_t r, std::size_t c)
-    {
+    auto at = [](const Tensor& m, std::size_t r, std::size_t c) {
         return m.data<double>()[r * m.shape()[1] + c];
     };
     std::vector<double> dU(H * C, 0), dW(H * H, 0), dV(C * H, 0);
@@ -282,8 +278,9 @@ TEST_CASE("truncated BPTT: detach() stops gradients and memory stays flat", "[la
         auto x = randn({5, 2, 3}, 402 + static_cast<std::uint64_t>(chunk), false);
         sequence_output out = lstm.forward(x, {}, carried);
         mean(out.output).backward();
-        CHECK(tape::current().size() == 0);   // the chunk's graph is released
-        if (chunk == 0) CHECK(h0.has_grad()); // the first chunk reaches the initial state...
+        CHECK(tape::current().size() == 0); // the chunk's graph is released
+        if (chunk == 0)
+            CHECK(h0.has_grad()); // the first chunk reaches the initial state...
         // ...later chunks start from a detached copy: no gradient reaches chunk 0's state.
         for (State& s : out.states)
             for (Variable& v : s)
@@ -295,7 +292,8 @@ TEST_CASE("truncated BPTT: detach() stops gradients and memory stays flat", "[la
             c0.zero_grad();
         }
         lstm.zero_grad();
-        if (chunk == 3) fresh_after_warmup = thread_memory_stats().fresh_allocations;
+        if (chunk == 3)
+            fresh_after_warmup = thread_memory_stats().fresh_allocations;
     }
     CHECK_FALSE(h0.has_grad());
     CHECK_FALSE(c0.has_grad());

@@ -24,38 +24,28 @@ using factory = std::function<std::unique_ptr<Optimizer>(const std::vector<Varia
 std::map<std::string, factory> configs()
 {
     std::map<std::string, factory> c;
-    auto sgd = [](sgd_options o)
-    {
-        return [o](const std::vector<Variable>& p)
-        {
+    auto sgd = [](sgd_options o) {
+        return [o](const std::vector<Variable>& p) {
             return std::make_unique<SGD>(p, o);
         };
     };
-    auto adam = [](adam_options o)
-    {
-        return [o](const std::vector<Variable>& p)
-        {
+    auto adam = [](adam_options o) {
+        return [o](const std::vector<Variable>& p) {
             return std::make_unique<Adam>(p, o);
         };
     };
-    auto adamw = [](adam_options o)
-    {
-        return [o](const std::vector<Variable>& p)
-        {
+    auto adamw = [](adam_options o) {
+        return [o](const std::vector<Variable>& p) {
             return std::make_unique<AdamW>(p, o);
         };
     };
-    auto rms = [](rmsprop_options o)
-    {
-        return [o](const std::vector<Variable>& p)
-        {
+    auto rms = [](rmsprop_options o) {
+        return [o](const std::vector<Variable>& p) {
             return std::make_unique<RMSprop>(p, o);
         };
     };
-    auto ada = [](adagrad_options o)
-    {
-        return [o](const std::vector<Variable>& p)
-        {
+    auto ada = [](adagrad_options o) {
+        return [o](const std::vector<Variable>& p) {
             return std::make_unique<Adagrad>(p, o);
         };
     };
@@ -110,16 +100,14 @@ TEST_CASE("every optimizer's first three updates equal PyTorch's", "[optim]")
 TEST_CASE("optimizers minimise a quadratic and the Rosenbrock function", "[optim]")
 {
     // f(x) = sum_i a_i (x_i - c_i)^2 / 2 with curvatures a_i from 0.5 to 4.
-    auto quadratic = [](const Variable& x)
-    {
+    auto quadratic = [](const Variable& x) {
         Variable a(Tensor::from_values({0.5, 1, 2, 4}, {4}, f64));
         Variable c(Tensor::from_values({1, -2, 3, 0.5}, {4}, f64));
         Variable d = x - c;
         return sum(a * d * d) * 0.5;
     };
     // (1 - x)^2 + 100 (y - x^2)^2, minimum 0 at (1, 1).
-    auto rosenbrock = [](const Variable& v)
-    {
+    auto rosenbrock = [](const Variable& v) {
         Variable x = select(v, 0, 0), y = select(v, 0, 1);
         Variable a = 1.0 - x, b = y - x * x;
         return a * a + b * b * 100.0;
@@ -159,8 +147,7 @@ TEST_CASE("optimizers minimise a quadratic and the Rosenbrock function", "[optim
             Variable x(problem == 0 ? Tensor::zeros({4}, f64)
                                     : Tensor::from_values({-1.5, 2.0}, {2}, f64),
                        true);
-            auto f = [&](const Variable& v)
-            {
+            auto f = [&](const Variable& v) {
                 return problem == 0 ? quadratic(v) : rosenbrock(v);
             };
             const double start = f(x).item();
@@ -217,12 +204,10 @@ TEST_CASE("saving and loading optimizer state resumes bit-exactly", "[optim]")
             return p;
         }
     };
-    auto data = [](int step)
-    {
+    auto data = [](int step) {
         return randn({4, 2, 3}, 500 + static_cast<std::uint64_t>(step), false).data().to(f32);
     };
-    auto train = [&](model& m, Optimizer& opt, int from, int to)
-    {
+    auto train = [&](model& m, Optimizer& opt, int from, int to) {
         for (int s = from; s < to; ++s)
         {
             opt.zero_grad();
