@@ -9,6 +9,7 @@
 #include "autograd/ops/loss.hpp"
 #include "autograd/ops/matmul.hpp"
 #include "autograd/ops/pointwise.hpp"
+#include "autograd/ops/recurrent.hpp"
 #include "autograd/ops/reduce.hpp"
 #include "autograd/ops/softmax.hpp"
 #include "autograd/random.hpp"

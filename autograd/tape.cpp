@@ -34,9 +34,17 @@ void set_grad_enabled(bool on)
 
 // ---- grad_context ---------------------------------------------------------------------------
 
-const Tensor& grad_context::grad() const
+const Tensor& grad_context::grad(std::size_t k) const
 {
-    return n_.output->grad;
+    detail::var_impl& out = *n_.outputs[k];
+    if (!out.grad.defined())
+        out.grad = Tensor::zeros(out.data.shape(), out.data.dtype());
+    return out.grad;
+}
+
+bool grad_context::has_grad(std::size_t k) const
+{
+    return k < n_.n_outputs && n_.outputs[k]->grad.defined();
 }
 const Tensor& grad_context::input(std::size_t i) const
 {
@@ -56,6 +64,24 @@ bool grad_context::needs(std::size_t i) const
     return i < n_.n_inputs && n_.inputs[i] && n_.inputs[i]->requires_grad;
 }
 
+namespace
+{
+// Gives an input without a gradient the zeroed buffer kept by zero_grad(), if any.
+bool reuse_spare(detail::var_impl& in)
+{
+    if (in.grad.defined() || !in.spare.defined())
+        return false;
+    if (in.spare.shape() != in.data.shape() || in.spare.dtype() != in.data.dtype())
+    {
+        in.spare = Tensor();
+        return false;
+    }
+    in.grad = std::move(in.spare);
+    in.spare = Tensor();
+    return true;
+}
+} // namespace
+
 void grad_context::accumulate(std::size_t i, const Tensor& g)
 {
     if (!needs(i))
@@ -65,6 +91,7 @@ void grad_context::accumulate(std::size_t i, const Tensor& g)
         fail<shape_error>("{} backward: gradient of shape {} for input {} of shape {}", n_.name,
                           to_string(g.shape()), i, to_string(in.data.shape()));
     const Tensor gg = g.dtype() == in.data.dtype() ? g : g.to(in.data.dtype());
+    in.rows_of = nullptr; // a dense contribution
     if (!in.grad.defined())
     {
         in.grad = gg; // shared, not copied: slot() copies before anyone writes into it
@@ -75,13 +102,44 @@ void grad_context::accumulate(std::size_t i, const Tensor& g)
     add_into(in.grad, gg);
 }
 
-Tensor& grad_context::slot(std::size_t i)
+Tensor& grad_context::slot(std::size_t i, bool* overwrite)
 {
     detail::var_impl& in = *n_.inputs[i];
-    if (!in.grad.defined())
-        in.grad = Tensor::zeros(in.data.shape(), in.data.dtype());
+    in.rows_of = nullptr; // a dense contribution
+    if (overwrite)
+        *overwrite = false;
+    if (!in.grad.defined() && !reuse_spare(in))
+    {
+        if (overwrite)
+        {
+            in.grad = Tensor::empty(in.data.shape(), in.data.dtype());
+            *overwrite = true;
+        }
+        else
+            in.grad = Tensor::zeros(in.data.shape(), in.data.dtype());
+    }
     else if (!in.grad.is_unique())
         in.grad = in.grad.clone();
+    return in.grad;
+}
+
+Tensor& grad_context::slot_rows(std::size_t i, const std::vector<std::int64_t>& rows)
+{
+    detail::var_impl& in = *n_.inputs[i];
+    const bool was_sparse = in.grad.defined() && in.rows_of == in.grad.raw_data();
+    const bool fresh = !in.grad.defined();
+    if (fresh && !reuse_spare(in))
+        in.grad = Tensor::zeros(in.data.shape(), in.data.dtype());
+    if (!in.grad.is_unique())
+        in.grad = in.grad.clone(); // a copy of a row-sparse gradient is still row-sparse
+    if (fresh || was_sparse)
+    {
+        if (fresh)
+            in.rows.clear();
+        in.rows.insert(in.rows.end(), rows.begin(), rows.end());
+        in.rows_of = in.grad.raw_data();
+        in.rows_sorted = false;
+    }
     return in.grad;
 }
 
@@ -92,7 +150,8 @@ namespace detail
 
 node::~node()
 {
-    release(output);
+    for (std::uint32_t k = 0; k < n_outputs; ++k)
+        release(outputs[k]);
     for (std::uint32_t i = 0; i < n_inputs; ++i)
         release(inputs[i]);
 }
@@ -150,6 +209,16 @@ tape& tape::current()
     return t;
 }
 
+bool tape::wants_record(const Variable* inputs, std::size_t n)
+{
+    if (!is_grad_enabled())
+        return false;
+    for (std::size_t i = 0; i < n; ++i)
+        if (inputs[i].defined() && inputs[i].requires_grad())
+            return true;
+    return false;
+}
+
 void* tape::allocate_node(std::size_t bytes, std::size_t align)
 {
     if (nodes_.size() >= collect_at_)
@@ -157,7 +226,8 @@ void* tape::allocate_node(std::size_t bytes, std::size_t align)
     return arena_.allocate(bytes, align);
 }
 
-Variable tape::push(detail::node* n, Tensor out, const Variable* inputs, std::size_t count)
+void tape::push(detail::node* n, Tensor* outs, Variable* results, std::size_t n_outs,
+                const Variable* inputs, std::size_t count)
 {
     n->id = next_id_++;
     n->n_inputs = static_cast<std::uint32_t>(count);
@@ -168,14 +238,19 @@ Variable tape::push(detail::node* n, Tensor out, const Variable* inputs, std::si
         n->inputs[i] = inputs[i].impl();
         detail::retain(n->inputs[i]);
     }
-    Variable v(std::move(out), true);
-    v.impl()->node_id = n->id;
-    v.impl()->owner = this;
-    n->output = v.impl();
-    detail::retain(n->output);
+    n->n_outputs = static_cast<std::uint32_t>(n_outs);
+    n->outputs = static_cast<detail::var_impl**>(
+        arena_.allocate(sizeof(detail::var_impl*) * n_outs, alignof(detail::var_impl*)));
+    for (std::size_t k = 0; k < n_outs; ++k)
+    {
+        results[k] = Variable(std::move(outs[k]), true);
+        results[k].impl()->node_id = n->id;
+        results[k].impl()->owner = this;
+        n->outputs[k] = results[k].impl();
+        detail::retain(n->outputs[k]);
+    }
     nodes_.push_back(n);
     ++live_;
-    return v;
 }
 
 detail::node* tape::find(std::uint64_t id) const
@@ -228,12 +303,37 @@ void tape::clear()
     trim();
 }
 
+namespace
+{
+// Every output is referenced only by the node itself: nothing alive can reach it.
+bool unreachable(const detail::node& n)
+{
+    for (std::uint32_t k = 0; k < n.n_outputs; ++k)
+        if (n.outputs[k]->refs.load(std::memory_order_acquire) != 1)
+            return false;
+    return true;
+}
+// Some output received a gradient: the node leads to the root.
+bool reached(const detail::node& n)
+{
+    for (std::uint32_t k = 0; k < n.n_outputs; ++k)
+        if (n.outputs[k]->grad.defined())
+            return true;
+    return false;
+}
+void drop_output_grads(detail::node& n)
+{
+    for (std::uint32_t k = 0; k < n.n_outputs; ++k)
+        n.outputs[k]->grad = Tensor();
+}
+} // namespace
+
 void tape::collect()
 {
     // A node whose output is referenced only by the node itself feeds nothing alive: no handle,
     // no later node. Walking in reverse frees whole abandoned graphs in one pass.
     for (std::size_t i = nodes_.size(); i-- > 0;)
-        if (nodes_[i] && nodes_[i]->output->refs.load(std::memory_order_acquire) == 1)
+        if (nodes_[i] && unreachable(*nodes_[i]))
             destroy(i);
     trim();
     collect_at_ = std::max<std::size_t>(std::size_t{1} << 14, 2 * nodes_.size());
@@ -276,11 +376,11 @@ void tape::backward(const Variable& root, const Tensor& seed, bool retain_graph)
         while (i-- > 0)
         {
             detail::node* n = nodes_[i];
-            if (!n || !n->output->grad.defined())
+            if (!n || !reached(*n))
                 continue; // released, or does not lead to the root
             grad_context ctx(*n);
             n->backward(ctx);
-            n->output->grad = Tensor(); // outputs of ops are never leaves: no grad is kept
+            drop_output_grads(*n); // outputs of ops are never leaves: no grad is kept
             if (!retain_graph)
                 destroy(i);
         }
@@ -290,7 +390,7 @@ void tape::backward(const Variable& root, const Tensor& seed, bool retain_graph)
         // Leave no half-propagated gradients behind in the nodes not yet visited.
         for (std::size_t j = i + 1; j-- > 0;)
             if (nodes_[j])
-                nodes_[j]->output->grad = Tensor();
+                drop_output_grads(*nodes_[j]);
         throw;
     }
     trim();

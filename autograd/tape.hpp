@@ -34,8 +34,11 @@ class grad_context
 public:
     explicit grad_context(detail::node& n) : n_(n) {}
 
-    // dL/d(output); same shape and dtype as the output.
-    const Tensor& grad() const;
+    // dL/d(output k); same shape and dtype as that output. An output that received no gradient
+    // (it does not lead to the loss) reads as zeros.
+    const Tensor& grad(std::size_t k = 0) const;
+    // Whether output k received a gradient (for ops with several outputs).
+    bool has_grad(std::size_t k) const;
     // The data of input i.
     const Tensor& input(std::size_t i) const;
     std::size_t num_inputs() const;
@@ -46,7 +49,13 @@ public:
     void accumulate(std::size_t i, const Tensor& g);
     // Input i's gradient buffer, zero-filled if it had none and unshared: kernels add into it in
     // place (e.g. a GEMM with beta = 1).
-    Tensor& slot(std::size_t i);
+    // With `overwrite` given, a new buffer is left uninitialised and *overwrite set to true:
+    // the caller must then write every element (a GEMM with beta = 0) instead of adding, which
+    // saves zero-filling it.
+    Tensor& slot(std::size_t i, bool* overwrite = nullptr);
+    // slot() for a kernel that adds only into the given rows (axis 0) of input i: the gradient
+    // stays row-sparse (Variable::grad_rows) if it was, or was absent.
+    Tensor& slot_rows(std::size_t i, const std::vector<std::int64_t>& rows);
     // Name of the op whose backward is running (for error messages).
     const char* op() const;
 
@@ -61,9 +70,9 @@ struct node
 {
     const char* name = "";
     std::uint64_t id = 0;
-    var_impl* output = nullptr;  // strong reference
-    var_impl** inputs = nullptr; // strong references, n_inputs of them, in the arena
-    std::uint32_t n_inputs = 0;
+    var_impl** outputs = nullptr; // strong references, n_outputs of them, in the arena
+    var_impl** inputs = nullptr;  // strong references, n_inputs of them, in the arena
+    std::uint32_t n_outputs = 0, n_inputs = 0;
 
     virtual void backward(grad_context& ctx) = 0;
     virtual ~node();
@@ -118,6 +127,11 @@ public:
 
     template <class F>
     Variable record(const char* name, Tensor out, const Variable* inputs, std::size_t n, F&& bw);
+    // An op with several outputs (a fused LSTM step gives h and c): one node, whose backward
+    // runs when any output received a gradient.
+    template <class F>
+    std::vector<Variable> record_multi(const char* name, std::vector<Tensor> outs,
+                                       const Variable* inputs, std::size_t n, F&& bw);
 
     void backward(const Variable& root, const Tensor& seed, bool retain_graph);
 
@@ -126,7 +140,10 @@ public:
 
 private:
     void* allocate_node(std::size_t bytes, std::size_t align);
-    Variable push(detail::node* n, Tensor out, const Variable* inputs, std::size_t count);
+    void push(detail::node* n, Tensor* outs, Variable* results, std::size_t n_outs,
+              const Variable* inputs, std::size_t count);
+    // Grad mode is on and some input requires grad.
+    static bool wants_record(const Variable* inputs, std::size_t n);
     detail::node* find(std::uint64_t id) const;
     void destroy(std::size_t index);
     void trim();
@@ -156,19 +173,37 @@ private:
 };
 
 template <class F>
-Variable tape::record(const char* name, Tensor out, const Variable* inputs, std::size_t n, F&& bw)
+Variable tape::record(const char* name, Tensor out, const Variable* inputs, std::size_t n,
+                      F&& bw)
 {
-    bool any = false;
-    if (is_grad_enabled())
-        for (std::size_t i = 0; i < n && !any; ++i)
-            any = inputs[i].defined() && inputs[i].requires_grad();
-    if (!any)
+    if (!wants_record(inputs, n))
         return Variable(std::move(out));
     using node_t = detail::lambda_node<std::decay_t<F>>;
     void* mem = allocate_node(sizeof(node_t), alignof(node_t));
     auto* nd = new (mem) node_t(std::forward<F>(bw));
     nd->name = name;
-    return push(nd, std::move(out), inputs, n);
+    Variable result;
+    push(nd, &out, &result, 1, inputs, n);
+    return result;
+}
+
+template <class F>
+std::vector<Variable> tape::record_multi(const char* name, std::vector<Tensor> outs,
+                                         const Variable* inputs, std::size_t n, F&& bw)
+{
+    std::vector<Variable> results(outs.size());
+    if (!wants_record(inputs, n))
+    {
+        for (std::size_t k = 0; k < outs.size(); ++k)
+            results[k] = Variable(std::move(outs[k]));
+        return results;
+    }
+    using node_t = detail::lambda_node<std::decay_t<F>>;
+    void* mem = allocate_node(sizeof(node_t), alignof(node_t));
+    auto* nd = new (mem) node_t(std::forward<F>(bw));
+    nd->name = name;
+    push(nd, outs.data(), results.data(), outs.size(), inputs, n);
+    return results;
 }
 
 // Records an op on the calling thread's tape (see the contract at the top of this file).
@@ -183,6 +218,14 @@ Variable record(const char* name, Tensor out, const std::vector<Variable>& input
 {
     return tape::current().record(name, std::move(out), inputs.data(), inputs.size(),
                                   std::forward<F>(bw));
+}
+// The same for an op with several outputs; grad_context::grad(k) is output k's gradient.
+template <class F>
+std::vector<Variable> record_multi(const char* name, std::vector<Tensor> outs,
+                                   std::initializer_list<Variable> inputs, F&& bw)
+{
+    return tape::current().record_multi(name, std::move(outs), inputs.begin(), inputs.size(),
+                                        std::forward<F>(bw));
 }
 
 } // namespace xgrad

@@ -1,5 +1,7 @@
 #include "autograd/variable.hpp"
 
+#include <algorithm>
+#include <cstring>
 #include <vector>
 
 #include "autograd/tape.hpp"
@@ -129,9 +131,37 @@ Tensor& Variable::grad() const
 {
     return must(p_).grad;
 }
+
 void Variable::zero_grad() const
 {
-    must(p_).grad = Tensor();
+    auto& v = must(p_);
+    const auto* rows = grad_rows();
+    if (rows && v.grad.is_unique() && v.grad.dim() >= 1)
+    {
+        // Zero only the touched rows and keep the buffer: cheaper than a fresh zero-filled one.
+        const std::size_t width = v.grad.nbytes() / v.grad.shape()[0];
+        char* base = static_cast<char*>(v.grad.raw_data());
+        for (std::int64_t r : *rows)
+            std::memset(base + static_cast<std::size_t>(r) * width, 0, width);
+        v.spare = std::move(v.grad);
+    }
+    v.grad = Tensor();
+    v.rows.clear();
+    v.rows_of = nullptr;
+}
+
+const std::vector<std::int64_t>* Variable::grad_rows() const
+{
+    auto& v = must(p_);
+    if (!v.grad.defined() || v.rows_of != v.grad.raw_data())
+        return nullptr;
+    if (!v.rows_sorted)
+    {
+        std::sort(v.rows.begin(), v.rows.end());
+        v.rows.erase(std::unique(v.rows.begin(), v.rows.end()), v.rows.end());
+        v.rows_sorted = true;
+    }
+    return &v.rows;
 }
 bool Variable::requires_grad() const
 {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "autograd/tensor.hpp"
 
@@ -43,8 +44,14 @@ public:
     // Intermediate (non-leaf) values do not keep their gradient after backward, as in PyTorch.
     Tensor& grad() const;
     bool has_grad() const { return p_ && grad().defined(); }
-    // Drops the gradient (the next backward starts it afresh), like PyTorch's set_to_none.
+    // Drops the gradient (the next backward starts it afresh), like PyTorch's set_to_none. A
+    // row-sparse gradient (see grad_rows) is instead zeroed in its touched rows and kept aside
+    // for the next backward, which then needs no new buffer.
     void zero_grad() const;
+    // For a gradient that only index_select along axis 0 wrote (an embedding lookup): the rows
+    // that may be non-zero, sorted and distinct; every other row of grad() is zero. nullptr
+    // when the gradient is dense or absent. Optimizers use it to update only those rows.
+    const std::vector<std::int64_t>* grad_rows() const;
 
     bool requires_grad() const;
     // Only on leaves; throws graph_error on the output of an op.
@@ -92,6 +99,12 @@ struct var_impl
     bool requires_grad = false;
     Tensor data;
     Tensor grad;
+    // Row-sparsity of grad (see Variable::grad_rows): valid while grad's data is rows_of.
+    std::vector<std::int64_t> rows;
+    const void* rows_of = nullptr;
+    bool rows_sorted = false;
+    // A zeroed buffer kept by zero_grad() for the next backward (row-sparse gradients only).
+    Tensor spare;
     // The producing node: its id on `owner` (0 for leaves). Ids are never reused, so a stale id
     // is recognised as "released" instead of pointing at another node.
     std::uint64_t node_id = 0;

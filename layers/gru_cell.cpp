@@ -1,8 +1,6 @@
 #include "layers/gru_cell.hpp"
 
-#include "autograd/ops/arithmetic.hpp"
-#include "autograd/ops/layout.hpp"
-#include "autograd/ops/pointwise.hpp"
+#include "autograd/ops/recurrent.hpp"
 
 namespace xgrad::nn
 {
@@ -14,13 +12,8 @@ GRUCell::GRUCell(std::size_t input, std::size_t hidden, bool bias, generator& g)
 State GRUCell::step(const Variable& projected, const State& state)
 {
     check_step("GRUCell", projected, state);
-    const Variable& h = state[0];
-    auto a = chunk(projected, 3, 1);
-    auto b = chunk(hidden_projection(h), 3, 1);
-    Variable r = sigmoid(a[0] + b[0]);
-    Variable z = sigmoid(a[1] + b[1]);
-    Variable n = tanh(a[2] + r * b[2]);
-    return {(1.0 - z) * n + z * h};
+    // The gates and the state update are one fused op (autograd/ops/recurrent).
+    return {gru_update(projected, hidden_projection(state[0]), state[0])};
 }
 
 std::string GRUCell::describe() const

@@ -1,8 +1,6 @@
 #include "layers/lstm_cell.hpp"
 
-#include "autograd/ops/arithmetic.hpp"
-#include "autograd/ops/layout.hpp"
-#include "autograd/ops/pointwise.hpp"
+#include "autograd/ops/recurrent.hpp"
 
 namespace xgrad::nn
 {
@@ -14,10 +12,8 @@ LSTMCell::LSTMCell(std::size_t input, std::size_t hidden, bool bias, generator& 
 State LSTMCell::step(const Variable& projected, const State& state)
 {
     check_step("LSTMCell", projected, state);
-    auto z = chunk(projected + hidden_projection(state[0]), 4, 1);
-    Variable i = sigmoid(z[0]), f = sigmoid(z[1]), g = tanh(z[2]), o = sigmoid(z[3]);
-    Variable c = f * state[1] + i * g;
-    return {o * tanh(c), c};
+    // The gate nonlinearities and the state update are one fused op (autograd/ops/recurrent).
+    return lstm_update(projected, hidden_projection(state[0]), state[1]);
 }
 
 std::string LSTMCell::describe() const

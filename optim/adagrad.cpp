@@ -33,7 +33,8 @@ void Adagrad::update(const Variable& p, std::map<std::string, Tensor>& state, do
         T* s = sum.data<T>();
         const T rate = static_cast<T>(clr), eps = static_cast<T>(o_.eps),
                 decay = static_cast<T>(wd);
-        for (std::size_t i = 0; i < p.numel(); ++i)
+        const std::size_t n = p.numel();
+        for (std::size_t i = 0; i < n; ++i)
         {
             T gi = g[i];
             if (wd != 0)

@@ -41,7 +41,8 @@ void Adam::update(const Variable& p, std::map<std::string, Tensor>& state, doubl
         const T step_size = static_cast<T>(lr / bc1), c2 = static_cast<T>(bc2_sqrt);
         const T eps = static_cast<T>(o_.eps), decay = static_cast<T>(wd);
         const T shrink = static_cast<T>(1 - lr * wd);
-        for (std::size_t i = 0; i < p.numel(); ++i)
+        const std::size_t n = p.numel();
+        for (std::size_t i = 0; i < n; ++i)
         {
             T gi = g[i];
             if (wd != 0)

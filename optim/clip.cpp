@@ -20,7 +20,8 @@ double clip_grad_norm(const std::vector<Variable>& params, double max_norm, bool
         dispatch(g.dtype(), [&](auto tag) {
             using T = decltype(tag);
             const T* d = g.data<T>();
-            for (std::size_t i = 0; i < g.numel(); ++i)
+            const std::size_t n = g.numel();
+            for (std::size_t i = 0; i < n; ++i)
                 sq += static_cast<double>(d[i]) * static_cast<double>(d[i]);
         });
         if (!std::isfinite(sq) && error_if_nonfinite)
@@ -43,7 +44,8 @@ double clip_grad_norm(const std::vector<Variable>& params, double max_norm, bool
             dispatch(p.grad().dtype(), [&](auto tag) {
                 using T = decltype(tag);
                 T* d = p.grad().data<T>();
-                for (std::size_t i = 0; i < p.grad().numel(); ++i)
+                const std::size_t n = p.grad().numel();
+                for (std::size_t i = 0; i < n; ++i)
                     d[i] *= static_cast<T>(coef);
             });
         }
@@ -64,7 +66,8 @@ void clip_grad_value(const std::vector<Variable>& params, double clip)
             using T = decltype(tag);
             T* d = p.grad().data<T>();
             const T c = static_cast<T>(clip);
-            for (std::size_t i = 0; i < p.grad().numel(); ++i)
+            const std::size_t n = p.grad().numel();
+            for (std::size_t i = 0; i < n; ++i)
                 d[i] = std::clamp(d[i], -c, c);
         });
     }

@@ -33,7 +33,8 @@ void RMSprop::update(const Variable& p, std::map<std::string, Tensor>& state, do
         const T alpha = static_cast<T>(o_.alpha), eps = static_cast<T>(o_.eps);
         const T rate = static_cast<T>(lr), decay = static_cast<T>(wd);
         const T m = static_cast<T>(o_.momentum);
-        for (std::size_t i = 0; i < p.numel(); ++i)
+        const std::size_t n = p.numel();
+        for (std::size_t i = 0; i < n; ++i)
         {
             T gi = g[i];
             if (wd != 0)

@@ -28,7 +28,27 @@ void SGD::update(const Variable& p, std::map<std::string, Tensor>& state, double
         T* b = buf ? buf->data<T>() : nullptr;
         const T m = static_cast<T>(o_.momentum), damp = static_cast<T>(1 - o_.dampening);
         const T rate = static_cast<T>(lr), decay = static_cast<T>(wd);
-        for (std::size_t i = 0; i < p.numel(); ++i)
+        const std::size_t n = p.numel();
+        if (!b && wd == 0)
+        {
+            // Plain SGD: one vectorised pass, or only the touched rows of a row-sparse
+            // gradient (an embedding table), which leaves every other row unchanged anyway.
+            if (const auto* rows = p.grad_rows())
+            {
+                const std::size_t width = n / p.shape()[0];
+                for (std::int64_t r : *rows)
+                {
+                    const std::size_t at = static_cast<std::size_t>(r) * width;
+                    for (std::size_t i = at; i < at + width; ++i)
+                        w[i] -= rate * g[i];
+                }
+                return;
+            }
+            for (std::size_t i = 0; i < n; ++i)
+                w[i] -= rate * g[i];
+            return;
+        }
+        for (std::size_t i = 0; i < n; ++i)
         {
             T d = g[i];
             if (wd != 0)

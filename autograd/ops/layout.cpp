@@ -263,7 +263,9 @@ Variable index_select(const Variable& x, const std::vector<std::int64_t>& indice
         dispatch(c.grad().dtype(), [&](auto tag) {
             using T = decltype(tag);
             const T* g = c.grad().data<T>();
-            T* dx = c.slot(0).template data<T>();
+            // Along axis 0 (an embedding lookup) only the selected rows change: the gradient
+            // stays row-sparse, so optimizers can update just those rows.
+            T* dx = (s.outer == 1 ? c.slot_rows(0, indices) : c.slot(0)).template data<T>();
             const std::size_t k = indices.size();
             for (std::size_t o = 0; o < s.outer; ++o)
                 for (std::size_t j = 0; j < k; ++j)

@@ -39,12 +39,17 @@ Variable matmul(const Variable& a, const Variable& b)
             using T = decltype(tag);
             const T* g = c.grad().data<T>();
             // dL/da [m,k] += g [m,n] b^T;  dL/db [k,n] += a^T g
+            bool fresh = false;
             if (c.needs(0))
-                blas::gemm(false, true, m, k, n, T(1), g, c.input(1).data<T>(), T(1),
-                           c.slot(0).data<T>());
+            {
+                T* da = c.slot(0, &fresh).template data<T>(); // fresh: beta 0, no zero-fill
+                blas::gemm(false, true, m, k, n, T(1), g, c.input(1).data<T>(), T(!fresh), da);
+            }
             if (c.needs(1))
-                blas::gemm(true, false, k, n, m, T(1), c.input(0).data<T>(), g, T(1),
-                           c.slot(1).data<T>());
+            {
+                T* db = c.slot(1, &fresh).template data<T>();
+                blas::gemm(true, false, k, n, m, T(1), c.input(0).data<T>(), g, T(!fresh), db);
+            }
         });
     });
 }
@@ -90,12 +95,19 @@ Variable linear(const Variable& x, const Variable& w, const Variable& bias)
             const T* g = c.grad().data<T>(); // [rows, out]
             // dL/dx [rows,in] += g w;  dL/dw [out,in] += g^T x;  dL/db [out] += sum over
             // rows of g
+            bool fresh = false;
             if (c.needs(0))
-                blas::gemm(false, false, rows, in, out, T(1), g, c.input(1).data<T>(), T(1),
-                           c.slot(0).data<T>());
+            {
+                T* dx = c.slot(0, &fresh).template data<T>(); // fresh: beta 0, no zero-fill
+                blas::gemm(false, false, rows, in, out, T(1), g, c.input(1).data<T>(),
+                           T(!fresh), dx);
+            }
             if (c.needs(1))
-                blas::gemm(true, false, out, in, rows, T(1), g, c.input(0).data<T>(), T(1),
-                           c.slot(1).data<T>());
+            {
+                T* dw = c.slot(1, &fresh).template data<T>();
+                blas::gemm(true, false, out, in, rows, T(1), g, c.input(0).data<T>(), T(!fresh),
+                           dw);
+            }
             if (c.num_inputs() == 3 && c.needs(2))
                 c.accumulate(2, sum_to(c.grad().reshape({rows, out}), shape_t{out}));
         });

@@ -84,7 +84,8 @@ Variable reduce_all(const char* name, const Variable& x, bool average)
         // Accumulate in double: a float sum of millions of values drifts.
         double acc = 0;
         const T* p = xd.data<T>();
-        for (std::size_t i = 0; i < xd.numel(); ++i)
+        const std::size_t n = xd.numel();
+        for (std::size_t i = 0; i < n; ++i)
             acc += p[i];
         out.data<T>()[0] = static_cast<T>(acc * scale);
     });

@@ -1,0 +1,182 @@
+#include "autograd/ops/recurrent.hpp"
+
+#include <cmath>
+
+#include "autograd/ops/kernels.hpp"
+#include "autograd/tape.hpp"
+
+namespace xgrad
+{
+namespace
+{
+
+// Checks gates [B, G*H] (twice) and a state [B, H]; returns H.
+std::size_t check(const char* op, std::size_t gates, const Variable& a, const Variable& b,
+                  const Variable& s)
+{
+    detail::check_same_dtype(op, a.data(), b.data());
+    detail::check_same_dtype(op, a.data(), s.data());
+    const bool ok = a.dim() == 2 && s.dim() == 2 && a.shape() == b.shape() &&
+                    a.shape()[0] == s.shape()[0] && a.shape()[1] == gates * s.shape()[1];
+    if (!ok)
+        fail<shape_error>("{}: gates {} and {} with state {}: expected [B,{}H], [B,{}H], [B,H]",
+                          op, to_string(a.shape()), to_string(b.shape()), to_string(s.shape()),
+                          gates, gates);
+    return s.shape()[1];
+}
+
+// Activations are computed lane by lane with xtensor's vectorised exp/tanh through these
+// buffers; the rest are plain loops the compiler vectorises.
+template <class T>
+void sigmoid_into(T* out, const T* x, std::size_t n)
+{
+    // noalias: out may be x, which is safe elementwise; plain '=' would go through a
+    // temporary, whose varying alignment changes which elements take the SIMD path.
+    auto o = detail::flat_view(out, n);
+    xt::noalias(o) = T(1) / (T(1) + xt::exp(-detail::flat_view(const_cast<T*>(x), n)));
+}
+template <class T>
+void tanh_into(T* out, const T* x, std::size_t n)
+{
+    auto o = detail::flat_view(out, n);
+    xt::noalias(o) = xt::tanh(detail::flat_view(const_cast<T*>(x), n));
+}
+
+} // namespace
+
+std::vector<Variable> lstm_update(const Variable& gx, const Variable& gh, const Variable& c)
+{
+    const std::size_t H = check("lstm_update", 4, gx, gh, c), B = c.shape()[0];
+    // acts holds i, f, g, o after their nonlinearities (the layout of the gates); tc = tanh(c').
+    Tensor acts = Tensor::empty({B, 4 * H}, c.dtype());
+    Tensor h_next = Tensor::empty({B, H}, c.dtype()), c_next = Tensor::empty({B, H}, c.dtype());
+    Tensor tc = Tensor::empty({B, H}, c.dtype());
+    dispatch(c.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        const T* px = gx.data().data<T>();
+        const T* ph = gh.data().data<T>();
+        const T* pc = c.data().data<T>();
+        T* pa = acts.data<T>();
+        const std::size_t n = B * 4 * H;
+        for (std::size_t k = 0; k < n; ++k)
+            pa[k] = px[k] + ph[k];
+        for (std::size_t b = 0; b < B; ++b)
+        {
+            T* row = pa + b * 4 * H;
+            sigmoid_into(row, row, 2 * H);         // i, f
+            tanh_into(row + 2 * H, row + 2 * H, H); // g
+            sigmoid_into(row + 3 * H, row + 3 * H, H); // o
+            T* cn = c_next.data<T>() + b * H;
+            const T* cp = pc + b * H;
+            for (std::size_t j = 0; j < H; ++j)
+                cn[j] = row[H + j] * cp[j] + row[j] * row[2 * H + j];
+            tanh_into(tc.data<T>() + b * H, cn, H);
+            T* hn = h_next.data<T>() + b * H;
+            const T* t = tc.data<T>() + b * H;
+            for (std::size_t j = 0; j < H; ++j)
+                hn[j] = row[3 * H + j] * t[j];
+        }
+    });
+    return record_multi(
+        "lstm_update", {h_next, c_next}, {gx, gh, c}, [acts, tc, B, H](grad_context& ctx) {
+            const bool dh = ctx.has_grad(0), dcn = ctx.has_grad(1);
+            const Tensor& cprev = ctx.input(2);
+            Tensor dz = Tensor::empty({B, 4 * H}, cprev.dtype());
+            Tensor dc = Tensor::empty({B, H}, cprev.dtype());
+            dispatch(cprev.dtype(), [&](auto tag) {
+                using T = decltype(tag);
+                const T* a = acts.data<T>();
+                const T* t = tc.data<T>();
+                const T* pc = cprev.data<T>();
+                const T* gh = dh ? ctx.grad(0).template data<T>() : nullptr;
+                const T* gc = dcn ? ctx.grad(1).template data<T>() : nullptr;
+                T* z = dz.data<T>();
+                T* d = dc.data<T>();
+                for (std::size_t b = 0; b < B; ++b)
+                    for (std::size_t j = 0; j < H; ++j)
+                    {
+                        const std::size_t s = b * H + j, r = b * 4 * H + j;
+                        const T i = a[r], f = a[r + H], g = a[r + 2 * H], o = a[r + 3 * H];
+                        const T dhv = gh ? gh[s] : T(0);
+                        const T dct = (gc ? gc[s] : T(0)) + dhv * o * (T(1) - t[s] * t[s]);
+                        z[r] = dct * g * i * (T(1) - i);
+                        z[r + H] = dct * pc[s] * f * (T(1) - f);
+                        z[r + 2 * H] = dct * i * (T(1) - g * g);
+                        z[r + 3 * H] = dhv * t[s] * o * (T(1) - o);
+                        d[s] = dct * f;
+                    }
+            });
+            // z = gx + gh: both receive dz (shared, not copied).
+            ctx.accumulate(0, dz);
+            ctx.accumulate(1, dz);
+            ctx.accumulate(2, dc);
+        });
+}
+
+Variable gru_update(const Variable& a, const Variable& b, const Variable& h)
+{
+    const std::size_t H = check("gru_update", 3, a, b, h), B = h.shape()[0];
+    // saved: r, z, n (after their nonlinearities) and b_n, each [B, H] in one [B, 4H] buffer.
+    Tensor saved = Tensor::empty({B, 4 * H}, h.dtype());
+    Tensor out = Tensor::empty({B, H}, h.dtype());
+    dispatch(h.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        const T* pa = a.data().data<T>();
+        const T* pb = b.data().data<T>();
+        const T* ph = h.data().data<T>();
+        for (std::size_t r = 0; r < B; ++r)
+        {
+            const T* ar = pa + r * 3 * H;
+            const T* br = pb + r * 3 * H;
+            T* sv = saved.data<T>() + r * 4 * H;
+            for (std::size_t j = 0; j < 2 * H; ++j)
+                sv[j] = ar[j] + br[j];
+            sigmoid_into(sv, sv, 2 * H); // r, z
+            for (std::size_t j = 0; j < H; ++j)
+            {
+                sv[3 * H + j] = br[2 * H + j];
+                sv[2 * H + j] = ar[2 * H + j] + sv[j] * br[2 * H + j];
+            }
+            tanh_into(sv + 2 * H, sv + 2 * H, H); // n
+            T* o = out.data<T>() + r * H;
+            const T* hr = ph + r * H;
+            for (std::size_t j = 0; j < H; ++j)
+                o[j] = (T(1) - sv[H + j]) * sv[2 * H + j] + sv[H + j] * hr[j];
+        }
+    });
+    return record("gru_update", out, {a, b, h}, [saved, B, H](grad_context& ctx) {
+        const Tensor& hprev = ctx.input(2);
+        Tensor da = Tensor::empty({B, 3 * H}, hprev.dtype());
+        Tensor db = Tensor::empty({B, 3 * H}, hprev.dtype());
+        Tensor dh = Tensor::empty({B, H}, hprev.dtype());
+        dispatch(hprev.dtype(), [&](auto tag) {
+            using T = decltype(tag);
+            const T* g = ctx.grad().template data<T>();
+            const T* hp = hprev.data<T>();
+            for (std::size_t row = 0; row < B; ++row)
+            {
+                const T* sv = saved.data<T>() + row * 4 * H;
+                T* pa = da.data<T>() + row * 3 * H;
+                T* pb = db.data<T>() + row * 3 * H;
+                for (std::size_t j = 0; j < H; ++j)
+                {
+                    const std::size_t s = row * H + j;
+                    const T r = sv[j], z = sv[H + j], n = sv[2 * H + j], bn = sv[3 * H + j];
+                    const T dm = g[s] * (T(1) - z) * (T(1) - n * n);
+                    const T dr = dm * bn * r * (T(1) - r);
+                    const T dz = g[s] * (hp[s] - n) * z * (T(1) - z);
+                    pa[j] = pb[j] = dr;
+                    pa[H + j] = pb[H + j] = dz;
+                    pa[2 * H + j] = dm;
+                    pb[2 * H + j] = dm * r;
+                    dh.data<T>()[s] = g[s] * z;
+                }
+            }
+        });
+        ctx.accumulate(0, da);
+        ctx.accumulate(1, db);
+        ctx.accumulate(2, dh);
+    });
+}
+
+} // namespace xgrad

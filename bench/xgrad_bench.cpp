@@ -1,0 +1,320 @@
+// xgrad-bench: trains one benchmark workload for a number of steps and prints one JSON line
+// (workload parameters, threads, ms per step, tokens/s, GFLOP/s, heap allocations per step,
+// peak RSS). The named workloads W0-W5 are those of bench/README.md; every parameter can also be
+// given directly.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <new>
+#include <sys/resource.h>
+
+#include <fmt/core.h>
+
+#include "autograd/autograd.hpp"
+#include "examples/common/flags.hpp"
+#include "layers/init.hpp"
+#include "layers/linear.hpp"
+#include "layers/rnn.hpp"
+#include "optim/adam.hpp"
+#include "optim/clip.hpp"
+#include "optim/sgd.hpp"
+
+// Every C++ heap allocation of the process is counted, so the steady state can be shown to
+// allocate nothing (or how little) per step.
+static std::atomic<std::uint64_t> g_allocs{0};
+void* operator new(std::size_t n)
+{
+    g_allocs.fetch_add(1, std::memory_order_relaxed);
+    if (void* p = std::malloc(n ? n : 1))
+        return p;
+    throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+using namespace xgrad;
+using namespace xgrad::nn;
+
+namespace
+{
+
+struct workload
+{
+    std::string id = "custom", cell = "lstm", optim = "sgd", state = "zero", dtype = "f32";
+    std::size_t vocab = 50, embed = 16, hidden = 32, layers = 1, batch = 1, seq = 50,
+                outputs = 0, threads = 1, steps = 0, reps = 3, warmup = 5;
+    bool bidirectional = false;
+    double lr = 0.1, clip = 0, min_time = 3.0;
+    bool tutorial = false; // W0: one-hot input through U, no biases, summed loss
+};
+
+workload named(const std::string& id)
+{
+    workload w;
+    w.id = id;
+    if (id == "W0")
+    {
+        w.tutorial = true;
+        w.cell = "rnn";
+        w.vocab = 8000, w.embed = 0, w.hidden = 100, w.batch = 1, w.seq = 20, w.lr = 0.005;
+    }
+    else if (id == "W1")
+        w.vocab = 65, w.embed = 64, w.hidden = 256, w.layers = 2, w.batch = 32, w.seq = 100,
+        w.optim = "adam", w.lr = 2e-3, w.clip = 5.0, w.state = "carried";
+    else if (id == "W2")
+        w.vocab = 50, w.embed = 16, w.hidden = 32, w.batch = 1, w.seq = 50, w.lr = 0.1;
+    else if (id == "W3")
+        w.vocab = 10000, w.embed = 512, w.hidden = 1024, w.batch = 64, w.seq = 35, w.lr = 1.0,
+        w.state = "carried";
+    else if (id == "W4")
+        w.vocab = 5000, w.embed = 100, w.hidden = 128, w.layers = 2, w.bidirectional = true,
+        w.batch = 16, w.seq = 40, w.outputs = 20, w.optim = "adam", w.lr = 1e-3;
+    else if (id == "W5")
+        w.cell = "gru", w.vocab = 8000, w.embed = 128, w.hidden = 256, w.batch = 32, w.seq = 35,
+        w.optim = "adam", w.lr = 1e-3, w.state = "carried";
+    else
+        throw std::runtime_error("unknown --workload " + id + " (W0..W5)");
+    return w;
+}
+
+// The model: (embedding | tutorial one-hot columns of U) -> recurrent stack -> linear -> softmax.
+struct model : Module
+{
+    workload w;
+    Variable U; // tutorial only: U^T, [vocab, H], so that U x_t is a row lookup
+    std::shared_ptr<Embedding> embed;
+    std::shared_ptr<RNNBase> rnn;
+    std::shared_ptr<Linear> head;
+
+    model(const workload& wl, generator& g) : w(wl)
+    {
+        const std::size_t in = w.tutorial ? w.hidden : w.embed;
+        rnn_options o;
+        o.num_layers = w.layers;
+        o.bidirectional = w.bidirectional;
+        o.bias = !w.tutorial;
+        cell_type t = w.cell == "lstm" ? cell_type::lstm : w.cell == "gru" ? cell_type::gru
+                                                                           : cell_type::rnn;
+        if (w.tutorial)
+        {
+            // U x_t is a column lookup; the RNN's input weight is the identity (as the PyTorch
+            // realisation of the workload, which runs that product too).
+            U = register_parameter("U", Tensor::empty({w.vocab, w.hidden}));
+            init::uniform(U, -1 / std::sqrt(double(w.vocab)), 1 / std::sqrt(double(w.vocab)), g);
+        }
+        else
+            embed = register_module("embed", std::make_shared<Embedding>(w.vocab, w.embed, g));
+        rnn = register_module("rnn", std::make_shared<RNNBase>(t, in, w.hidden, o, g));
+        if (w.tutorial)
+        {
+            ProjectedCell& c = rnn->cell(0);
+            c.weight_ih.data().zero();
+            for (std::size_t i = 0; i < w.hidden; ++i)
+                c.weight_ih.data().data<float>()[i * w.hidden + i] = 1.f;
+            c.weight_ih.set_requires_grad(false);
+            init::uniform(c.weight_hh, -1 / std::sqrt(double(w.hidden)),
+                          1 / std::sqrt(double(w.hidden)), g);
+        }
+        head = register_module("head", std::make_shared<Linear>((w.bidirectional ? 2 : 1) * w.hidden,
+                                                                w.outputs, !w.tutorial, g));
+        if (w.tutorial)
+            init::uniform(head->weight, -1 / std::sqrt(double(w.hidden)),
+                          1 / std::sqrt(double(w.hidden)), g);
+    }
+
+    Variable loss(const std::vector<std::int64_t>& x, const std::vector<std::int64_t>& y,
+                  std::vector<State>& carried)
+    {
+        Variable in = w.tutorial ? reshape(index_select(U, x, 0), {w.seq, w.batch, w.hidden})
+                                 : embed->forward(x, {w.seq, w.batch});
+        sequence_output out = rnn->forward(in, {}, w.state == "carried" ? carried : std::vector<State>{});
+        if (w.state == "carried")
+        {
+            carried = out.states;
+            for (State& s : carried)
+                for (Variable& v : s)
+                    v = v.detach();
+        }
+        cross_entropy_options o;
+        o.reduce = w.tutorial ? reduction::sum : reduction::mean;
+        return cross_entropy(head->forward(out.output), y, o);
+    }
+};
+
+double flops_per_step(const workload& w)
+{
+    // WORKLOADS.md: 6 x forward MACs per token x tokens (W0: W and V only).
+    const double G = w.cell == "lstm" ? 4 : w.cell == "gru" ? 3 : 1;
+    const double D = w.bidirectional ? 2 : 1;
+    double macs = 0;
+    if (w.tutorial)
+        macs = double(w.hidden) * w.hidden + double(w.hidden) * w.outputs;
+    else
+    {
+        for (std::size_t l = 0; l < w.layers; ++l)
+        {
+            const double in = l == 0 ? w.embed : D * w.hidden;
+            macs += D * G * w.hidden * (in + w.hidden);
+        }
+        macs += D * w.hidden * w.outputs;
+    }
+    return 6.0 * macs * double(w.batch * w.seq);
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    std::string id;
+    workload w;
+    std::uint64_t seed = 0;
+    // First pass: the workload fills the defaults, explicit flags override them.
+    for (int i = 1; i + 1 < argc; ++i)
+        if (std::string(argv[i]) == "--workload")
+            id = argv[i + 1];
+    try
+    {
+        if (!id.empty())
+            w = named(id);
+        cli::flags f("usage: xgrad-bench [--workload W0..W5] [options]\n"
+                     "Trains one workload (see bench/README.md) and prints one JSON line.");
+        f.add("workload", id, "W0 | W1 | W2 | W3 | W4 | W5 (fills every other option)");
+        f.add("cell", w.cell, "rnn | lstm | gru");
+        f.add("vocab", w.vocab, "vocabulary (input classes)");
+        f.add("embed", w.embed, "embedding width");
+        f.add("hidden", w.hidden, "hidden size per direction");
+        f.add("layers", w.layers, "recurrent layers");
+        f.add("bidirectional", w.bidirectional, "bidirectional layers");
+        f.add("batch", w.batch, "batch size");
+        f.add("seq", w.seq, "time steps per batch");
+        f.add("outputs", w.outputs, "output classes (0: = vocab)");
+        f.add("optim", w.optim, "sgd | adam");
+        f.add("lr", w.lr, "learning rate");
+        f.add("clip", w.clip, "global gradient-norm clip (0: none)");
+        f.add("state", w.state, "zero | carried (detached final state of the previous step)");
+        f.add("threads", w.threads, "BLAS threads");
+        f.add("steps", w.steps, "timed steps per repetition (0: enough for --min-time)");
+        f.add("min-time", w.min_time, "seconds per repetition when --steps is 0");
+        f.add("reps", w.reps, "repetitions");
+        f.add("warmup", w.warmup, "untimed steps first");
+        f.add("dtype", w.dtype, "f32 | f64");
+        f.add("seed", seed, "data and initialisation seed", 0);
+        f.parse(argc, argv);
+        if (w.outputs == 0)
+            w.outputs = w.vocab;
+        if (w.dtype != "f32" && w.dtype != "f64")
+            throw std::runtime_error("--dtype must be f32 or f64");
+        set_num_threads(static_cast<int>(w.threads));
+
+        generator g(seed);
+        model m(w, g);
+        if (w.dtype == "f64")
+            m.to(f64);
+        std::vector<Variable> params;
+        for (auto& p : m.parameters())
+            if (p.requires_grad())
+                params.push_back(p);
+        std::size_t n_params = 0;
+        for (auto& p : params)
+            n_params += p.numel();
+        std::unique_ptr<optim::Optimizer> opt;
+        if (w.optim == "adam")
+            opt = std::make_unique<optim::Adam>(params, optim::adam_options{w.lr});
+        else
+            opt = std::make_unique<optim::SGD>(params, optim::sgd_options{w.lr});
+
+        // A pool of 16 batches of random ids; LM workloads read seq+1 tokens per column.
+        struct batch_t
+        {
+            std::vector<std::int64_t> x, y;
+        };
+        std::vector<batch_t> pool(16);
+        const bool tagger = w.outputs != w.vocab;
+        for (auto& b : pool)
+        {
+            std::vector<std::int64_t> tokens((w.seq + 1) * w.batch);
+            for (auto& t : tokens)
+                t = static_cast<std::int64_t>(g.below(w.vocab));
+            b.x.assign(tokens.begin(), tokens.begin() + static_cast<std::ptrdiff_t>(w.seq * w.batch));
+            if (tagger)
+                for (std::size_t i = 0; i < w.seq * w.batch; ++i)
+                    b.y.push_back(static_cast<std::int64_t>(g.below(w.outputs)));
+            else
+                b.y.assign(tokens.begin() + static_cast<std::ptrdiff_t>(w.batch), tokens.end());
+        }
+
+        std::vector<State> carried;
+        std::size_t k = 0;
+        double first_loss = -1;
+        auto step = [&] {
+            const batch_t& b = pool[k++ % pool.size()];
+            opt->zero_grad();
+            Variable loss = m.loss(b.x, b.y, carried);
+            if (first_loss < 0)
+                first_loss = loss.item() / (w.tutorial ? double(w.seq * w.batch) : 1.0);
+            loss.backward();
+            if (w.clip > 0)
+                optim::clip_grad_norm(params, w.clip);
+            opt->step();
+        };
+        using clock = std::chrono::steady_clock;
+        for (std::size_t i = 0; i < w.warmup; ++i)
+            step();
+        std::size_t steps = w.steps;
+        if (steps == 0)
+        {
+            const auto t0 = clock::now();
+            std::size_t n = 0;
+            while (std::chrono::duration<double>(clock::now() - t0).count() < 0.3 || n < 2)
+            {
+                step();
+                ++n;
+            }
+            const double per = std::chrono::duration<double>(clock::now() - t0).count() / double(n);
+            steps = std::max<std::size_t>(1, static_cast<std::size_t>(std::ceil(w.min_time / per)));
+        }
+        std::vector<double> ms;
+        const std::uint64_t allocs0 = g_allocs.load();
+        const std::uint64_t fresh0 = thread_memory_stats().fresh_allocations;
+        for (std::size_t r = 0; r < w.reps; ++r)
+        {
+            const auto t0 = clock::now();
+            for (std::size_t i = 0; i < steps; ++i)
+                step();
+            ms.push_back(std::chrono::duration<double, std::milli>(clock::now() - t0).count() /
+                         double(steps));
+        }
+        const double total_steps = double(steps * w.reps);
+        const double allocs = double(g_allocs.load() - allocs0) / total_steps;
+        const double fresh = double(thread_memory_stats().fresh_allocations - fresh0) / total_steps;
+        std::vector<double> sorted = ms;
+        std::sort(sorted.begin(), sorted.end());
+        const double med = sorted[sorted.size() / 2], lo = sorted.front(), hi = sorted.back();
+        const double tokens = double(w.batch * w.seq);
+        rusage ru{};
+        getrusage(RUSAGE_SELF, &ru);
+        fmt::print(
+            "{{\"impl\": \"xgrad\", \"workload\": \"{}\", \"cell\": \"{}\", \"vocab\": {}, "
+            "\"embed\": {}, \"hidden\": {}, \"layers\": {}, \"bidirectional\": {}, \"batch\": {}, "
+            "\"seq\": {}, \"outputs\": {}, \"optim\": \"{}\", \"lr\": {}, \"clip\": {}, "
+            "\"state\": \"{}\", \"dtype\": \"{}\", \"threads\": {}, \"steps\": {}, \"reps\": {}, "
+            "\"ms_per_step\": {{\"median\": {:.4f}, \"min\": {:.4f}, \"max\": {:.4f}}}, "
+            "\"tokens_per_s\": {{\"median\": {:.1f}, \"min\": {:.1f}, \"max\": {:.1f}}}, "
+            "\"gflops\": {:.2f}, \"first_loss\": {:.4f}, \"ln_classes\": {:.4f}, "
+            "\"heap_allocs_per_step\": {:.1f}, \"fresh_tensor_blocks_per_step\": {:.2f}, "
+            "\"peak_rss_mb\": {:.1f}, \"params\": {}}}\n",
+            w.id, w.cell, w.vocab, w.embed, w.hidden, w.layers, w.bidirectional, w.batch, w.seq,
+            w.outputs, w.optim, w.lr, w.clip, w.state, w.dtype, w.threads, steps, w.reps, med, lo,
+            hi, tokens / med * 1e3, tokens / hi * 1e3, tokens / lo * 1e3,
+            flops_per_step(w) / med * 1e-6, first_loss, std::log(double(w.outputs)), allocs, fresh,
+            double(ru.ru_maxrss) / 1024.0, n_params);
+        return 0;
+    }
+    catch (const std::exception& e)
+    {
+        fmt::print(stderr, "xgrad-bench: error: {}\n", e.what());
+        return 1;
+    }
+}
