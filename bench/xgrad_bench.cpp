@@ -14,6 +14,7 @@
 
 #include "autograd/autograd.hpp"
 #include "examples/common/flags.hpp"
+#include "examples/rnnlm/model.hpp"
 #include "layers/init.hpp"
 #include "layers/linear.hpp"
 #include "layers/rnn.hpp"
@@ -79,57 +80,47 @@ workload named(const std::string& id)
     return w;
 }
 
-// The model: (embedding | tutorial one-hot columns of U) -> recurrent stack -> linear -> softmax.
+// The model: embedding -> recurrent stack -> linear -> softmax; W0 is the tutorial's language
+// model itself (examples/rnnlm): U x_t a row lookup, s_t = tanh(U x_t + W s_{t-1}), V s_t.
 struct model : Module
 {
     workload w;
-    Variable U; // tutorial only: U^T, [vocab, H], so that U x_t is a row lookup
+    std::shared_ptr<rnnlm::model> tutorial;
     std::shared_ptr<Embedding> embed;
     std::shared_ptr<RNNBase> rnn;
     std::shared_ptr<Linear> head;
 
     model(const workload& wl, generator& g) : w(wl)
     {
-        const std::size_t in = w.tutorial ? w.hidden : w.embed;
+        if (w.tutorial)
+        {
+            tutorial = register_module(
+                "lm", std::make_shared<rnnlm::model>(rnnlm::config{"rnn", 1, w.hidden, w.vocab}, g));
+            return;
+        }
         rnn_options o;
         o.num_layers = w.layers;
         o.bidirectional = w.bidirectional;
-        o.bias = !w.tutorial;
-        cell_type t = w.cell == "lstm" ? cell_type::lstm : w.cell == "gru" ? cell_type::gru
-                                                                           : cell_type::rnn;
-        if (w.tutorial)
-        {
-            // U x_t is a column lookup; the RNN's input weight is the identity (as the PyTorch
-            // realisation of the workload, which runs that product too).
-            U = register_parameter("U", Tensor::empty({w.vocab, w.hidden}));
-            init::uniform(U, -1 / std::sqrt(double(w.vocab)), 1 / std::sqrt(double(w.vocab)), g);
-        }
-        else
-            embed = register_module("embed", std::make_shared<Embedding>(w.vocab, w.embed, g));
-        rnn = register_module("rnn", std::make_shared<RNNBase>(t, in, w.hidden, o, g));
-        if (w.tutorial)
-        {
-            ProjectedCell& c = rnn->cell(0);
-            c.weight_ih.data().zero();
-            for (std::size_t i = 0; i < w.hidden; ++i)
-                c.weight_ih.data().data<float>()[i * w.hidden + i] = 1.f;
-            c.weight_ih.set_requires_grad(false);
-            init::uniform(c.weight_hh, -1 / std::sqrt(double(w.hidden)),
-                          1 / std::sqrt(double(w.hidden)), g);
-        }
-        head = register_module("head", std::make_shared<Linear>((w.bidirectional ? 2 : 1) * w.hidden,
-                                                                w.outputs, !w.tutorial, g));
-        if (w.tutorial)
-            init::uniform(head->weight, -1 / std::sqrt(double(w.hidden)),
-                          1 / std::sqrt(double(w.hidden)), g);
+        const cell_type t = w.cell == "lstm"  ? cell_type::lstm
+                            : w.cell == "gru" ? cell_type::gru
+                                              : cell_type::rnn;
+        embed = register_module("embed", std::make_shared<Embedding>(w.vocab, w.embed, g));
+        rnn = register_module("rnn", std::make_shared<RNNBase>(t, w.embed, w.hidden, o, g));
+        head = register_module(
+            "head", std::make_shared<Linear>((w.bidirectional ? 2 : 1) * w.hidden, w.outputs, true, g));
     }
 
     Variable loss(const std::vector<std::int64_t>& x, const std::vector<std::int64_t>& y,
                   std::vector<State>& carried)
     {
-        Variable in = w.tutorial ? reshape(index_select(U, x, 0), {w.seq, w.batch, w.hidden})
-                                 : embed->forward(x, {w.seq, w.batch});
-        sequence_output out = rnn->forward(in, {}, w.state == "carried" ? carried : std::vector<State>{});
+        cross_entropy_options o;
+        if (w.tutorial)
+        {
+            o.reduce = reduction::sum; // the tutorial's BPTT gradient is the summed loss's
+            return cross_entropy(tutorial->logits(x, w.seq, w.batch, {}, {}), y, o);
+        }
+        sequence_output out = rnn->forward(embed->forward(x, {w.seq, w.batch}), {},
+                                           w.state == "carried" ? carried : std::vector<State>{});
         if (w.state == "carried")
         {
             carried = out.states;
@@ -137,8 +128,6 @@ struct model : Module
                 for (Variable& v : s)
                     v = v.detach();
         }
-        cross_entropy_options o;
-        o.reduce = w.tutorial ? reduction::sum : reduction::mean;
         return cross_entropy(head->forward(out.output), y, o);
     }
 };

@@ -7,6 +7,7 @@
 #include <vector>
 #include <tuple>
 
+#include <xsimd/xsimd.hpp>
 #include <xtensor/xadapt.hpp>
 #include <xtensor/xmath.hpp>
 #include <xtensor/xnoalias.hpp>
@@ -37,14 +38,37 @@ auto flat_view(T* p, std::size_t n)
     return xt::adapt(p, n, xt::no_ownership(), std::array<std::size_t, 1>{n});
 }
 
+// Largest element of a contiguous row (NaN-free rows; a NaN anywhere makes the result
+// unspecified but the callers' sums NaN anyway), with SIMD lanes.
+template <class T>
+T row_max(const T* x, std::size_t n)
+{
+    using batch = xsimd::batch<T>;
+    constexpr std::size_t w = batch::size;
+    std::size_t j = 0;
+    T m = x[0];
+    if (n >= w)
+    {
+        batch acc = batch::load_unaligned(x);
+        for (j = w; j + w <= n; j += w)
+            acc = xsimd::max(acc, batch::load_unaligned(x + j));
+        alignas(64) T lanes[w];
+        acc.store_aligned(lanes);
+        m = lanes[0];
+        for (std::size_t k = 1; k < w; ++k)
+            m = std::max(m, lanes[k]);
+    }
+    for (; j < n; ++j)
+        m = std::max(m, x[j]);
+    return m;
+}
+
 // log(sum_j exp(x_j)) of a contiguous row: stable (the maximum is subtracted first) and
 // vectorised; the sum is taken in double.
 template <class T>
 double row_logsumexp(const T* x, std::size_t n)
 {
-    T m = x[0];
-    for (std::size_t j = 1; j < n; ++j)
-        m = std::max(m, x[j]);
+    T m = row_max(x, n);
     if (!std::isfinite(m))
         m = 0; // all -inf, or inf/NaN present: let IEEE arithmetic say so
     thread_local std::vector<T> scratch;
@@ -54,6 +78,24 @@ double row_logsumexp(const T* x, std::size_t n)
     double z = 0;
     for (std::size_t j = 0; j < n; ++j)
         z += scratch[j];
+    return static_cast<double>(m) + std::log(z);
+}
+
+// softmax of a contiguous row into out (stable, vectorised); returns log(sum_j exp(x_j)).
+template <class T>
+double row_softmax(const T* x, T* out, std::size_t n)
+{
+    T m = row_max(x, n);
+    if (!std::isfinite(m))
+        m = 0;
+    auto e = flat_view(out, n);
+    xt::noalias(e) = xt::exp(flat_view(x, n) - m);
+    double z = 0;
+    for (std::size_t j = 0; j < n; ++j)
+        z += out[j];
+    const T inv = static_cast<T>(1.0 / z);
+    for (std::size_t j = 0; j < n; ++j)
+        out[j] *= inv;
     return static_cast<double>(m) + std::log(z);
 }
 

@@ -47,7 +47,10 @@ Variable cross_entropy(const Variable& logits, const std::vector<std::int64_t>& 
     if (opt.reduce == reduction::none)
         out_shape = shape_t(x.shape().begin(), x.shape().end() - 1);
     Tensor y = Tensor::zeros(out_shape, x.dtype());
-    std::vector<double> lse(rows, 0.0); // saved for backward: softmax = exp(x - lse)
+    // The softmax of every counted row is kept for backward (when there will be one): the
+    // gradient is then one multiply per element instead of another exp.
+    const bool keep = is_grad_enabled() && logits.requires_grad();
+    Tensor probs = keep ? Tensor::empty(x.shape(), x.dtype()) : Tensor();
     dispatch(x.dtype(), [&](auto tag) {
         using T = decltype(tag);
         double total = 0;
@@ -56,8 +59,9 @@ Variable cross_entropy(const Variable& logits, const std::vector<std::int64_t>& 
             if (weight[r] == 0.0)
                 continue;
             const T* row = x.data<T>() + r * classes;
-            lse[r] = detail::row_logsumexp(row, classes);
-            const double loss = lse[r] - static_cast<double>(row[targets[r]]);
+            const double lse = keep ? detail::row_softmax(row, probs.data<T>() + r * classes, classes)
+                                    : detail::row_logsumexp(row, classes);
+            const double loss = lse - static_cast<double>(row[targets[r]]);
             if (opt.reduce == reduction::none)
                 y.data<T>()[r] = static_cast<T>(loss);
             else
@@ -68,31 +72,32 @@ Variable cross_entropy(const Variable& logits, const std::vector<std::int64_t>& 
     });
 
     const bool per_row = opt.reduce == reduction::none;
-    return record("cross_entropy", y, {logits},
-                  [targets, weight = std::move(weight), lse = std::move(lse), classes,
-                   per_row](grad_context& c) {
-                      // d loss_r / d x_rj = softmax_rj - [j == target_r], scaled by the output
-                      // gradient and the position's weight.
-                      const Tensor& x = c.input(0);
-                      Tensor dx = Tensor::zeros(x.shape(), x.dtype());
-                      dispatch(x.dtype(), [&](auto tag) {
-                          using T = decltype(tag);
-                          const T* g = c.grad().data<T>();
-                          for (std::size_t r = 0; r < weight.size(); ++r)
-                          {
-                              if (weight[r] == 0.0)
-                                  continue;
-                              const double s = weight[r] * (per_row ? g[r] : g[0]);
-                              // s * softmax_r = s exp(x_r - lse_r), vectorised
-                              auto row = detail::flat_view(x.data<T>() + r * classes, classes);
-                              auto d = detail::flat_view(dx.data<T>() + r * classes, classes);
-                              xt::noalias(d) =
-                                  static_cast<T>(s) * xt::exp(row - static_cast<T>(lse[r]));
-                              d(static_cast<std::size_t>(targets[r])) -= static_cast<T>(s);
-                          }
-                      });
-                      c.accumulate(0, dx);
-                  });
+    return record(
+        "cross_entropy", y, {logits},
+        [targets, weight = std::move(weight), probs, classes, per_row](grad_context& c) {
+            // d loss_r / d x_rj = softmax_rj - [j == target_r], scaled by the output gradient
+            // and the position's weight; rows that do not count get 0.
+            Tensor dx = Tensor::empty(probs.shape(), probs.dtype());
+            dispatch(probs.dtype(), [&](auto tag) {
+                using T = decltype(tag);
+                const T* g = c.grad().data<T>();
+                for (std::size_t r = 0; r < weight.size(); ++r)
+                {
+                    T* d = dx.data<T>() + r * classes;
+                    if (weight[r] == 0.0)
+                    {
+                        std::fill(d, d + classes, T(0));
+                        continue;
+                    }
+                    const T s = static_cast<T>(weight[r] * (per_row ? g[r] : g[0]));
+                    const T* p = probs.data<T>() + r * classes;
+                    for (std::size_t j = 0; j < classes; ++j)
+                        d[j] = s * p[j];
+                    d[targets[r]] -= s;
+                }
+            });
+            c.accumulate(0, dx);
+        });
 }
 
 } // namespace xgrad

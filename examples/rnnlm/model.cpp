@@ -83,7 +83,9 @@ model::model(const config& c, generator& g) : cfg_(c)
     std::vector<std::shared_ptr<SequenceLayer>> layers;
     if (c.cell == "rnn")
     {
-        U = register_parameter("U", Tensor::empty({H, C}));
+        // U is kept transposed, [C, H]: U x_t is then row x_t, a contiguous lookup whose
+        // gradient touches only the rows of the sentence (row-sparse SGD updates).
+        U = register_parameter("U", Tensor::empty({C, H}));
         init::uniform(U, -1.0 / std::sqrt(double(C)), 1.0 / std::sqrt(double(C)), g);
         auto cell = std::make_shared<tutorial_cell>(H, g);
         register_parameter("W", cell->W);
@@ -119,8 +121,8 @@ Variable model::inputs(const std::vector<std::int64_t>& ids, std::size_t steps, 
 {
     if (embed_)
         return embed_->forward(ids, {steps, batch});
-    // U[:, x] for every position: gather columns, then lay them out [T, B, H].
-    return reshape(transpose(index_select(U, ids, 1)), {steps, batch, cfg_.hidden});
+    // U x_t for every position: rows of the stored U^T, laid out [T, B, H].
+    return reshape(index_select(U, ids, 0), {steps, batch, cfg_.hidden});
 }
 
 Variable model::logits(const std::vector<std::int64_t>& ids, std::size_t steps, std::size_t batch,

@@ -4,6 +4,8 @@
 // so U x_t is column x_t of U), no biases, tutorial initialisation:
 //     s_t = tanh(U[:, x_t] + W s_{t-1}),   o_t = softmax(V s_t)
 //     U [H, C] ~ U(+-1/sqrt(C)),  W [H, H] and V [C, H] ~ U(+-1/sqrt(H))
+// U is stored transposed ([C, H], one row per word, like an embedding table) so that U x_t is a
+// row lookup; the weight file's "U" is therefore the tutorial's U^T.
 // Extra --layers stack bias-free RNN layers on top. "lstm" and "gru" use an embedding of width H,
 // PyTorch's LSTM/GRU layers and the same bias-free output matrix V.
 #pragma once
