@@ -1,0 +1,95 @@
+// Micro-benchmarks (Google Benchmark): the fixed cost of an op on the tape, an LSTM step at
+// several sizes, and the tape's record + backward cost per node.
+//   build/bench/xgrad-micro [--benchmark_filter=...]
+#include <benchmark/benchmark.h>
+
+#include "autograd/autograd.hpp"
+#include "layers/lstm_cell.hpp"
+
+using namespace xgrad;
+
+namespace
+{
+
+Variable filled(const shape_t& s, double v, bool grad = true)
+{
+    return Variable(Tensor::full(s, v), grad);
+}
+
+// Forward and backward of one tiny op: what the framework costs beyond the arithmetic.
+void BM_add_tiny(benchmark::State& st)
+{
+    Variable a = filled({1, 32}, 0.5), b = filled({1, 32}, 0.25);
+    for (auto _ : st)
+    {
+        Variable y = a + b;
+        y.backward(Tensor::ones({1, 32}));
+        a.zero_grad();
+        b.zero_grad();
+    }
+}
+BENCHMARK(BM_add_tiny);
+
+void BM_tanh_tiny(benchmark::State& st)
+{
+    Variable a = filled({1, 32}, 0.5);
+    for (auto _ : st)
+    {
+        Variable y = tanh(a);
+        y.backward(Tensor::ones({1, 32}));
+        a.zero_grad();
+    }
+}
+BENCHMARK(BM_tanh_tiny);
+
+void BM_matmul(benchmark::State& st)
+{
+    const auto n = static_cast<std::size_t>(st.range(0));
+    Variable a = filled({n, n}, 0.01), b = filled({n, n}, 0.02);
+    for (auto _ : st)
+    {
+        Variable y = matmul(a, b);
+        y.backward(Tensor::ones({n, n}));
+        a.zero_grad();
+        b.zero_grad();
+    }
+    st.SetItemsProcessed(st.iterations() * 6 * static_cast<std::int64_t>(n * n * n));
+}
+BENCHMARK(BM_matmul)->Arg(1)->Arg(32)->Arg(256);
+
+// One LSTM step (batch 32): both GEMMs, the fused update, backward of all of it.
+void BM_lstm_step(benchmark::State& st)
+{
+    const auto h = static_cast<std::size_t>(st.range(0));
+    nn::LSTMCell cell(h, h);
+    Variable x = filled({32, h}, 0.1, false);
+    nn::State s{filled({32, h}, 0.2), filled({32, h}, 0.3)};
+    for (auto _ : st)
+    {
+        nn::State out = cell.forward(x, s);
+        sum(out[0]).backward();
+        cell.zero_grad();
+    }
+}
+BENCHMARK(BM_lstm_step)->Arg(32)->Arg(256)->Arg(1024);
+
+// Record a chain of n scalar multiplications, then backward: the per-node cost of the tape.
+void BM_tape_chain(benchmark::State& st)
+{
+    const auto n = static_cast<std::size_t>(st.range(0));
+    Variable x(Tensor::scalar(1.0), true);
+    for (auto _ : st)
+    {
+        Variable y = x;
+        for (std::size_t i = 0; i < n; ++i)
+            y = y * 1.0001;
+        y.backward();
+        x.zero_grad();
+    }
+    st.SetItemsProcessed(st.iterations() * static_cast<std::int64_t>(n));
+}
+BENCHMARK(BM_tape_chain)->Arg(1000);
+
+} // namespace
+
+BENCHMARK_MAIN();
