@@ -77,8 +77,10 @@ def parse_args():
         p.error("--embed 0 (tutorial model) needs --cell rnn")
     if args.impl.startswith("numpy") and not (
             cfg["embed"] == 0 and cfg["layers"] == 1 and not cfg["bidirectional"]
-            and cfg["batch"] == 1 and cfg["optim"] == "sgd" and cfg["clip"] == 0):
-        p.error("numpy impls cover the tutorial model only (W0: embed 0, 1 layer, batch 1, sgd)")
+            and cfg["batch"] == 1 and cfg["optim"] == "sgd" and cfg["clip"] == 0
+            and cfg["state"] == "zero" and cfg["outputs"] == cfg["vocab"]):
+        p.error("numpy impls cover the tutorial model only (W0: embed 0, 1 layer, batch 1, "
+                "sgd, no clip, zero state, LM)")
     args.cfg = cfg
     args.workload_id = next((w for w, c in WORKLOADS.items() if c == cfg), "custom")
     return args
@@ -90,8 +92,9 @@ def setup_threads(threads):
 
     Debian's torch links the pthread OpenBLAS, whose pool size is read from OPENBLAS_NUM_THREADS
     when the library loads; torch.set_num_threads only sizes torch's own OpenMP pool (elementwise
-    ops). Measured best at 2 threads: OpenBLAS 2 + torch 1 (see the notes of bench/README or the
-    report); two busy OpenMP + OpenBLAS pools on two cores are 1.6-3.7x slower."""
+    ops). At --threads 2, OpenBLAS 2 + torch 1 was measured as good as OpenBLAS 2 + torch 2 with
+    passive OpenMP waits (within the host's noise) and clearly better than OpenBLAS 1 + torch 2
+    (W3 ~0.7x); two busy-waiting OpenMP + OpenBLAS pools on two cores are ~3x slower."""
     if os.environ.get("XGRAD_REF_ENV") == "keep":
         return int(os.environ.get("XGRAD_REF_TORCH_THREADS", "1"))
     want = {"OPENBLAS_NUM_THREADS": str(threads), "OMP_NUM_THREADS": "1",

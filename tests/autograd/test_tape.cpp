@@ -169,3 +169,30 @@ TEST_CASE("each thread has its own tape", "[tape][threads]")
     CHECK_THAT(message, Catch::Contains("another thread"));
     tape::current().clear();
 }
+
+TEST_CASE("lookup gradients stay row-sparse until a dense contribution", "[tape][sparse]")
+{
+    auto table = randn({6, 3}, 20);
+    Variable e = index_select(table, {4, 1, 4});
+    sum(e * 2.0).backward();
+    const auto* rows = table.grad_rows();
+    REQUIRE(rows != nullptr);
+    CHECK(*rows == std::vector<std::int64_t>{1, 4}); // sorted, distinct
+    CHECK(table.grad().flat(4 * 3) == 4.0);
+    CHECK(table.grad().flat(0) == 0.0); // a valid dense gradient everywhere
+
+    // zero_grad zeroes the touched rows and keeps the buffer for the next backward.
+    table.zero_grad();
+    CHECK_FALSE(table.has_grad());
+    sum(index_select(table, {2})).backward();
+    REQUIRE(table.grad_rows() != nullptr);
+    CHECK(*table.grad_rows() == std::vector<std::int64_t>{2});
+    CHECK(table.grad().flat(4 * 3) == 0.0); // the old rows were cleared
+    CHECK(table.grad().flat(2 * 3) == 1.0);
+
+    // Any dense contribution makes it a plain dense gradient.
+    sum(table * 1.0).backward();
+    CHECK(table.grad_rows() == nullptr);
+    CHECK(table.grad().flat(0) == 1.0);
+    CHECK(table.grad().flat(2 * 3) == 2.0);
+}

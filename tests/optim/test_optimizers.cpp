@@ -168,6 +168,26 @@ TEST_CASE("optimizers minimise a quadratic and the Rosenbrock function", "[optim
     }
 }
 
+TEST_CASE("plain SGD on a row-sparse gradient equals the dense update", "[optim][sparse]")
+{
+    auto table = randn({50, 4}, 30), copy = Variable(table.data().clone(), true);
+    SGD sparse({table}, sgd_options{0.5}), dense({copy}, sgd_options{0.5});
+    for (int step = 0; step < 3; ++step)
+    {
+        const std::vector<std::int64_t> ids{3, 17, 3, static_cast<std::int64_t>(step)};
+        sparse.zero_grad();
+        dense.zero_grad();
+        sum(tanh(index_select(table, ids))).backward();
+        REQUIRE(table.grad_rows() != nullptr);
+        sum(tanh(index_select(copy, ids)) * 1.0).backward();
+        copy.grad() = copy.grad().clone(); // drop the row hint: a dense update
+        REQUIRE(copy.grad_rows() == nullptr);
+        sparse.step();
+        dense.step();
+        CHECK(max_rel(table.data(), copy.data()) == 0.0);
+    }
+}
+
 TEST_CASE("parameter groups keep their own learning rates", "[optim]")
 {
     Variable a(Tensor::ones({2}, f64), true), b(Tensor::ones({2}, f64), true);
