@@ -32,8 +32,14 @@ void* operator new(std::size_t n)
         return p;
     throw std::bad_alloc();
 }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p) noexcept
+{
+    std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept
+{
+    std::free(p);
+}
 
 using namespace xgrad;
 using namespace xgrad::nn;
@@ -44,8 +50,8 @@ namespace
 struct workload
 {
     std::string id = "custom", cell = "lstm", optim = "sgd", state = "zero", dtype = "f32";
-    std::size_t vocab = 50, embed = 16, hidden = 32, layers = 1, batch = 1, seq = 50,
-                outputs = 0, threads = 1, steps = 0, reps = 3, warmup = 5;
+    std::size_t vocab = 50, embed = 16, hidden = 32, layers = 1, batch = 1, seq = 50, outputs = 0,
+                threads = 1, steps = 0, reps = 3, warmup = 5;
     bool bidirectional = false;
     double lr = 0.1, clip = 0, min_time = 3.0;
     bool tutorial = false; // W0: one-hot input through U, no biases, summed loss
@@ -94,8 +100,8 @@ struct model : Module
     {
         if (w.tutorial)
         {
-            tutorial = register_module(
-                "lm", std::make_shared<rnnlm::model>(rnnlm::config{"rnn", 1, w.hidden, w.vocab}, g));
+            tutorial = register_module("lm", std::make_shared<rnnlm::model>(
+                                                 rnnlm::config{"rnn", 1, w.hidden, w.vocab}, g));
             return;
         }
         rnn_options o;
@@ -106,8 +112,9 @@ struct model : Module
                                               : cell_type::rnn;
         embed = register_module("embed", std::make_shared<Embedding>(w.vocab, w.embed, g));
         rnn = register_module("rnn", std::make_shared<RNNBase>(t, w.embed, w.hidden, o, g));
-        head = register_module(
-            "head", std::make_shared<Linear>((w.bidirectional ? 2 : 1) * w.hidden, w.outputs, true, g));
+        head =
+            register_module("head", std::make_shared<Linear>((w.bidirectional ? 2 : 1) * w.hidden,
+                                                             w.outputs, true, g));
     }
 
     Variable loss(const std::vector<std::int64_t>& x, const std::vector<std::int64_t>& y,
@@ -226,7 +233,8 @@ int main(int argc, char** argv)
             std::vector<std::int64_t> tokens((w.seq + 1) * w.batch);
             for (auto& t : tokens)
                 t = static_cast<std::int64_t>(g.below(w.vocab));
-            b.x.assign(tokens.begin(), tokens.begin() + static_cast<std::ptrdiff_t>(w.seq * w.batch));
+            b.x.assign(tokens.begin(),
+                       tokens.begin() + static_cast<std::ptrdiff_t>(w.seq * w.batch));
             if (tagger)
                 for (std::size_t i = 0; i < w.seq * w.batch; ++i)
                     b.y.push_back(static_cast<std::int64_t>(g.below(w.outputs)));

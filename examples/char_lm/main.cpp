@@ -301,25 +301,5 @@ int sample(int argc, char** argv)
 
 int main(int argc, char** argv)
 {
-    const std::string usage = "usage: char_lm train|sample [options]   (char_lm COMMAND --help)\n";
-    if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h")
-    {
-        fmt::print("{}", usage);
-        return argc < 2 ? 2 : 0;
-    }
-    const std::string cmd = argv[1];
-    try
-    {
-        if (cmd == "train")
-            return train(argc, argv);
-        if (cmd == "sample")
-            return sample(argc, argv);
-        fmt::print(stderr, "char_lm: unknown command '{}'\n{}", cmd, usage);
-        return 2;
-    }
-    catch (const std::exception& e)
-    {
-        fmt::print(stderr, "char_lm {}: error: {}\n", cmd, e.what());
-        return 1;
-    }
+    return cli::run_commands("char_lm", argc, argv, {{"train", train}, {"sample", sample}});
 }

@@ -131,4 +131,38 @@ std::vector<std::string> flags::parse(int argc, char** argv, int first)
     return rest;
 }
 
+int run_commands(const std::string& program, int argc, char** argv,
+                 const std::vector<std::pair<std::string, command>>& commands)
+{
+    std::string names;
+    for (const auto& c : commands)
+        names += (names.empty() ? "" : "|") + c.first;
+    const std::string usage = "usage: " + program + " " + names + " [options]   (" + program +
+                              " COMMAND --help for its options)\n";
+    const std::string cmd = argc >= 2 ? argv[1] : "";
+    if (cmd == "--help" || cmd == "-h")
+    {
+        std::fputs(usage.c_str(), stdout);
+        return 0;
+    }
+    for (const auto& c : commands)
+    {
+        if (c.first != cmd)
+            continue;
+        try
+        {
+            return c.second(argc, argv);
+        }
+        catch (const std::exception& e)
+        {
+            std::fprintf(stderr, "%s %s: error: %s\n", program.c_str(), cmd.c_str(), e.what());
+            return 1;
+        }
+    }
+    if (!cmd.empty())
+        std::fprintf(stderr, "%s: unknown command '%s'\n", program.c_str(), cmd.c_str());
+    std::fputs(usage.c_str(), stderr);
+    return 2;
+}
+
 } // namespace cli

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace cli
@@ -38,5 +39,12 @@ private:
     std::string usage_;
     std::vector<entry> entries_;
 };
+
+// A program made of subcommands ("rnnlm train ..."): runs the one named by argv[1] with the
+// whole argv (its flags start at argv[2]). No or an unknown command prints the usage and returns
+// 2; an exception is printed as "PROGRAM COMMAND: error: WHAT" and returns 1.
+using command = std::function<int(int argc, char** argv)>;
+int run_commands(const std::string& program, int argc, char** argv,
+                 const std::vector<std::pair<std::string, command>>& commands);
 
 } // namespace cli

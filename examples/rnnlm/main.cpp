@@ -169,28 +169,8 @@ int generate_command(int argc, char** argv)
 
 int main(int argc, char** argv)
 {
-    const std::string usage = "usage: rnnlm train|score|generate [options]   (rnnlm COMMAND --help "
-                              "for each command's options)\n";
-    if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h")
-    {
-        fmt::print("{}", usage);
-        return argc < 2 ? 2 : 0;
-    }
-    const std::string cmd = argv[1];
-    try
-    {
-        if (cmd == "train")
-            return rnnlm::train_command(argc, argv);
-        if (cmd == "score")
-            return rnnlm::score_command(argc, argv);
-        if (cmd == "generate")
-            return rnnlm::generate_command(argc, argv);
-        fmt::print(stderr, "rnnlm: unknown command '{}'\n{}", cmd, usage);
-        return 2;
-    }
-    catch (const std::exception& e)
-    {
-        fmt::print(stderr, "rnnlm {}: error: {}\n", cmd, e.what());
-        return 1;
-    }
+    return cli::run_commands("rnnlm", argc, argv,
+                             {{"train", rnnlm::train_command},
+                              {"score", rnnlm::score_command},
+                              {"generate", rnnlm::generate_command}});
 }
