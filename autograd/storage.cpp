@@ -34,6 +34,7 @@ std::size_t round_size(std::size_t bytes, std::uint32_t& cls)
 }
 
 std::atomic<std::size_t> cache_limit{std::size_t{2} << 30};
+std::atomic<std::uint64_t> next_generation{1};
 
 struct pool
 {
@@ -61,6 +62,8 @@ pool& local_pool()
 
 storage_block* storage_acquire(std::size_t bytes)
 {
+    if (bytes > (std::size_t{1} << 50))
+        throw std::bad_alloc(); // a wrapped-around size, not a real request
     std::uint32_t cls = 0;
     const std::size_t r = round_size(bytes, cls);
     if (pool::alive && cls < n_classes)
@@ -74,6 +77,7 @@ storage_block* storage_acquire(std::size_t bytes)
             p.stats.cached_bytes -= b->capacity;
             ++p.stats.reused_allocations;
             b->refs.store(1, std::memory_order_relaxed);
+            b->generation = next_generation.fetch_add(1, std::memory_order_relaxed);
             return b;
         }
         ++p.stats.fresh_allocations;
@@ -85,6 +89,7 @@ storage_block* storage_acquire(std::size_t bytes)
     b->refs.store(1, std::memory_order_relaxed);
     b->size_class = cls;
     b->capacity = r;
+    b->generation = next_generation.fetch_add(1, std::memory_order_relaxed);
     return b;
 }
 

@@ -17,7 +17,8 @@ struct storage_block
 {
     std::atomic<std::uint32_t> refs;
     std::uint32_t size_class;
-    std::size_t capacity; // usable bytes after the header
+    std::size_t capacity;     // usable bytes after the header
+    std::uint64_t generation; // unique per acquisition: tells a reused block from its past
 };
 
 // A block with refs == 1 and at least `bytes` usable bytes (contents undefined).

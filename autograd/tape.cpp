@@ -66,6 +66,18 @@ bool grad_context::needs(std::size_t i) const
 
 namespace
 {
+// A gradient someone replaced with one of another shape or dtype would make kernels write out
+// of bounds: refuse it.
+void check_grad_buffer(const grad_context& c, std::size_t i, const detail::var_impl& in)
+{
+    if (in.grad.defined() &&
+        (in.grad.shape() != in.data.shape() || in.grad.dtype() != in.data.dtype()))
+        fail<shape_error>("{} backward: input {} holds a {} gradient of shape {} for a {} value "
+                          "of shape {}",
+                          c.op(), i, dtype_name(in.grad.dtype()), to_string(in.grad.shape()),
+                          dtype_name(in.data.dtype()), to_string(in.data.shape()));
+}
+
 // Gives an input without a gradient the zeroed buffer kept by zero_grad(), if any.
 bool reuse_spare(detail::var_impl& in)
 {
@@ -91,7 +103,8 @@ void grad_context::accumulate(std::size_t i, const Tensor& g)
         fail<shape_error>("{} backward: gradient of shape {} for input {} of shape {}", n_.name,
                           to_string(g.shape()), i, to_string(in.data.shape()));
     const Tensor gg = g.dtype() == in.data.dtype() ? g : g.to(in.data.dtype());
-    in.rows_of = nullptr; // a dense contribution
+    in.rows_of = 0; // a dense contribution
+    check_grad_buffer(*this, i, in);
     if (!in.grad.defined())
     {
         in.grad = gg; // shared, not copied: slot() copies before anyone writes into it
@@ -105,7 +118,8 @@ void grad_context::accumulate(std::size_t i, const Tensor& g)
 Tensor& grad_context::slot(std::size_t i, bool* overwrite)
 {
     detail::var_impl& in = *n_.inputs[i];
-    in.rows_of = nullptr; // a dense contribution
+    in.rows_of = 0; // a dense contribution
+    check_grad_buffer(*this, i, in);
     if (overwrite)
         *overwrite = false;
     if (!in.grad.defined() && !reuse_spare(in))
@@ -126,7 +140,8 @@ Tensor& grad_context::slot(std::size_t i, bool* overwrite)
 Tensor& grad_context::slot_rows(std::size_t i, const std::vector<std::int64_t>& rows)
 {
     detail::var_impl& in = *n_.inputs[i];
-    const bool was_sparse = in.grad.defined() && in.rows_of == in.grad.raw_data();
+    check_grad_buffer(*this, i, in);
+    const bool was_sparse = in.grad.defined() && in.rows_of == in.grad.storage_id();
     const bool fresh = !in.grad.defined();
     if (fresh && !reuse_spare(in))
         in.grad = Tensor::zeros(in.data.shape(), in.data.dtype());
@@ -137,9 +152,11 @@ Tensor& grad_context::slot_rows(std::size_t i, const std::vector<std::int64_t>& 
         if (fresh)
             in.rows.clear();
         in.rows.insert(in.rows.end(), rows.begin(), rows.end());
-        in.rows_of = in.grad.raw_data();
+        in.rows_of = in.grad.storage_id();
         in.rows_sorted = false;
     }
+    else
+        in.rows_of = 0;
     return in.grad;
 }
 
@@ -196,7 +213,13 @@ std::size_t arena::capacity() const
 
 // ---- tape -----------------------------------------------------------------------------------
 
-tape::tape() = default;
+namespace
+{
+std::atomic<std::uint64_t> next_tape_serial{1};
+}
+
+tape::tape() : serial_(next_tape_serial.fetch_add(1))
+{}
 
 tape::~tape()
 {
@@ -229,25 +252,49 @@ void* tape::allocate_node(std::size_t bytes, std::size_t align)
 void tape::push(detail::node* n, Tensor* outs, Variable* results, std::size_t n_outs,
                 const Variable* inputs, std::size_t count)
 {
+    // Everything that can fail comes first; the node takes its id and joins the list last, so a
+    // failure leaves the tape as it was (the node, holding nothing yet, is destroyed).
+    try
+    {
+        for (std::size_t i = 0; i < count; ++i)
+        {
+            const detail::var_impl* in = inputs[i].impl();
+            if (in && in->node_id != 0 && in->tape_serial != serial_)
+                fail<graph_error>("{}: input {} was computed on another thread's tape; gradients "
+                                  "cannot flow between threads (detach() it first)",
+                                  n->name, i);
+        }
+        nodes_.reserve(nodes_.size() + 1);
+        auto** in_arr = static_cast<detail::var_impl**>(
+            arena_.allocate(sizeof(detail::var_impl*) * count, alignof(detail::var_impl*)));
+        auto** out_arr = static_cast<detail::var_impl**>(
+            arena_.allocate(sizeof(detail::var_impl*) * n_outs, alignof(detail::var_impl*)));
+        for (std::size_t k = 0; k < n_outs; ++k)
+            results[k] = Variable(std::move(outs[k]), true);
+        n->inputs = in_arr;
+        n->outputs = out_arr;
+    }
+    catch (...)
+    {
+        n->~node();
+        throw;
+    }
     n->id = next_id_++;
     n->n_inputs = static_cast<std::uint32_t>(count);
-    n->inputs = static_cast<detail::var_impl**>(
-        arena_.allocate(sizeof(detail::var_impl*) * count, alignof(detail::var_impl*)));
     for (std::size_t i = 0; i < count; ++i)
     {
         n->inputs[i] = inputs[i].impl();
         detail::retain(n->inputs[i]);
     }
     n->n_outputs = static_cast<std::uint32_t>(n_outs);
-    n->outputs = static_cast<detail::var_impl**>(
-        arena_.allocate(sizeof(detail::var_impl*) * n_outs, alignof(detail::var_impl*)));
     for (std::size_t k = 0; k < n_outs; ++k)
     {
-        results[k] = Variable(std::move(outs[k]), true);
-        results[k].impl()->node_id = n->id;
-        results[k].impl()->owner = this;
-        n->outputs[k] = results[k].impl();
-        detail::retain(n->outputs[k]);
+        detail::var_impl* v = results[k].impl();
+        v->node_id = n->id;
+        v->owner = this;
+        v->tape_serial = serial_;
+        n->outputs[k] = v;
+        detail::retain(v);
     }
     nodes_.push_back(n);
     ++live_;
@@ -354,6 +401,7 @@ void tape::backward(const Variable& root, const Tensor& seed, bool retain_graph)
     {
         // A leaf differentiated with respect to itself.
         r.grad = r.grad.defined() ? r.grad.clone() : Tensor::zeros(s.shape(), s.dtype());
+        r.rows_of = 0;
         dispatch(s.dtype(), [&](auto tag) {
             using T = decltype(tag);
             for (std::size_t i = 0; i < s.numel(); ++i)
@@ -361,7 +409,7 @@ void tape::backward(const Variable& root, const Tensor& seed, bool retain_graph)
         });
         return;
     }
-    if (r.owner != this)
+    if (r.owner != this || r.tape_serial != serial_)
         fail<graph_error>("backward: this graph was recorded on another thread's tape; call "
                           "backward() on the thread that computed it");
     if (!find(r.node_id))
@@ -369,6 +417,9 @@ void tape::backward(const Variable& root, const Tensor& seed, bool retain_graph)
                           "earlier backward(); pass retain_graph = true to the first backward() "
                           "to run it twice");
 
+    // Backward functions run without recording: an op they call must not grow the tape (and
+    // trigger a collection that moves the indices) while it is being swept.
+    no_grad quiet;
     r.grad = s;
     std::size_t i = r.node_id - first_id_ + 1;
     try

@@ -117,6 +117,8 @@ public:
 
     // Nodes still recorded (0 after a backward() that released its whole graph).
     std::size_t size() const { return live_; }
+    // Unique over the process's lifetime (a thread's tape may reuse a dead thread's address).
+    std::uint64_t serial() const { return serial_; }
     // Bytes reserved by the node arena.
     std::size_t arena_bytes() const { return arena_.capacity(); }
     // Drops every recorded node: gradients can no longer flow through existing values.
@@ -133,6 +135,9 @@ public:
     std::vector<Variable> record_multi(const char* name, std::vector<Tensor> outs,
                                        const Variable* inputs, std::size_t n, F&& bw);
 
+    // If a backward function throws, the exception propagates and the nodes not yet visited
+    // keep no partial gradients; leaves may hold part of this backward's contributions (call
+    // zero_grad() before retrying).
     void backward(const Variable& root, const Tensor& seed, bool retain_graph);
 
     // Name of the op of node `id`, or "released" when it is gone.
@@ -153,6 +158,7 @@ private:
     std::uint64_t first_id_ = 1, next_id_ = 1;
     std::size_t live_ = 0;
     std::size_t collect_at_ = 1 << 14;
+    std::uint64_t serial_;
 };
 
 // Grad mode of the calling thread: while false, ops record nothing.
@@ -173,8 +179,7 @@ private:
 };
 
 template <class F>
-Variable tape::record(const char* name, Tensor out, const Variable* inputs, std::size_t n,
-                      F&& bw)
+Variable tape::record(const char* name, Tensor out, const Variable* inputs, std::size_t n, F&& bw)
 {
     if (!wants_record(inputs, n))
         return Variable(std::move(out));

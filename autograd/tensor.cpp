@@ -53,6 +53,9 @@ Tensor Tensor::empty(const shape_t& shape, xgrad::dtype dt)
     t.shape_ = shape;
     t.numel_ = xgrad::numel(shape);
     t.dtype_ = dt;
+    for (std::size_t d : shape)
+        if (d && t.numel_ / d > (std::size_t{1} << 48))
+            fail<value_error>("tensor: shape {} is too large", to_string(shape));
     t.block_ = detail::storage_acquire(t.numel_ * dtype_size(dt));
     return t;
 }

@@ -109,6 +109,9 @@ public:
     // True when no other Tensor shares this data: it may then be written in place.
     bool is_unique() const { return block_ && block_->refs.load(std::memory_order_acquire) == 1; }
     bool same_storage(const Tensor& o) const { return block_ && block_ == o.block_; }
+    // Identifies this acquisition of the data: never the same for two different buffers, even
+    // when the pool hands the same memory out again (0 for an undefined tensor).
+    std::uint64_t storage_id() const { return block_ ? block_->generation : 0; }
 
 private:
     template <class T>

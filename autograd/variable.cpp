@@ -136,7 +136,7 @@ void Variable::zero_grad() const
 {
     auto& v = must(p_);
     const auto* rows = grad_rows();
-    if (rows && v.grad.is_unique() && v.grad.dim() >= 1)
+    if (rows && v.grad.is_unique() && v.grad.dim() >= 1 && v.grad.shape()[0] > 0)
     {
         // Zero only the touched rows and keep the buffer: cheaper than a fresh zero-filled one.
         const std::size_t width = v.grad.nbytes() / v.grad.shape()[0];
@@ -147,13 +147,13 @@ void Variable::zero_grad() const
     }
     v.grad = Tensor();
     v.rows.clear();
-    v.rows_of = nullptr;
+    v.rows_of = 0;
 }
 
 const std::vector<std::int64_t>* Variable::grad_rows() const
 {
     auto& v = must(p_);
-    if (!v.grad.defined() || v.rows_of != v.grad.raw_data())
+    if (!v.grad.defined() || v.rows_of != v.grad.storage_id())
         return nullptr;
     if (!v.rows_sorted)
     {
@@ -187,7 +187,7 @@ const char* Variable::op_name() const
     const auto& v = must(p_);
     if (v.node_id == 0)
         return "leaf";
-    if (v.owner != &tape::current())
+    if (v.owner != &tape::current() || v.tape_serial != tape::current().serial())
         return "op on another thread";
     return v.owner->op_name(v.node_id);
 }

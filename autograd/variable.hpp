@@ -99,9 +99,9 @@ struct var_impl
     bool requires_grad = false;
     Tensor data;
     Tensor grad;
-    // Row-sparsity of grad (see Variable::grad_rows): valid while grad's data is rows_of.
+    // Row-sparsity of grad (see Variable::grad_rows): valid while grad.storage_id() == rows_of.
     std::vector<std::int64_t> rows;
-    const void* rows_of = nullptr;
+    std::uint64_t rows_of = 0;
     bool rows_sorted = false;
     // A zeroed buffer kept by zero_grad() for the next backward (row-sparse gradients only).
     Tensor spare;
@@ -109,6 +109,7 @@ struct var_impl
     // is recognised as "released" instead of pointing at another node.
     std::uint64_t node_id = 0;
     tape* owner = nullptr;
+    std::uint64_t tape_serial = 0; // owner's serial: a new tape at the same address differs
 
     // Small objects created by every op: recycled through a per-thread free list.
     static void* operator new(std::size_t n);

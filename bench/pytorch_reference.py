@@ -300,32 +300,43 @@ def loop_grads(U, W, V, x, y):
     return loss, dU, dW, dV
 
 
-def vec_grads(UT, W, V, x, y):
+def vec_buffers(T, H, O, dtype):
+    """Work arrays reused across steps: fresh multi-MB temporaries cost page faults (f64: 1.7x)."""
+    import numpy as np
+    return {"S": np.zeros((T + 1, H), dtype), "Z": np.empty((T, O), dtype),
+            "dV": np.empty((O, H), dtype), "dS": np.empty((T, H), dtype),
+            "dZ": np.empty((T, H), dtype), "dW": np.empty((H, H), dtype)}
+
+
+def vec_grads(UT, W, V, x, y, buf=None):
     """Output layer batched over time (GEMMs), dW from one GEMM after the backward loop.
     U is held transposed (vocab x H, like nn.Embedding) so gather/scatter touch rows.
-    Returns dZ (seq x H) = dL/d(U[:, x_t]) per step instead of a dense dU."""
+    Returns dZ (seq x H) = dL/d(U[:, x_t]) per step instead of a dense dU; the returned
+    arrays live in buf (see vec_buffers) and are overwritten by the next call."""
     import numpy as np
     T, H = len(x), W.shape[0]
-    S = np.zeros((T + 1, H), UT.dtype)            # S[t+1] = s_t, S[0] = 0
+    b = buf or vec_buffers(T, H, V.shape[0], UT.dtype)
+    S, Z, dZ, dS = b["S"], b["Z"], b["dZ"], b["dS"]  # S[t+1] = s_t, S[0] = 0
+    rows = np.arange(T)
     Ux = UT[x]
     for t in range(T):
         S[t + 1] = np.tanh(Ux[t] + W @ S[t])
-    Z = S[1:] @ V.T                               # (T, outputs) logits
+    np.matmul(S[1:], V.T, out=Z)                  # (T, outputs) logits
     Z -= Z.max(axis=1, keepdims=True)
-    P = np.exp(Z)
-    sums = P.sum(axis=1, keepdims=True)
-    loss = np.sum(np.log(sums[:, 0]) - Z[np.arange(T), y])
-    P /= sums
-    P[np.arange(T), y] -= 1                       # dL/dZ of the summed loss
-    dV = P.T @ S[1:]
-    dS = P @ V
-    dZ = np.empty((T, H), UT.dtype)
+    z_target = Z[rows, y]
+    np.exp(Z, out=Z)
+    sums = Z.sum(axis=1, keepdims=True)
+    loss = float(np.sum(np.log(sums)) - np.sum(z_target))
+    Z /= sums
+    Z[rows, y] -= 1                               # dL/dZ of the summed loss
+    np.matmul(Z.T, S[1:], out=b["dV"])
+    np.matmul(Z, V, out=dS)
     dnext = np.zeros(H, UT.dtype)
     for t in reversed(range(T)):
         dZ[t] = (dS[t] + dnext) * (1 - S[t + 1] ** 2)
         dnext = dZ[t] @ W                         # W^T dz
-    dW = dZ.T @ S[:-1]
-    return loss, dZ, dW, dV
+    np.matmul(dZ.T, S[:-1], out=b["dW"])
+    return loss, dZ, b["dW"], b["dV"]
 
 
 def numpy_trainer(cfg, impl, np_dtype, seed):
@@ -336,12 +347,13 @@ def numpy_trainer(cfg, impl, np_dtype, seed):
     lr = cfg["lr"]
     if impl == "numpy-vec":
         UT = np.ascontiguousarray(U.T)
+        buf = vec_buffers(cfg["seq"], cfg["hidden"], cfg["outputs"], np_dtype)
 
         def step(i):
             seq = tok[i % NUMPY_POOL]
-            loss, dZ, dW, dV = vec_grads(UT, W, V, seq[:-1], seq[1:])
-            W[...] -= lr * dW
-            V[...] -= lr * dV
+            loss, dZ, dW, dV = vec_grads(UT, W, V, seq[:-1], seq[1:], buf)
+            np.subtract(W, np.multiply(dW, lr, out=dW), out=W)   # in place: no temporaries
+            np.subtract(V, np.multiply(dV, lr, out=dV), out=V)
             np.subtract.at(UT, seq[:-1], lr * dZ)   # sparse: only the used rows, repeats add
             return loss
     else:

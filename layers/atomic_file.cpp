@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <fstream>
 #include <sstream>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -21,6 +22,17 @@ std::string parent_of(const std::string& path)
     if (slash == std::string::npos)
         return ".";
     return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+// The process's umask, read from /proc without changing it (umask() itself can only be read by
+// setting it, which races with other threads creating files); 022 if /proc is unavailable.
+mode_t process_umask()
+{
+    std::ifstream status("/proc/self/status");
+    for (std::string line; std::getline(status, line);)
+        if (line.rfind("Umask:", 0) == 0)
+            return static_cast<mode_t>(std::stoul(line.substr(6), nullptr, 8));
+    return 022;
 }
 
 [[noreturn]] void io_fail(const std::string& what, const std::string& path, int err)
@@ -61,16 +73,17 @@ void write_file_atomically(const std::string& path,
         p += n;
         left -= static_cast<std::size_t>(n);
     }
-    if (::fsync(fd) != 0 || ::close(fd) != 0)
+    // mkstemp creates 0600; give the file the usual permissions (0666 less the umask).
+    ::fchmod(fd, 0666 & ~process_umask());
+    const bool synced = ::fsync(fd) == 0;
+    const int sync_err = errno;
+    const bool closed = ::close(fd) == 0; // always closed, even when fsync failed
+    if (!synced || !closed)
     {
-        const int err = errno;
+        const int err = !synced ? sync_err : errno;
         ::unlink(tmp.c_str());
         io_fail("cannot flush", path, err);
     }
-    // mkstemp creates 0600; give the file the usual permissions (0666 less the umask).
-    const mode_t mask = ::umask(0);
-    ::umask(mask);
-    ::chmod(tmp.c_str(), 0666 & ~mask);
     if (::rename(tmp.c_str(), path.c_str()) != 0)
     {
         const int err = errno;

@@ -139,10 +139,12 @@ tensor_file load_tensors(const std::string& path)
             if (dim.kind != json::value::number || !dim.integral || dim.integer < 0 ||
                 dim.integer > (std::int64_t{1} << 40))
                 bad(fmt::format("tensor '{}' has an invalid dimension", name));
-            s.push_back(static_cast<std::size_t>(dim.integer));
-            count *= static_cast<std::uint64_t>(dim.integer);
-            if (count > (std::uint64_t{1} << 40))
+            const auto d = static_cast<std::uint64_t>(dim.integer);
+            // Checked before multiplying, so the product cannot wrap around.
+            if (d != 0 && count > (std::uint64_t{1} << 40) / d)
                 bad(fmt::format("tensor '{}' is implausibly large", name));
+            s.push_back(static_cast<std::size_t>(d));
+            count *= d;
         }
         std::uint64_t range[2];
         for (int k = 0; k < 2; ++k)

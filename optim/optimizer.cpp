@@ -1,5 +1,7 @@
 #include "optim/optimizer.hpp"
 
+#include <cmath>
+
 #include "autograd/tape.hpp"
 #include "layers/safetensors.hpp"
 
@@ -114,10 +116,13 @@ void Optimizer::load_state_dict(const std::map<std::string, Tensor>& state)
         auto size = state.find(fmt::format("group.{}.size", g));
         if (lr == state.end() || size == state.end())
             fail<value_error>("{}: state has no entry for parameter group {}", name(), g);
-        if (static_cast<std::size_t>(size->second.item()) != groups_[g].params.size())
+        const double n = size->second.numel() == 1 ? size->second.item() : -1;
+        if (n != static_cast<double>(groups_[g].params.size()))
             fail<value_error>("{}: state of group {} is for {} parameters, the optimizer has {}",
-                              name(), g, size->second.item(), groups_[g].params.size());
-        lrs[g] = lr->second.item();
+                              name(), g, n, groups_[g].params.size());
+        lrs[g] = lr->second.numel() == 1 ? lr->second.item() : -1;
+        if (!(lrs[g] >= 0) || !std::isfinite(lrs[g]))
+            fail<value_error>("{}: state holds an invalid learning rate for group {}", name(), g);
         fresh[g].resize(groups_[g].params.size());
     }
     for (const auto& [key, t] : state)
@@ -136,12 +141,26 @@ void Optimizer::load_state_dict(const std::map<std::string, Tensor>& state)
             fail<value_error>("{}: unexpected state entry '{}'", name(), key);
         const std::string field = key.substr(static_cast<std::size_t>(used));
         const Variable& p = groups_[g].params[i];
+        if (field == "step" && (t.dtype() != f64 || t.numel() != 1 || !(t.item() >= 0)))
+            fail<value_error>("{}: state '{}' must be a non-negative float64 scalar", name(), key);
         if (field != "step" && (t.shape() != p.shape() || t.dtype() != p.dtype()))
             fail<value_error>("{}: state '{}' is {} {} but the parameter is {} {}", name(), key,
                               dtype_name(t.dtype()), to_string(t.shape()), dtype_name(p.dtype()),
                               to_string(p.shape()));
         fresh[g][i][field] = t.clone();
     }
+    // A parameter's state is all or nothing: moments without a step count (or the reverse)
+    // would silently restart part of it.
+    for (std::size_t g = 0; g < fresh.size(); ++g)
+        for (std::size_t i = 0; i < fresh[g].size(); ++i)
+        {
+            const auto& st = fresh[g][i];
+            const bool needs_step = st.count("exp_avg") || st.count("exp_avg_sq") ||
+                                    st.count("sum") || st.count("square_avg");
+            if (needs_step && !st.count("step"))
+                fail<value_error>("{}: state of parameter {} of group {} lacks its step count",
+                                  name(), i, g);
+        }
     state_ = std::move(fresh);
     for (std::size_t g = 0; g < groups_.size(); ++g)
         groups_[g].lr = lrs[g];

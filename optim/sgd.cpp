@@ -33,7 +33,8 @@ void SGD::update(const Variable& p, std::map<std::string, Tensor>& state, double
         {
             // Plain SGD: one vectorised pass, or only the touched rows of a row-sparse
             // gradient (an embedding table), which leaves every other row unchanged anyway.
-            if (const auto* rows = p.grad_rows())
+            const auto* rows = p.grad_rows();
+            if (rows && p.dim() >= 1 && p.shape()[0] > 0)
             {
                 const std::size_t width = n / p.shape()[0];
                 for (std::int64_t r : *rows)

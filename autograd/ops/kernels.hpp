@@ -4,8 +4,8 @@
 
 #include <array>
 #include <cmath>
-#include <vector>
 #include <tuple>
+#include <vector>
 
 #include <xsimd/xsimd.hpp>
 #include <xtensor/xadapt.hpp>

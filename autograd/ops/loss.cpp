@@ -59,8 +59,9 @@ Variable cross_entropy(const Variable& logits, const std::vector<std::int64_t>& 
             if (weight[r] == 0.0)
                 continue;
             const T* row = x.data<T>() + r * classes;
-            const double lse = keep ? detail::row_softmax(row, probs.data<T>() + r * classes, classes)
-                                    : detail::row_logsumexp(row, classes);
+            const double lse =
+                keep ? detail::row_softmax(row, probs.data<T>() + r * classes, classes)
+                     : detail::row_logsumexp(row, classes);
             const double loss = lse - static_cast<double>(row[targets[r]]);
             if (opt.reduce == reduction::none)
                 y.data<T>()[r] = static_cast<T>(loss);
@@ -72,32 +73,31 @@ Variable cross_entropy(const Variable& logits, const std::vector<std::int64_t>& 
     });
 
     const bool per_row = opt.reduce == reduction::none;
-    return record(
-        "cross_entropy", y, {logits},
-        [targets, weight = std::move(weight), probs, classes, per_row](grad_context& c) {
-            // d loss_r / d x_rj = softmax_rj - [j == target_r], scaled by the output gradient
-            // and the position's weight; rows that do not count get 0.
-            Tensor dx = Tensor::empty(probs.shape(), probs.dtype());
-            dispatch(probs.dtype(), [&](auto tag) {
-                using T = decltype(tag);
-                const T* g = c.grad().data<T>();
-                for (std::size_t r = 0; r < weight.size(); ++r)
-                {
-                    T* d = dx.data<T>() + r * classes;
-                    if (weight[r] == 0.0)
-                    {
-                        std::fill(d, d + classes, T(0));
-                        continue;
-                    }
-                    const T s = static_cast<T>(weight[r] * (per_row ? g[r] : g[0]));
-                    const T* p = probs.data<T>() + r * classes;
-                    for (std::size_t j = 0; j < classes; ++j)
-                        d[j] = s * p[j];
-                    d[targets[r]] -= s;
-                }
-            });
-            c.accumulate(0, dx);
-        });
+    return record("cross_entropy", y, {logits},
+                  [targets, weight = std::move(weight), probs, classes, per_row](grad_context& c) {
+                      // d loss_r / d x_rj = softmax_rj - [j == target_r], scaled by the output
+                      // gradient and the position's weight; rows that do not count get 0.
+                      Tensor dx = Tensor::empty(probs.shape(), probs.dtype());
+                      dispatch(probs.dtype(), [&](auto tag) {
+                          using T = decltype(tag);
+                          const T* g = c.grad().data<T>();
+                          for (std::size_t r = 0; r < weight.size(); ++r)
+                          {
+                              T* d = dx.data<T>() + r * classes;
+                              if (weight[r] == 0.0)
+                              {
+                                  std::fill(d, d + classes, T(0));
+                                  continue;
+                              }
+                              const T s = static_cast<T>(weight[r] * (per_row ? g[r] : g[0]));
+                              const T* p = probs.data<T>() + r * classes;
+                              for (std::size_t j = 0; j < classes; ++j)
+                                  d[j] = s * p[j];
+                              d[targets[r]] -= s;
+                          }
+                      });
+                      c.accumulate(0, dx);
+                  });
 }
 
 } // namespace xgrad

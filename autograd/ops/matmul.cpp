@@ -99,8 +99,8 @@ Variable linear(const Variable& x, const Variable& w, const Variable& bias)
             if (c.needs(0))
             {
                 T* dx = c.slot(0, &fresh).template data<T>(); // fresh: beta 0, no zero-fill
-                blas::gemm(false, false, rows, in, out, T(1), g, c.input(1).data<T>(),
-                           T(!fresh), dx);
+                blas::gemm(false, false, rows, in, out, T(1), g, c.input(1).data<T>(), T(!fresh),
+                           dx);
             }
             if (c.needs(1))
             {

@@ -19,9 +19,9 @@ std::size_t check(const char* op, std::size_t gates, const Variable& a, const Va
     const bool ok = a.dim() == 2 && s.dim() == 2 && a.shape() == b.shape() &&
                     a.shape()[0] == s.shape()[0] && a.shape()[1] == gates * s.shape()[1];
     if (!ok)
-        fail<shape_error>("{}: gates {} and {} with state {}: expected [B,{}H], [B,{}H], [B,H]",
-                          op, to_string(a.shape()), to_string(b.shape()), to_string(s.shape()),
-                          gates, gates);
+        fail<shape_error>("{}: gates {} and {} with state {}: expected [B,{}H], [B,{}H], [B,H]", op,
+                          to_string(a.shape()), to_string(b.shape()), to_string(s.shape()), gates,
+                          gates);
     return s.shape()[1];
 }
 
@@ -63,8 +63,8 @@ std::vector<Variable> lstm_update(const Variable& gx, const Variable& gh, const 
         for (std::size_t b = 0; b < B; ++b)
         {
             T* row = pa + b * 4 * H;
-            sigmoid_into(row, row, 2 * H);         // i, f
-            tanh_into(row + 2 * H, row + 2 * H, H); // g
+            sigmoid_into(row, row, 2 * H);             // i, f
+            tanh_into(row + 2 * H, row + 2 * H, H);    // g
             sigmoid_into(row + 3 * H, row + 3 * H, H); // o
             T* cn = c_next.data<T>() + b * H;
             const T* cp = pc + b * H;

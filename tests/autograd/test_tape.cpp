@@ -196,3 +196,36 @@ TEST_CASE("lookup gradients stay row-sparse until a dense contribution", "[tape]
     CHECK(table.grad().flat(0) == 1.0);
     CHECK(table.grad().flat(2 * 3) == 2.0);
 }
+
+TEST_CASE("review regressions: hints, foreign graphs, replaced gradients", "[tape]")
+{
+    // A lookup along axis 1 of [1, N, D] is not a row lookup: no row hint.
+    auto pos = randn({1, 5, 3}, 40);
+    sum(index_select(pos, {4, 2}, 1)).backward();
+    CHECK(pos.grad_rows() == nullptr);
+    pos.zero_grad();
+
+    // A value recorded on another thread cannot feed this thread's graph.
+    Variable foreign;
+    std::thread t([&] { foreign = tanh(randn({2}, 41)); });
+    t.join();
+    CHECK_THROWS_WITH(foreign * 2.0, Catch::Contains("another thread"));
+
+    // A gradient replaced by one of another shape is refused, not overrun.
+    auto w = randn({3}, 42);
+    sum(w * w).backward();
+    w.grad() = Tensor::zeros({5}, f64);
+    CHECK_THROWS_WITH(sum(w * w).backward(), Catch::Contains("[5]") && Catch::Contains("[3]"));
+    tape::current().clear();
+
+    // Ops called inside a backward function are not recorded.
+    auto x = randn({2}, 43);
+    Variable y = record("probe", x.data().clone(), {x}, [](grad_context& c) {
+        Variable inner = tanh(Variable(c.grad(), true));
+        CHECK(tape::current().size() <= 1);
+        c.accumulate(0, c.grad());
+        (void)inner;
+    });
+    sum(y).backward();
+    CHECK(tape::current().size() == 0);
+}

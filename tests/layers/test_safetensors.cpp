@@ -176,6 +176,10 @@ TEST_CASE("corrupt and truncated files give errors, never crashes", "[layers][sa
     CHECK_THAT(
         error_of(make_file(R"({"w":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", data)),
         Catch::Contains("invalid dimension"));
+    CHECK_THAT(error_of(make_file(R"({"w":{"dtype":"F32","shape":[4294967296,4294967296],)"
+                                  R"("data_offsets":[0,0]}})",
+                                  "")),
+               Catch::Contains("implausibly large"));
     CHECK_THAT(error_of(make_file(R"({"w":{"dtype":"F32"}})", "")),
                Catch::Contains("needs dtype, shape"));
     CHECK_THAT(error_of(make_file(std::string(40, '[') + std::string(40, ']'), "")),

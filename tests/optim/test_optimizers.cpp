@@ -266,6 +266,15 @@ TEST_CASE("saving and loading optimizer state resumes bit-exactly", "[optim]")
     // Wrong files are refused with the reason.
     SGD sgd(fresh.params());
     CHECK_THROWS_WITH(sgd.load(dir + "/adam.safetensors"), Catch::Contains("Adam"));
+    auto bad_state = opt_c.state_dict();
+    bad_state["param.0.0.step"] = Tensor::scalar(1.0, f32);
+    CHECK_THROWS_WITH(opt_c.load_state_dict(bad_state), Catch::Contains("float64 scalar"));
+    bad_state = opt_c.state_dict();
+    bad_state.erase("param.0.0.step");
+    CHECK_THROWS_WITH(opt_c.load_state_dict(bad_state), Catch::Contains("step count"));
+    bad_state = opt_c.state_dict();
+    bad_state["group.0.lr"] = Tensor::scalar(-1.0, f64);
+    CHECK_THROWS_WITH(opt_c.load_state_dict(bad_state), Catch::Contains("learning rate"));
     Adam small({fresh.head.weight});
     CHECK_THROWS_WITH(small.load(dir + "/adam.safetensors"), Catch::Contains("parameters"));
     std::system(("rm -rf " + dir).c_str());
