@@ -11,6 +11,7 @@
 #include "autograd/autograd.hpp"
 #include "examples/common/flags.hpp"
 #include "examples/common/progress.hpp"
+#include "examples/common/sampling.hpp"
 #include "examples/text/corpus.hpp"
 #include "examples/text/vocabulary.hpp"
 #include "layers/linear.hpp"
@@ -273,25 +274,15 @@ int sample(int argc, char** argv)
     for (std::int64_t id : vocab.encode(prime))
         logits = m.forward({id}, 1, 1, states).data().to(f64).to_vector();
     std::string out = prime;
+    std::vector<std::pair<double, std::int64_t>> cand;
     for (std::size_t i = 0; i < length; ++i)
     {
-        double mx = -INFINITY, z = 0;
-        for (double l : logits)
-            mx = std::max(mx, l / temperature);
-        std::vector<double> p(logits.size());
-        for (std::size_t k = 0; k < p.size(); ++k)
-            z += (p[k] = std::exp(logits[k] / temperature - mx));
-        double r = g.uniform(0, z);
-        std::size_t pick = p.size() - 1;
-        for (std::size_t k = 0; k < p.size(); ++k)
-            if ((r -= p[k]) <= 0)
-            {
-                pick = k;
-                break;
-            }
-        out += vocab.character(static_cast<std::int64_t>(pick));
-        logits =
-            m.forward({static_cast<std::int64_t>(pick)}, 1, 1, states).data().to(f64).to_vector();
+        cand.clear();
+        for (std::size_t k = 0; k < logits.size(); ++k)
+            cand.emplace_back(logits[k], static_cast<std::int64_t>(k));
+        const std::int64_t pick = cli::sample_token(cand, temperature, 0, g);
+        out += vocab.character(pick);
+        logits = m.forward({pick}, 1, 1, states).data().to(f64).to_vector();
     }
     fmt::print("{}\n", out);
     return 0;

@@ -1,5 +1,7 @@
 #include "examples/rnnlm/generate.hpp"
 
+#include "examples/common/sampling.hpp"
+
 #include <algorithm>
 #include <cmath>
 
@@ -21,27 +23,9 @@ std::optional<std::vector<std::string>> sample_sentence(model& m, const text::vo
         {
             const auto id = static_cast<std::int64_t>(i);
             if (id != vocab.unknown_id() && id != vocab.start_id())
-                cand.emplace_back(logits[i] / s.temperature, id);
+                cand.emplace_back(logits[i], id);
         }
-        if (s.top_k && s.top_k < cand.size())
-        {
-            std::partial_sort(cand.begin(), cand.begin() + static_cast<std::ptrdiff_t>(s.top_k),
-                              cand.end(), [](auto& a, auto& b) { return a.first > b.first; });
-            cand.resize(s.top_k);
-        }
-        double mx = -INFINITY, z = 0;
-        for (auto& c : cand)
-            mx = std::max(mx, c.first);
-        for (auto& c : cand)
-            z += (c.first = std::exp(c.first - mx));
-        double r = g.uniform(0, z);
-        token = cand.back().second;
-        for (auto& c : cand)
-            if ((r -= c.first) <= 0)
-            {
-                token = c.second;
-                break;
-            }
+        token = cli::sample_token(cand, s.temperature, s.top_k, g);
         if (token == vocab.end_id())
             return words;
         words.push_back(vocab.word(token));
