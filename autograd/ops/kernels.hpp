@@ -5,6 +5,7 @@
 #include <array>
 #include <cmath>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include <xsimd/xsimd.hpp>
@@ -63,40 +64,41 @@ T row_max(const T* x, std::size_t n)
     return m;
 }
 
-// log(sum_j exp(x_j)) of a contiguous row: stable (the maximum is subtracted first) and
-// vectorised; the sum is taken in double.
+// out_j = exp(x_j - m) with m the row's maximum (stable, vectorised). Returns m and
+// z = sum_j out_j (summed in double): log(sum_j exp(x_j)) = m + log z.
 template <class T>
-double row_logsumexp(const T* x, std::size_t n)
+std::pair<double, double> row_exp_shifted(const T* x, T* out, std::size_t n)
 {
     T m = row_max(x, n);
     if (!std::isfinite(m))
         m = 0; // all -inf, or inf/NaN present: let IEEE arithmetic say so
-    thread_local std::vector<T> scratch;
-    scratch.resize(n);
-    auto e = flat_view(scratch.data(), n);
-    xt::noalias(e) = xt::exp(flat_view(x, n) - m);
-    double z = 0;
-    for (std::size_t j = 0; j < n; ++j)
-        z += scratch[j];
-    return static_cast<double>(m) + std::log(z);
-}
-
-// softmax of a contiguous row into out (stable, vectorised); returns log(sum_j exp(x_j)).
-template <class T>
-double row_softmax(const T* x, T* out, std::size_t n)
-{
-    T m = row_max(x, n);
-    if (!std::isfinite(m))
-        m = 0;
     auto e = flat_view(out, n);
     xt::noalias(e) = xt::exp(flat_view(x, n) - m);
     double z = 0;
     for (std::size_t j = 0; j < n; ++j)
         z += out[j];
+    return {static_cast<double>(m), z};
+}
+
+// log(sum_j exp(x_j)) of a contiguous row.
+template <class T>
+double row_logsumexp(const T* x, std::size_t n)
+{
+    thread_local std::vector<T> scratch;
+    scratch.resize(n);
+    const auto [m, z] = row_exp_shifted(x, scratch.data(), n);
+    return m + std::log(z);
+}
+
+// softmax of a contiguous row into out; returns log(sum_j exp(x_j)).
+template <class T>
+double row_softmax(const T* x, T* out, std::size_t n)
+{
+    const auto [m, z] = row_exp_shifted(x, out, n);
     const T inv = static_cast<T>(1.0 / z);
     for (std::size_t j = 0; j < n; ++j)
         out[j] *= inv;
-    return static_cast<double>(m) + std::log(z);
+    return m + std::log(z);
 }
 
 // out = f(tag, x...) elementwise over tensors of one shape and dtype, as one xtensor assignment.

@@ -128,12 +128,7 @@ int train_command(int argc, char** argv)
     // Data: sentences -> vocabulary (from the training part) -> id sequences.
     const auto sentences = load_sentences(o.data, o.max_sentences);
     std::vector<std::vector<std::string>> train_s, valid_s;
-    {
-        const std::size_t k =
-            o.valid > 0 ? std::max<std::size_t>(2, std::size_t(std::lround(1 / o.valid))) : 0;
-        for (std::size_t i = 0; i < sentences.size(); ++i)
-            (k && i % k == k - 1 ? valid_s : train_s).push_back(sentences[i]);
-    }
+    text::split(sentences, o.valid, train_s, valid_s);
     if (train_s.empty())
         throw std::runtime_error("the corpus has no training sentences");
     const model_dir dir{o.out};

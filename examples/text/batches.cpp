@@ -8,19 +8,6 @@
 namespace text
 {
 
-void split(const std::vector<sequence>& all, double valid_fraction, std::vector<sequence>& train,
-           std::vector<sequence>& valid)
-{
-    train.clear();
-    valid.clear();
-    const std::size_t k =
-        valid_fraction > 0
-            ? std::max<std::size_t>(2, static_cast<std::size_t>(std::lround(1 / valid_fraction)))
-            : 0;
-    for (std::size_t i = 0; i < all.size(); ++i)
-        (k && i % k == k - 1 ? valid : train).push_back(all[i]);
-}
-
 std::size_t batch::tokens() const
 {
     return std::accumulate(lengths.begin(), lengths.end(), std::size_t{0});

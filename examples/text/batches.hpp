@@ -2,6 +2,8 @@
 // variable-length sequences laid out time-major with their lengths, shuffled per epoch by seed.
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <vector>
 
@@ -10,10 +12,21 @@ namespace text
 
 using sequence = std::vector<std::int64_t>;
 
-// Every k-th sequence (k = round(1/fraction)) goes to validation, the rest to training: stable
-// under reshuffling and independent of any random state.
-void split(const std::vector<sequence>& all, double valid_fraction, std::vector<sequence>& train,
-           std::vector<sequence>& valid);
+// Every k-th item (k = round(1/fraction), at least 2) goes to validation, the rest to training:
+// stable under reshuffling and independent of any random state.
+template <class T>
+void split(const std::vector<T>& all, double valid_fraction, std::vector<T>& train,
+           std::vector<T>& valid)
+{
+    train.clear();
+    valid.clear();
+    const std::size_t k =
+        valid_fraction > 0
+            ? std::max<std::size_t>(2, static_cast<std::size_t>(std::lround(1 / valid_fraction)))
+            : 0;
+    for (std::size_t i = 0; i < all.size(); ++i)
+        (k && i % k == k - 1 ? valid : train).push_back(all[i]);
+}
 
 // A batch of language-model pairs x = s[:-1], y = s[1:], time-major: element (t, b) is at
 // t * batch + b. Positions past a sequence's length hold input 0 and target -100 (ignored by

@@ -22,7 +22,7 @@ std::vector<std::vector<std::string>> parse_csv(const std::string& s)
 {
     std::vector<std::vector<std::string>> rows(1);
     std::string field;
-    bool quoted = false, any = false;
+    bool quoted = false;
     for (std::size_t i = 0; i < s.size(); ++i)
     {
         const char c = s[i];
@@ -40,7 +40,7 @@ std::vector<std::vector<std::string>> parse_csv(const std::string& s)
             continue;
         }
         if (c == '"')
-            quoted = any = true;
+            quoted = true;
         else if (c == ',')
         {
             rows.back().push_back(field);
@@ -63,7 +63,6 @@ std::vector<std::vector<std::string>> parse_csv(const std::string& s)
         rows.back().push_back(field);
     if (rows.back().empty())
         rows.pop_back();
-    (void)any;
     return rows;
 }
 } // namespace
