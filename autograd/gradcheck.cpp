@@ -1,11 +1,11 @@
-#include "autograd/gradcheck.hpp"
+#include "xgrad/autograd/gradcheck.hpp"
 
 #include <cmath>
 
-#include "autograd/ops/arithmetic.hpp"
-#include "autograd/ops/reduce.hpp"
-#include "autograd/random.hpp"
-#include "autograd/tape.hpp"
+#include "xgrad/autograd/ops/arithmetic.hpp"
+#include "xgrad/autograd/ops/reduce.hpp"
+#include "xgrad/autograd/random.hpp"
+#include "xgrad/autograd/tape.hpp"
 
 namespace xgrad
 {

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "autograd/variable.hpp"
+#include "xgrad/autograd/variable.hpp"
 
 namespace xgrad
 {

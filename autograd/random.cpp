@@ -1,4 +1,4 @@
-#include "autograd/random.hpp"
+#include "xgrad/autograd/random.hpp"
 
 namespace xgrad
 {

@@ -1,6 +1,6 @@
-#include "autograd/shape.hpp"
+#include "xgrad/autograd/shape.hpp"
 
-#include "autograd/error.hpp"
+#include "xgrad/autograd/error.hpp"
 
 namespace xgrad
 {

@@ -1,4 +1,4 @@
-#include "autograd/storage.hpp"
+#include "xgrad/autograd/storage.hpp"
 
 #include <cstdlib>
 #include <new>

@@ -1,4 +1,4 @@
-#include "autograd/tape.hpp"
+#include "xgrad/autograd/tape.hpp"
 
 #include <algorithm>
 

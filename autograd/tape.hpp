@@ -23,7 +23,7 @@
 #include <memory>
 #include <vector>
 
-#include "autograd/variable.hpp"
+#include "xgrad/autograd/variable.hpp"
 
 namespace xgrad
 {

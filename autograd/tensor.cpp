@@ -1,4 +1,4 @@
-#include "autograd/tensor.hpp"
+#include "xgrad/autograd/tensor.hpp"
 
 #include <algorithm>
 #include <ostream>

@@ -12,10 +12,10 @@
 #include <xtensor/xadapt.hpp>
 #include <xtensor/xarray.hpp>
 
-#include "autograd/dtype.hpp"
-#include "autograd/error.hpp"
-#include "autograd/shape.hpp"
-#include "autograd/storage.hpp"
+#include "xgrad/autograd/dtype.hpp"
+#include "xgrad/autograd/error.hpp"
+#include "xgrad/autograd/shape.hpp"
+#include "xgrad/autograd/storage.hpp"
 
 namespace xgrad
 {

@@ -1,10 +1,10 @@
-#include "autograd/variable.hpp"
+#include "xgrad/autograd/variable.hpp"
 
 #include <algorithm>
 #include <cstring>
 #include <vector>
 
-#include "autograd/tape.hpp"
+#include "xgrad/autograd/tape.hpp"
 
 namespace xgrad
 {

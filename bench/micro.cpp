@@ -3,8 +3,8 @@
 //   build/bench/xgrad-micro [--benchmark_filter=...]
 #include <benchmark/benchmark.h>
 
-#include "autograd/autograd.hpp"
-#include "layers/lstm_cell.hpp"
+#include "xgrad/autograd/autograd.hpp"
+#include "xgrad/layers/lstm_cell.hpp"
 
 using namespace xgrad;
 

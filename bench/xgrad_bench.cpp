@@ -12,15 +12,15 @@
 
 #include <fmt/core.h>
 
-#include "autograd/autograd.hpp"
+#include "xgrad/autograd/autograd.hpp"
 #include "examples/common/flags.hpp"
 #include "examples/rnnlm/model.hpp"
-#include "layers/init.hpp"
-#include "layers/linear.hpp"
-#include "layers/rnn.hpp"
-#include "optim/adam.hpp"
-#include "optim/clip.hpp"
-#include "optim/sgd.hpp"
+#include "xgrad/layers/init.hpp"
+#include "xgrad/layers/linear.hpp"
+#include "xgrad/layers/rnn.hpp"
+#include "xgrad/optim/adam.hpp"
+#include "xgrad/optim/clip.hpp"
+#include "xgrad/optim/sgd.hpp"
 
 // Every C++ heap allocation of the process is counted, so the steady state can be shown to
 // allocate nothing (or how little) per step.

@@ -1,4 +1,4 @@
-#include "layers/atomic_file.hpp"
+#include "xgrad/layers/atomic_file.hpp"
 
 #include <cerrno>
 #include <cstdlib>
@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "autograd/error.hpp"
+#include "xgrad/autograd/error.hpp"
 
 namespace xgrad
 {

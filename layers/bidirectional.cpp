@@ -1,6 +1,6 @@
-#include "layers/bidirectional.hpp"
+#include "xgrad/layers/bidirectional.hpp"
 
-#include "autograd/ops/layout.hpp"
+#include "xgrad/autograd/ops/layout.hpp"
 
 namespace xgrad::nn
 {

@@ -7,7 +7,7 @@
 #include <functional>
 #include <memory>
 
-#include "layers/sequence.hpp"
+#include "xgrad/layers/sequence.hpp"
 
 namespace xgrad::nn
 {

@@ -1,4 +1,4 @@
-#include "layers/cell.hpp"
+#include "xgrad/layers/cell.hpp"
 
 namespace xgrad::nn
 {

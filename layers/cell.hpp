@@ -5,7 +5,7 @@
 
 #include <vector>
 
-#include "layers/module.hpp"
+#include "xgrad/layers/module.hpp"
 
 namespace xgrad::nn
 {

@@ -5,7 +5,7 @@
 // Parameters as ProjectedCell with G = 3.
 #pragma once
 
-#include "layers/projected_cell.hpp"
+#include "xgrad/layers/projected_cell.hpp"
 
 namespace xgrad::nn
 {

@@ -1,4 +1,4 @@
-#include "layers/init.hpp"
+#include "xgrad/layers/init.hpp"
 
 #include <cmath>
 #include <vector>

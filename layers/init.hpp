@@ -4,8 +4,8 @@
 // weight, fan_in = in * prod(rest), fan_out = out * prod(rest).
 #pragma once
 
-#include "autograd/random.hpp"
-#include "autograd/variable.hpp"
+#include "xgrad/autograd/random.hpp"
+#include "xgrad/autograd/variable.hpp"
 
 namespace xgrad::nn::init
 {

@@ -1,9 +1,9 @@
-#include "layers/json.hpp"
+#include "xgrad/layers/json.hpp"
 
 #include <cerrno>
 #include <cstdlib>
 
-#include "autograd/error.hpp"
+#include "xgrad/autograd/error.hpp"
 
 namespace xgrad::json
 {

@@ -1,12 +1,12 @@
-#include "layers/linear.hpp"
+#include "xgrad/layers/linear.hpp"
 
 #include <cmath>
 
-#include "autograd/ops/dropout.hpp"
-#include "autograd/ops/layout.hpp"
-#include "autograd/ops/matmul.hpp"
-#include "autograd/ops/pointwise.hpp"
-#include "layers/init.hpp"
+#include "xgrad/autograd/ops/dropout.hpp"
+#include "xgrad/autograd/ops/layout.hpp"
+#include "xgrad/autograd/ops/matmul.hpp"
+#include "xgrad/autograd/ops/pointwise.hpp"
+#include "xgrad/layers/init.hpp"
 
 namespace xgrad::nn
 {

@@ -6,8 +6,8 @@
 #include <memory>
 #include <vector>
 
-#include "autograd/random.hpp"
-#include "layers/module.hpp"
+#include "xgrad/autograd/random.hpp"
+#include "xgrad/layers/module.hpp"
 
 namespace xgrad::nn
 {

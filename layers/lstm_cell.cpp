@@ -1,6 +1,6 @@
-#include "layers/lstm_cell.hpp"
+#include "xgrad/layers/lstm_cell.hpp"
 
-#include "autograd/ops/recurrent.hpp"
+#include "xgrad/autograd/ops/recurrent.hpp"
 
 namespace xgrad::nn
 {

@@ -5,7 +5,7 @@
 // State {h, c}. Parameters as ProjectedCell with G = 4.
 #pragma once
 
-#include "layers/projected_cell.hpp"
+#include "xgrad/layers/projected_cell.hpp"
 
 namespace xgrad::nn
 {

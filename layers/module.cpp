@@ -1,4 +1,4 @@
-#include "layers/module.hpp"
+#include "xgrad/layers/module.hpp"
 
 #include <cstring>
 #include <set>

@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "autograd/variable.hpp"
+#include "xgrad/autograd/variable.hpp"
 
 namespace xgrad::nn
 {

@@ -1,9 +1,9 @@
-#include "layers/projected_cell.hpp"
+#include "xgrad/layers/projected_cell.hpp"
 
 #include <cmath>
 
-#include "autograd/ops/matmul.hpp"
-#include "layers/init.hpp"
+#include "xgrad/autograd/ops/matmul.hpp"
+#include "xgrad/layers/init.hpp"
 
 namespace xgrad::nn
 {

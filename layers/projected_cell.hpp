@@ -7,8 +7,8 @@
 // bias_hh [G*H] (absent with bias = false), all initialised U(+-1/sqrt(H)).
 #pragma once
 
-#include "autograd/random.hpp"
-#include "layers/cell.hpp"
+#include "xgrad/autograd/random.hpp"
+#include "xgrad/layers/cell.hpp"
 
 namespace xgrad::nn
 {

@@ -1,9 +1,9 @@
-#include "layers/recurrent.hpp"
+#include "xgrad/layers/recurrent.hpp"
 
 #include <algorithm>
 
-#include "autograd/ops/arithmetic.hpp"
-#include "autograd/ops/layout.hpp"
+#include "xgrad/autograd/ops/arithmetic.hpp"
+#include "xgrad/autograd/ops/layout.hpp"
 
 namespace xgrad::nn
 {

@@ -5,7 +5,7 @@
 
 #include <memory>
 
-#include "layers/sequence.hpp"
+#include "xgrad/layers/sequence.hpp"
 
 namespace xgrad::nn
 {

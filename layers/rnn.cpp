@@ -1,10 +1,10 @@
-#include "layers/rnn.hpp"
+#include "xgrad/layers/rnn.hpp"
 
-#include "autograd/ops/layout.hpp"
-#include "layers/bidirectional.hpp"
-#include "layers/gru_cell.hpp"
-#include "layers/lstm_cell.hpp"
-#include "layers/recurrent.hpp"
+#include "xgrad/autograd/ops/layout.hpp"
+#include "xgrad/layers/bidirectional.hpp"
+#include "xgrad/layers/gru_cell.hpp"
+#include "xgrad/layers/lstm_cell.hpp"
+#include "xgrad/layers/recurrent.hpp"
 
 namespace xgrad::nn
 {

@@ -6,8 +6,8 @@
 
 #include <memory>
 
-#include "layers/rnn_cell.hpp"
-#include "layers/stacked.hpp"
+#include "xgrad/layers/rnn_cell.hpp"
+#include "xgrad/layers/stacked.hpp"
 
 namespace xgrad::nn
 {

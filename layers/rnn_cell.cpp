@@ -1,7 +1,7 @@
-#include "layers/rnn_cell.hpp"
+#include "xgrad/layers/rnn_cell.hpp"
 
-#include "autograd/ops/arithmetic.hpp"
-#include "autograd/ops/pointwise.hpp"
+#include "xgrad/autograd/ops/arithmetic.hpp"
+#include "xgrad/autograd/ops/pointwise.hpp"
 
 namespace xgrad::nn
 {

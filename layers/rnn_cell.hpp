@@ -2,7 +2,7 @@
 // tanh or relu. Parameters as ProjectedCell with G = 1.
 #pragma once
 
-#include "layers/projected_cell.hpp"
+#include "xgrad/layers/projected_cell.hpp"
 
 namespace xgrad::nn
 {

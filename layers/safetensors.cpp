@@ -1,4 +1,4 @@
-#include "layers/safetensors.hpp"
+#include "xgrad/layers/safetensors.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -6,8 +6,8 @@
 #include <iterator>
 #include <vector>
 
-#include "layers/atomic_file.hpp"
-#include "layers/json.hpp"
+#include "xgrad/layers/atomic_file.hpp"
+#include "xgrad/layers/json.hpp"
 
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
               "safetensors data is little-endian; this build assumes a little-endian host");

@@ -10,8 +10,8 @@
 #include <map>
 #include <string>
 
-#include "autograd/tensor.hpp"
-#include "layers/module.hpp"
+#include "xgrad/autograd/tensor.hpp"
+#include "xgrad/layers/module.hpp"
 
 namespace xgrad::nn
 {

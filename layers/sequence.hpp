@@ -4,7 +4,7 @@
 
 #include <vector>
 
-#include "layers/cell.hpp"
+#include "xgrad/layers/cell.hpp"
 
 namespace xgrad::nn
 {

@@ -1,6 +1,6 @@
-#include "layers/stacked.hpp"
+#include "xgrad/layers/stacked.hpp"
 
-#include "autograd/ops/dropout.hpp"
+#include "xgrad/autograd/ops/dropout.hpp"
 
 namespace xgrad::nn
 {

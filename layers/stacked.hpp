@@ -7,8 +7,8 @@
 #include <memory>
 #include <vector>
 
-#include "autograd/random.hpp"
-#include "layers/sequence.hpp"
+#include "xgrad/autograd/random.hpp"
+#include "xgrad/layers/sequence.hpp"
 
 namespace xgrad::nn
 {

@@ -1,4 +1,4 @@
-#include "optim/adagrad.hpp"
+#include "xgrad/optim/adagrad.hpp"
 
 #include <cmath>
 

@@ -3,7 +3,7 @@
 //   p <- p - clr g / (sqrt(s) + eps)
 #pragma once
 
-#include "optim/optimizer.hpp"
+#include "xgrad/optim/optimizer.hpp"
 
 namespace xgrad::optim
 {

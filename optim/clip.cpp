@@ -1,4 +1,4 @@
-#include "optim/clip.hpp"
+#include "xgrad/optim/clip.hpp"
 
 #include <algorithm>
 #include <cmath>

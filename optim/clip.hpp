@@ -3,7 +3,7 @@
 
 #include <vector>
 
-#include "autograd/variable.hpp"
+#include "xgrad/autograd/variable.hpp"
 
 namespace xgrad::optim
 {

@@ -1,9 +1,9 @@
-#include "optim/optimizer.hpp"
+#include "xgrad/optim/optimizer.hpp"
 
 #include <cmath>
 
-#include "autograd/tape.hpp"
-#include "layers/safetensors.hpp"
+#include "xgrad/autograd/tape.hpp"
+#include "xgrad/layers/safetensors.hpp"
 
 namespace xgrad::optim
 {

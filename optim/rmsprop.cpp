@@ -1,4 +1,4 @@
-#include "optim/rmsprop.hpp"
+#include "xgrad/optim/rmsprop.hpp"
 
 #include <cmath>
 

@@ -4,7 +4,7 @@
 //   momentum > 0: b <- momentum b + g / d,  p <- p - lr b;   else p <- p - lr g / d
 #pragma once
 
-#include "optim/optimizer.hpp"
+#include "xgrad/optim/optimizer.hpp"
 
 namespace xgrad::optim
 {

@@ -4,7 +4,7 @@
 
 #include <vector>
 
-#include "optim/optimizer.hpp"
+#include "xgrad/optim/optimizer.hpp"
 
 namespace xgrad::optim
 {

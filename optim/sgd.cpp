@@ -1,4 +1,4 @@
-#include "optim/sgd.hpp"
+#include "xgrad/optim/sgd.hpp"
 
 namespace xgrad::optim
 {

@@ -5,7 +5,7 @@
 //   p <- p - lr g
 #pragma once
 
-#include "optim/optimizer.hpp"
+#include "xgrad/optim/optimizer.hpp"
 
 namespace xgrad::optim
 {

@@ -3,7 +3,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "autograd/autograd.hpp"
+#include "xgrad/autograd/autograd.hpp"
 
 namespace xgrad::test
 {

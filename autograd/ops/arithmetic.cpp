@@ -1,8 +1,8 @@
-#include "autograd/ops/arithmetic.hpp"
+#include "xgrad/autograd/ops/arithmetic.hpp"
 
-#include "autograd/ops/kernels.hpp"
-#include "autograd/ops/reduce.hpp"
-#include "autograd/tape.hpp"
+#include "xgrad/autograd/ops/kernels.hpp"
+#include "xgrad/autograd/ops/reduce.hpp"
+#include "xgrad/autograd/tape.hpp"
 
 namespace xgrad
 {

@@ -3,7 +3,7 @@
 // Backward sums each input's gradient back down to that input's shape.
 #pragma once
 
-#include "autograd/variable.hpp"
+#include "xgrad/autograd/variable.hpp"
 
 namespace xgrad
 {

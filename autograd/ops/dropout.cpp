@@ -1,7 +1,7 @@
-#include "autograd/ops/dropout.hpp"
+#include "xgrad/autograd/ops/dropout.hpp"
 
-#include "autograd/ops/kernels.hpp"
-#include "autograd/tape.hpp"
+#include "xgrad/autograd/ops/kernels.hpp"
+#include "xgrad/autograd/tape.hpp"
 
 namespace xgrad
 {

@@ -2,8 +2,8 @@
 // scaled by 1/(1-p), so evaluation (which returns x unchanged) needs no rescaling.
 #pragma once
 
-#include "autograd/random.hpp"
-#include "autograd/variable.hpp"
+#include "xgrad/autograd/random.hpp"
+#include "xgrad/autograd/variable.hpp"
 
 namespace xgrad
 {

@@ -1,12 +1,12 @@
-#include "autograd/ops/layout.hpp"
+#include "xgrad/autograd/ops/layout.hpp"
 
 #include <cstring>
 #include <numeric>
 
 #include <xtensor/xmanipulation.hpp>
 
-#include "autograd/ops/kernels.hpp"
-#include "autograd/tape.hpp"
+#include "xgrad/autograd/ops/kernels.hpp"
+#include "xgrad/autograd/tape.hpp"
 
 namespace xgrad
 {

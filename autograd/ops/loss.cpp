@@ -1,10 +1,10 @@
-#include "autograd/ops/loss.hpp"
+#include "xgrad/autograd/ops/loss.hpp"
 
 #include <cmath>
 #include <limits>
 
-#include "autograd/ops/kernels.hpp"
-#include "autograd/tape.hpp"
+#include "xgrad/autograd/ops/kernels.hpp"
+#include "xgrad/autograd/tape.hpp"
 
 namespace xgrad
 {

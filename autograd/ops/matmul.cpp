@@ -1,9 +1,9 @@
-#include "autograd/ops/matmul.hpp"
+#include "xgrad/autograd/ops/matmul.hpp"
 
-#include "autograd/blas.hpp"
-#include "autograd/ops/kernels.hpp"
-#include "autograd/ops/reduce.hpp"
-#include "autograd/tape.hpp"
+#include "xgrad/autograd/blas.hpp"
+#include "xgrad/autograd/ops/kernels.hpp"
+#include "xgrad/autograd/ops/reduce.hpp"
+#include "xgrad/autograd/tape.hpp"
 
 namespace xgrad
 {

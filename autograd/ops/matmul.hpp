@@ -1,7 +1,7 @@
 // Matrix products, BLAS-backed (one GEMM forward, one GEMM per input backward).
 #pragma once
 
-#include "autograd/variable.hpp"
+#include "xgrad/autograd/variable.hpp"
 
 namespace xgrad
 {

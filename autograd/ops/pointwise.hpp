@@ -1,7 +1,7 @@
 // Elementwise functions of one tensor. Output shape and dtype equal the input's.
 #pragma once
 
-#include "autograd/variable.hpp"
+#include "xgrad/autograd/variable.hpp"
 
 namespace xgrad
 {

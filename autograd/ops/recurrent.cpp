@@ -1,9 +1,9 @@
-#include "autograd/ops/recurrent.hpp"
+#include "xgrad/autograd/ops/recurrent.hpp"
 
 #include <cmath>
 
-#include "autograd/ops/kernels.hpp"
-#include "autograd/tape.hpp"
+#include "xgrad/autograd/ops/kernels.hpp"
+#include "xgrad/autograd/tape.hpp"
 
 namespace xgrad
 {

@@ -1,7 +1,7 @@
 // Reductions: sum and mean over all elements or along one axis.
 #pragma once
 
-#include "autograd/variable.hpp"
+#include "xgrad/autograd/variable.hpp"
 
 namespace xgrad
 {

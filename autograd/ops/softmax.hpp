@@ -1,7 +1,7 @@
 // Softmax and log-softmax along one axis, computed stably (the axis maximum is subtracted first).
 #pragma once
 
-#include "autograd/variable.hpp"
+#include "xgrad/autograd/variable.hpp"
 
 namespace xgrad
 {

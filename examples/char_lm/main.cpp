@@ -8,17 +8,17 @@
 
 #include <fmt/core.h>
 
-#include "autograd/autograd.hpp"
+#include "xgrad/autograd/autograd.hpp"
 #include "examples/common/flags.hpp"
 #include "examples/common/progress.hpp"
 #include "examples/common/sampling.hpp"
 #include "examples/text/corpus.hpp"
 #include "examples/text/vocabulary.hpp"
-#include "layers/linear.hpp"
-#include "layers/rnn.hpp"
-#include "layers/safetensors.hpp"
-#include "optim/adam.hpp"
-#include "optim/clip.hpp"
+#include "xgrad/layers/linear.hpp"
+#include "xgrad/layers/rnn.hpp"
+#include "xgrad/layers/safetensors.hpp"
+#include "xgrad/optim/adam.hpp"
+#include "xgrad/optim/clip.hpp"
 
 using namespace xgrad;
 using namespace xgrad::nn;

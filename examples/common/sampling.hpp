@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-#include "autograd/random.hpp"
+#include "xgrad/autograd/random.hpp"
 
 namespace cli
 {

@@ -5,11 +5,11 @@
 
 #include "examples/common/flags.hpp"
 #include "examples/custom_cell/mgu_cell.hpp"
-#include "layers/bidirectional.hpp"
-#include "layers/linear.hpp"
-#include "layers/recurrent.hpp"
-#include "layers/stacked.hpp"
-#include "optim/adam.hpp"
+#include "xgrad/layers/bidirectional.hpp"
+#include "xgrad/layers/linear.hpp"
+#include "xgrad/layers/recurrent.hpp"
+#include "xgrad/layers/stacked.hpp"
+#include "xgrad/optim/adam.hpp"
 
 using namespace xgrad;
 using namespace xgrad::nn;

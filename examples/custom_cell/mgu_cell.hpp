@@ -4,9 +4,9 @@
 // backpropagation through time comes from the tape.
 #pragma once
 
-#include "autograd/autograd.hpp"
-#include "layers/cell.hpp"
-#include "layers/init.hpp"
+#include "xgrad/autograd/autograd.hpp"
+#include "xgrad/layers/cell.hpp"
+#include "xgrad/layers/init.hpp"
 
 struct MGUCell : xgrad::nn::Cell
 {

@@ -7,7 +7,7 @@
 
 #include <fmt/core.h>
 
-#include "autograd/autograd.hpp"
+#include "xgrad/autograd/autograd.hpp"
 
 using namespace xgrad;
 

@@ -8,12 +8,12 @@
 #include "examples/common/flags.hpp"
 #include "examples/custom_cell/mgu_cell.hpp"
 #include "examples/rnnlm/model.hpp"
-#include "layers/bidirectional.hpp"
-#include "layers/gru_cell.hpp"
-#include "layers/lstm_cell.hpp"
-#include "layers/recurrent.hpp"
-#include "layers/rnn.hpp"
-#include "layers/stacked.hpp"
+#include "xgrad/layers/bidirectional.hpp"
+#include "xgrad/layers/gru_cell.hpp"
+#include "xgrad/layers/lstm_cell.hpp"
+#include "xgrad/layers/recurrent.hpp"
+#include "xgrad/layers/rnn.hpp"
+#include "xgrad/layers/stacked.hpp"
 
 using namespace xgrad;
 using namespace xgrad::nn;

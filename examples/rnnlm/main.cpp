@@ -11,7 +11,7 @@
 #include "examples/rnnlm/generate.hpp"
 #include "examples/text/corpus.hpp"
 #include "examples/text/tokenizer.hpp"
-#include "layers/safetensors.hpp"
+#include "xgrad/layers/safetensors.hpp"
 
 using namespace xgrad;
 

@@ -3,9 +3,9 @@
 #include <cmath>
 #include <stdexcept>
 
-#include "layers/init.hpp"
-#include "layers/recurrent.hpp"
-#include "layers/rnn.hpp"
+#include "xgrad/layers/init.hpp"
+#include "xgrad/layers/recurrent.hpp"
+#include "xgrad/layers/rnn.hpp"
 
 using namespace xgrad;
 using namespace xgrad::nn;

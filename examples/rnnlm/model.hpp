@@ -16,11 +16,11 @@
 #include <string>
 #include <vector>
 
-#include "autograd/autograd.hpp"
+#include "xgrad/autograd/autograd.hpp"
 #include "examples/text/batches.hpp"
-#include "layers/cell.hpp"
-#include "layers/linear.hpp"
-#include "layers/stacked.hpp"
+#include "xgrad/layers/cell.hpp"
+#include "xgrad/layers/linear.hpp"
+#include "xgrad/layers/stacked.hpp"
 
 namespace rnnlm
 {

@@ -9,11 +9,11 @@
 #include "examples/common/progress.hpp"
 #include "examples/rnnlm/commands.hpp"
 #include "examples/text/batches.hpp"
-#include "layers/safetensors.hpp"
-#include "optim/adam.hpp"
-#include "optim/clip.hpp"
-#include "optim/schedule.hpp"
-#include "optim/sgd.hpp"
+#include "xgrad/layers/safetensors.hpp"
+#include "xgrad/optim/adam.hpp"
+#include "xgrad/optim/clip.hpp"
+#include "xgrad/optim/schedule.hpp"
+#include "xgrad/optim/sgd.hpp"
 
 using namespace xgrad;
 

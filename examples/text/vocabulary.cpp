@@ -7,7 +7,7 @@
 #include <stdexcept>
 
 #include "examples/text/corpus.hpp"
-#include "layers/atomic_file.hpp"
+#include "xgrad/layers/atomic_file.hpp"
 
 namespace text
 {

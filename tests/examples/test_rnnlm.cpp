@@ -5,8 +5,8 @@
 #include "examples/rnnlm/model.hpp"
 #include "examples/text/batches.hpp"
 #include "examples/text/tokenizer.hpp"
-#include "optim/adam.hpp"
-#include "optim/sgd.hpp"
+#include "xgrad/optim/adam.hpp"
+#include "xgrad/optim/sgd.hpp"
 #include "tests/support.hpp"
 
 using namespace xgrad;

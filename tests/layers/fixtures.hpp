@@ -3,7 +3,7 @@
 
 #include <sstream>
 
-#include "layers/safetensors.hpp"
+#include "xgrad/layers/safetensors.hpp"
 #include "tests/support.hpp"
 
 namespace xgrad::test

@@ -1,8 +1,8 @@
 // layers/cell.hpp, projected_cell.hpp, rnn_cell.hpp, lstm_cell.hpp, gru_cell.hpp: values against
 // PyTorch, float64 gradient checks, and a user-defined cell.
-#include "layers/gru_cell.hpp"
-#include "layers/lstm_cell.hpp"
-#include "layers/rnn_cell.hpp"
+#include "xgrad/layers/gru_cell.hpp"
+#include "xgrad/layers/lstm_cell.hpp"
+#include "xgrad/layers/rnn_cell.hpp"
 #include "tests/layers/fixtures.hpp"
 
 using namespace xgrad;

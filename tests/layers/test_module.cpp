@@ -1,9 +1,9 @@
 // layers/module.hpp, linear.hpp, init.hpp.
 #include <cmath>
 
-#include "layers/init.hpp"
-#include "layers/linear.hpp"
-#include "layers/rnn.hpp"
+#include "xgrad/layers/init.hpp"
+#include "xgrad/layers/linear.hpp"
+#include "xgrad/layers/rnn.hpp"
 #include "tests/support.hpp"
 
 using namespace xgrad;

@@ -5,8 +5,8 @@
 #include <fstream>
 #include <unistd.h>
 
-#include "layers/json.hpp"
-#include "layers/rnn.hpp"
+#include "xgrad/layers/json.hpp"
+#include "xgrad/layers/rnn.hpp"
 #include "tests/layers/fixtures.hpp"
 
 using namespace xgrad;

@@ -3,12 +3,12 @@
 // truncated BPTT, and a user-defined cell in every wrapper.
 #include <cmath>
 
-#include "layers/bidirectional.hpp"
-#include "layers/gru_cell.hpp"
-#include "layers/init.hpp"
-#include "layers/lstm_cell.hpp"
-#include "layers/recurrent.hpp"
-#include "layers/rnn.hpp"
+#include "xgrad/layers/bidirectional.hpp"
+#include "xgrad/layers/gru_cell.hpp"
+#include "xgrad/layers/init.hpp"
+#include "xgrad/layers/lstm_cell.hpp"
+#include "xgrad/layers/recurrent.hpp"
+#include "xgrad/layers/rnn.hpp"
 #include "tests/layers/fixtures.hpp"
 
 using namespace xgrad;

@@ -2,9 +2,9 @@
 #include <cmath>
 #include <limits>
 
-#include "optim/clip.hpp"
-#include "optim/schedule.hpp"
-#include "optim/sgd.hpp"
+#include "xgrad/optim/clip.hpp"
+#include "xgrad/optim/schedule.hpp"
+#include "xgrad/optim/sgd.hpp"
 #include "tests/support.hpp"
 
 using namespace xgrad;

@@ -3,14 +3,14 @@
 #include <cstring>
 #include <functional>
 
-#include "layers/linear.hpp"
-#include "layers/rnn.hpp"
-#include "layers/safetensors.hpp"
-#include "optim/adagrad.hpp"
-#include "optim/adam.hpp"
-#include "optim/clip.hpp"
-#include "optim/rmsprop.hpp"
-#include "optim/sgd.hpp"
+#include "xgrad/layers/linear.hpp"
+#include "xgrad/layers/rnn.hpp"
+#include "xgrad/layers/safetensors.hpp"
+#include "xgrad/optim/adagrad.hpp"
+#include "xgrad/optim/adam.hpp"
+#include "xgrad/optim/clip.hpp"
+#include "xgrad/optim/rmsprop.hpp"
+#include "xgrad/optim/sgd.hpp"
 #include "tests/support.hpp"
 
 using namespace xgrad;
