@@ -73,6 +73,41 @@ void BM_lstm_step(benchmark::State& st)
 }
 BENCHMARK(BM_lstm_step)->Arg(32)->Arg(256)->Arg(1024);
 
+// One attention read of a decoder step, forward and backward: scores of a query against every
+// encoder state, softmax over the source, and the weighted sum of the states. B = 32 sentences,
+// S = 20 source words, H = 256. "bmm" does both products as batched GEMMs; "broadcast" is the
+// workaround without them (multiply by a broadcast copy, then reduce over an axis).
+constexpr std::size_t att_b = 32, att_s = 20, att_h = 256;
+
+void BM_attention_bmm(benchmark::State& st)
+{
+    Variable q = filled({att_b, 1, att_h}, 0.01), enc = filled({att_b, att_s, att_h}, 0.02);
+    for (auto _ : st)
+    {
+        Variable scores = bmm(q, transpose(enc, 1, 2));          // [B,1,S]
+        Variable context = bmm(softmax(scores, -1), enc);        // [B,1,H]
+        sum(context).backward();
+        q.zero_grad();
+        enc.zero_grad();
+    }
+}
+BENCHMARK(BM_attention_bmm);
+
+void BM_attention_broadcast(benchmark::State& st)
+{
+    Variable q = filled({1, att_b, att_h}, 0.01), enc = filled({att_s, att_b, att_h}, 0.02);
+    for (auto _ : st)
+    {
+        Variable scores = sum(q * enc, 2);                                  // [S,B]
+        Variable weights = softmax(scores, 0);
+        Variable context = sum(reshape(weights, {att_s, att_b, 1}) * enc, 0); // [B,H]
+        sum(context).backward();
+        q.zero_grad();
+        enc.zero_grad();
+    }
+}
+BENCHMARK(BM_attention_broadcast);
+
 // Record a chain of n scalar multiplications, then backward: the per-node cost of the tape.
 void BM_tape_chain(benchmark::State& st)
 {

@@ -7,18 +7,11 @@ namespace xgrad::nn
 
 Variable reverse_sequences(const Variable& x, const std::vector<std::size_t>& lengths)
 {
-    const std::size_t steps = x.shape()[0], batch = x.shape()[1], width = x.shape()[2];
-    // Row t*B + b of the result is row t'*B + b of x, with t' = len - 1 - t inside the length.
-    std::vector<std::int64_t> rows(steps * batch);
-    for (std::size_t t = 0; t < steps; ++t)
-        for (std::size_t b = 0; b < batch; ++b)
-        {
-            const std::size_t len = lengths.empty() ? steps : lengths[b];
-            const std::size_t src = t < len ? len - 1 - t : t;
-            rows[t * batch + b] = static_cast<std::int64_t>(src * batch + b);
-        }
-    return reshape(index_select(reshape(x, {steps * batch, width}), rows, 0),
-                   {steps, batch, width});
+    if (x.dim() != 3)
+        fail<shape_error>("reverse_sequences: input {} must be [T, B, F]", to_string(x.shape()));
+    if (lengths.empty())
+        return flip(x, 0);
+    return flip(x, 0, lengths, 1); // validates the lengths against T and B
 }
 
 Bidirectional::Bidirectional(std::shared_ptr<SequenceLayer> forward_layer,

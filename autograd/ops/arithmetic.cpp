@@ -138,9 +138,14 @@ Variable mul(const Variable& a, double s)
 
 Variable div(const Variable& a, double s)
 {
-    if (s == 0.0)
-        fail<value_error>("div: division of {} by the scalar 0", to_string(a.shape()));
-    return mul(a, 1.0 / s);
+    // Not a * (1/s): that differs from a / s in the last bit, and by 0 it would turn 0/0 into
+    // 0*inf.
+    Tensor out = detail::map([s](auto t, const auto& x) { return x / decltype(t)(s); }, a.data());
+    return record("div_scalar", out, {a}, [s](grad_context& c) {
+        // d(a/s)/da = 1/s
+        c.accumulate(0, detail::map([s](auto t, const auto& g) { return g / decltype(t)(s); },
+                                    c.grad()));
+    });
 }
 
 Variable div(double s, const Variable& a)

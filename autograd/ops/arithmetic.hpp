@@ -1,6 +1,8 @@
 // Elementwise arithmetic with NumPy broadcasting, and its scalar forms. Both operands must have
 // the same dtype; shapes that do not broadcast throw shape_error naming the op and both shapes.
 // Backward sums each input's gradient back down to that input's shape.
+// Division follows IEEE arithmetic whether the divisor is a tensor or a scalar, as PyTorch:
+// x / 0 is +-inf, 0 / 0 is NaN (detect_anomaly finds where such values first appear).
 #pragma once
 
 #include "xgrad/autograd/variable.hpp"

@@ -20,13 +20,13 @@ namespace xgrad::detail
 
 // A tensor's data as a 1-D xtensor adaptor: the fastest (SIMD) form for elementwise work.
 template <class T>
-auto flat(Tensor& t)
+auto flat_view(Tensor& t)
 {
     return xt::adapt(t.data<T>(), t.numel(), xt::no_ownership(),
                      std::array<std::size_t, 1>{t.numel()});
 }
 template <class T>
-auto flat(const Tensor& t)
+auto flat_view(const Tensor& t)
 {
     return xt::adapt(t.data<T>(), t.numel(), xt::no_ownership(),
                      std::array<std::size_t, 1>{t.numel()});
@@ -109,10 +109,18 @@ Tensor map(F&& f, const Tensor& first, const Ts&... rest)
     Tensor out = Tensor::empty(first.shape(), first.dtype());
     dispatch(first.dtype(), [&](auto tag) {
         using T = decltype(tag);
-        auto o = flat<T>(out);
-        xt::noalias(o) = f(tag, flat<T>(first), flat<T>(rest)...);
+        auto o = flat_view<T>(out);
+        xt::noalias(o) = f(tag, flat_view<T>(first), flat_view<T>(rest)...);
     });
     return out;
+}
+
+// sigma(x) = 1 / (1 + e^-x) as an xtensor expression of element type T. For very negative x,
+// e^-x overflows to inf and sigma to 0: harmless, no NaN.
+template <class T, class E>
+auto sigmoid_expr(E&& x)
+{
+    return T(1) / (T(1) + xt::exp(-std::forward<E>(x)));
 }
 
 // Throws value_error unless a and b hold the same dtype.

@@ -6,6 +6,7 @@
 #include <xtensor/xmanipulation.hpp>
 
 #include "xgrad/autograd/ops/kernels.hpp"
+#include "xgrad/autograd/ops/reduce.hpp"
 #include "xgrad/autograd/tape.hpp"
 
 namespace xgrad
@@ -151,7 +152,7 @@ Variable transpose(const Variable& x, int axis0, int axis1)
 Variable narrow(const Variable& x, int axis, std::size_t start, std::size_t length)
 {
     const std::size_t ax = normalize_axis("narrow", axis, x.shape());
-    if (start + length > x.shape()[ax])
+    if (start > x.shape()[ax] || length > x.shape()[ax] - start) // no wrap-around of start + length
         fail<shape_error>("narrow: range [{}, {}) is outside axis {} of {}", start, start + length,
                           ax, to_string(x.shape()));
     return narrow_impl("narrow", x, ax, start, length, false);
@@ -161,7 +162,7 @@ Variable select(const Variable& x, int axis, std::size_t index)
 {
     const std::size_t ax = normalize_axis("select", axis, x.shape());
     if (index >= x.shape()[ax])
-        fail<shape_error>("select: index {} is outside axis {} of {}", index, ax,
+        fail<value_error>("select: index {} is out of range for axis {} of {}", index, ax,
                           to_string(x.shape()));
     return narrow_impl("select", x, ax, index, 1, true);
 }
@@ -277,6 +278,135 @@ Variable index_select(const Variable& x, const std::vector<std::int64_t>& indice
                 }
         });
     });
+}
+
+} // namespace xgrad
+
+namespace xgrad
+{
+namespace
+{
+
+// A reshape recorded under its own name (unsqueeze, squeeze).
+Variable renamed_reshape(const char* op, const Variable& x, const shape_t& shape)
+{
+    const shape_t in = x.shape();
+    return record(op, x.data().reshape(shape), {x},
+                  [in](grad_context& c) { c.accumulate(0, c.grad().reshape(in)); });
+}
+
+// out = x with the entries of each lane along `axis` permuted: position j of lane (o, b, i)
+// takes source position src(j, b), where b is the lane's index along `batch_axis` (or 0).
+// Flipping is an involution, so the same call maps gradients back.
+template <class Src>
+Tensor permute_axis(const Tensor& x, std::size_t axis, Src&& src, std::size_t batch_axis,
+                    bool has_batch)
+{
+    const axis_split s = split_at(x.shape(), axis);
+    // The batch index of a lane is read off its outer or inner coordinate.
+    std::size_t batch_inner = 1, batch_n = 1;
+    if (has_batch)
+    {
+        batch_n = x.shape()[batch_axis];
+        // Dims between the batch axis and the end of the coordinate that holds it: up to
+        // `axis` when it is an outer dim, up to the last dim when it is an inner one.
+        const std::size_t end = batch_axis < axis ? axis : x.dim();
+        for (std::size_t d = batch_axis + 1; d < end; ++d)
+            batch_inner *= x.shape()[d];
+    }
+    Tensor y = Tensor::empty(x.shape(), x.dtype());
+    dispatch(x.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        const T* px = x.data<T>();
+        T* py = y.data<T>();
+        for (std::size_t o = 0; o < s.outer; ++o)
+            for (std::size_t i = 0; i < s.inner; ++i)
+            {
+                std::size_t b = 0;
+                if (has_batch)
+                    b = (batch_axis < axis ? o : i) / batch_inner % batch_n;
+                const std::size_t off = o * s.n * s.inner + i;
+                for (std::size_t j = 0; j < s.n; ++j)
+                    py[off + j * s.inner] = px[off + src(j, b) * s.inner];
+            }
+    });
+    return y;
+}
+
+} // namespace
+
+Variable unsqueeze(const Variable& x, int axis)
+{
+    const int rank = static_cast<int>(x.dim());
+    const int a = axis < 0 ? axis + rank + 1 : axis;
+    if (a < 0 || a > rank)
+        fail<shape_error>("unsqueeze: axis {} is out of range for {}", axis, to_string(x.shape()));
+    shape_t s = x.shape();
+    s.insert(static_cast<std::size_t>(a), 1);
+    return renamed_reshape("unsqueeze", x, s);
+}
+
+Variable squeeze(const Variable& x, int axis)
+{
+    const std::size_t a = normalize_axis("squeeze", axis, x.shape());
+    if (x.shape()[a] != 1)
+        fail<shape_error>("squeeze: axis {} of {} has size {}, not 1", a, to_string(x.shape()),
+                          x.shape()[a]);
+    shape_t s = x.shape();
+    s.erase(a);
+    return renamed_reshape("squeeze", x, s);
+}
+
+Variable squeeze(const Variable& x)
+{
+    shape_t s;
+    for (std::size_t d : x.shape())
+        if (d != 1)
+            s.push_back(d);
+    return renamed_reshape("squeeze", x, s);
+}
+
+Variable expand(const Variable& x, const shape_t& shape)
+{
+    Tensor y = broadcast_to(x.data(), shape); // throws when x does not broadcast to shape
+    return record("expand", y, {x}, [](grad_context& c) {
+        // Every copy of an entry contributes: sum over the broadcast dims.
+        c.accumulate(0, sum_to(c.grad(), c.input(0).shape()));
+    });
+}
+
+Variable flip(const Variable& x, int axis)
+{
+    const std::size_t ax = normalize_axis("flip", axis, x.shape());
+    const std::size_t n = x.shape()[ax];
+    auto rev = [n](std::size_t j, std::size_t) { return n - 1 - j; };
+    return record("flip", permute_axis(x.data(), ax, rev, 0, false), {x},
+                  [ax, rev](grad_context& c) {
+                      c.accumulate(0, permute_axis(c.grad(), ax, rev, 0, false));
+                  });
+}
+
+Variable flip(const Variable& x, int axis, const std::vector<std::size_t>& lengths,
+              int batch_axis)
+{
+    const std::size_t ax = normalize_axis("flip", axis, x.shape());
+    const std::size_t bx = normalize_axis("flip", batch_axis, x.shape());
+    if (ax == bx)
+        fail<shape_error>("flip: axis and batch axis are both {} of {}", ax, to_string(x.shape()));
+    if (lengths.size() != x.shape()[bx])
+        fail<shape_error>("flip: {} lengths for {} entries along axis {} of {}", lengths.size(),
+                          x.shape()[bx], bx, to_string(x.shape()));
+    for (std::size_t b = 0; b < lengths.size(); ++b)
+        if (lengths[b] > x.shape()[ax])
+            fail<shape_error>("flip: length {} of entry {} exceeds axis {} of {}", lengths[b], b,
+                              ax, to_string(x.shape()));
+    auto rev = [lengths](std::size_t j, std::size_t b) {
+        return j < lengths[b] ? lengths[b] - 1 - j : j;
+    };
+    return record("flip", permute_axis(x.data(), ax, rev, bx, true), {x},
+                  [ax, bx, rev](grad_context& c) {
+                      c.accumulate(0, permute_axis(c.grad(), ax, rev, bx, true));
+                  });
 }
 
 } // namespace xgrad

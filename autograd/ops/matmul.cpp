@@ -1,5 +1,7 @@
 #include "xgrad/autograd/ops/matmul.hpp"
 
+#include <array>
+
 #include "xgrad/autograd/blas.hpp"
 #include "xgrad/autograd/ops/kernels.hpp"
 #include "xgrad/autograd/ops/reduce.hpp"
@@ -7,51 +9,178 @@
 
 namespace xgrad
 {
+namespace
+{
 
-Variable matmul(const Variable& a, const Variable& b)
+// dL/d(input i) += op(A) op(B), a GEMM straight into the gradient buffer. A buffer the input did
+// not have yet is written with beta = 0 instead of being zero-filled first.
+template <class T>
+void gemm_into_grad(grad_context& c, std::size_t i, bool ta, bool tb, std::size_t m,
+                    std::size_t n, std::size_t k, const T* a, const T* b)
+{
+    bool fresh = false;
+    T* d = c.slot(i, &fresh).template data<T>();
+    blas::gemm(ta, tb, m, n, k, T(1), a, b, T(!fresh), d);
+}
+
+// How a (possibly batched) product maps onto GEMMs. Batch dims of a and b are right-aligned
+// and padded with 1s to the output's batch rank; a size-1 dim is broadcast (stride 0).
+struct mm_plan
+{
+    std::size_t m = 1, k = 1, n = 1;
+    shape_t batch, out;
+    std::array<std::size_t, shape_t::max_rank> a_stride{}, b_stride{}; // in matrices
+    std::size_t count = 1;             // batch entries of the output
+    std::size_t a_mats = 1, b_mats = 1; // matrices each operand holds
+    bool fold = false; // b holds one matrix: all of a is one [count*m, k] operand
+
+    // Matrix offsets of batch entry e in a and b.
+    std::pair<std::size_t, std::size_t> offsets(std::size_t e) const
+    {
+        std::size_t oa = 0, ob = 0;
+        for (std::size_t d = batch.size(); d-- > 0;)
+        {
+            const std::size_t i = e % batch[d];
+            e /= batch[d];
+            oa += i * a_stride[d];
+            ob += i * b_stride[d];
+        }
+        return {oa, ob};
+    }
+};
+
+mm_plan plan(const char* op, const shape_t& as, const shape_t& bs)
+{
+    auto fail_shapes = [&](const char* why) {
+        fail<shape_error>("{}: {} x {}: {}", op, to_string(as), to_string(bs), why);
+    };
+    if (as.empty() || bs.empty())
+        fail_shapes("operands must have at least one dimension");
+    mm_plan p;
+    const std::size_t ra = as.size(), rb = bs.size();
+    p.m = ra >= 2 ? as[ra - 2] : 1;
+    p.k = as[ra - 1];
+    const std::size_t kb = rb >= 2 ? bs[rb - 2] : bs[0];
+    p.n = rb >= 2 ? bs[rb - 1] : 1;
+    if (p.k != kb)
+        fail_shapes("inner dimensions differ");
+    const std::size_t ba = ra > 2 ? ra - 2 : 0, bb = rb > 2 ? rb - 2 : 0;
+    const std::size_t rank = std::max(ba, bb);
+    for (std::size_t d = 0; d < rank; ++d)
+    {
+        const std::size_t da = d + ba >= rank ? as[d + ba - rank] : 1;
+        const std::size_t db = d + bb >= rank ? bs[d + bb - rank] : 1;
+        if (da != db && da != 1 && db != 1)
+            fail_shapes("batch dimensions cannot be broadcast");
+        p.batch.push_back(da == 1 ? db : da);
+        // Strides are filled below, once every dim is known.
+        p.a_stride[d] = da == 1 ? 0 : 1;
+        p.b_stride[d] = db == 1 ? 0 : 1;
+    }
+    std::size_t sa = 1, sb = 1;
+    for (std::size_t d = rank; d-- > 0;)
+    {
+        const std::size_t da = d + ba >= rank ? as[d + ba - rank] : 1;
+        const std::size_t db = d + bb >= rank ? bs[d + bb - rank] : 1;
+        p.a_stride[d] *= sa;
+        p.b_stride[d] *= sb;
+        sa *= da;
+        sb *= db;
+    }
+    p.a_mats = sa;
+    p.b_mats = sb;
+    p.count = numel(p.batch);
+    p.fold = bb == 0;
+    p.out = p.batch;
+    if (ra >= 2)
+        p.out.push_back(p.m);
+    if (rb >= 2)
+        p.out.push_back(p.n);
+    // The element count of the output must not wrap (shapes can claim anything).
+    std::size_t total = 1;
+    for (std::size_t d : p.out)
+        if (d != 0 && total > SIZE_MAX / d)
+            fail_shapes("the result has more elements than memory can address");
+        else
+            total *= d;
+    return p;
+}
+
+Variable matmul_impl(const char* op, const Variable& a, const Variable& b)
 {
     const Tensor& ad = a.data();
     const Tensor& bd = b.data();
-    detail::check_same_dtype("matmul", ad, bd);
-    if (ad.dim() < 1 || ad.dim() > 2 || bd.dim() < 1 || bd.dim() > 2)
-        fail<shape_error>("matmul: {} x {}: operands must be 1-D or 2-D", to_string(ad.shape()),
-                          to_string(bd.shape()));
-    // View 1-D operands as a row (left) or a column (right).
-    const std::size_t m = ad.dim() == 2 ? ad.shape()[0] : 1;
-    const std::size_t k = ad.shape().back();
-    const std::size_t kb = bd.shape()[0];
-    const std::size_t n = bd.dim() == 2 ? bd.shape()[1] : 1;
-    if (k != kb)
-        fail<shape_error>("matmul: {} x {}: inner dimensions differ", to_string(ad.shape()),
-                          to_string(bd.shape()));
-    shape_t out_shape;
-    if (ad.dim() == 2)
-        out_shape.push_back(m);
-    if (bd.dim() == 2)
-        out_shape.push_back(n);
-    Tensor y = Tensor::empty(out_shape, ad.dtype());
+    detail::check_same_dtype(op, ad, bd);
+    const mm_plan p = plan(op, ad.shape(), bd.shape());
+    Tensor y = Tensor::empty(p.out, ad.dtype());
+    const std::size_t am = p.m * p.k, bm = p.k * p.n, ym = p.m * p.n; // matrix sizes
     dispatch(ad.dtype(), [&](auto tag) {
         using T = decltype(tag);
-        blas::gemm(false, false, m, n, k, T(1), ad.data<T>(), bd.data<T>(), T(0), y.data<T>());
+        const T *pa = ad.data<T>(), *pb = bd.data<T>();
+        T* py = y.data<T>();
+        if (p.fold)
+            blas::gemm(false, false, p.count * p.m, p.n, p.k, T(1), pa, pb, T(0), py);
+        else
+            for (std::size_t e = 0; e < p.count; ++e)
+            {
+                const auto [oa, ob] = p.offsets(e);
+                blas::gemm(false, false, p.m, p.n, p.k, T(1), pa + oa * am, pb + ob * bm, T(0),
+                           py + e * ym);
+            }
     });
-    return record("matmul", y, {a, b}, [m, n, k](grad_context& c) {
+    return record(op, y, {a, b}, [p, am, bm, ym](grad_context& c) {
         dispatch(c.grad().dtype(), [&](auto tag) {
             using T = decltype(tag);
             const T* g = c.grad().data<T>();
-            // dL/da [m,k] += g [m,n] b^T;  dL/db [k,n] += a^T g
-            bool fresh = false;
-            if (c.needs(0))
+            const T *pa = c.input(0).data<T>(), *pb = c.input(1).data<T>();
+            // Per matrix: dL/da [m,k] += g [m,n] b^T;  dL/db [k,n] += a^T g
+            if (p.fold)
             {
-                T* da = c.slot(0, &fresh).template data<T>(); // fresh: beta 0, no zero-fill
-                blas::gemm(false, true, m, k, n, T(1), g, c.input(1).data<T>(), T(!fresh), da);
+                if (c.needs(0))
+                    gemm_into_grad(c, 0, false, true, p.count * p.m, p.k, p.n, g, pb);
+                if (c.needs(1))
+                    gemm_into_grad(c, 1, true, false, p.k, p.n, p.count * p.m, pa, g);
+                return;
             }
+            // An operand whose matrices serve several batch entries sums their contributions:
+            // its buffer starts at zero and every GEMM adds (beta 1).
+            bool fresh_a = false, fresh_b = false;
+            T* da = nullptr;
+            T* db = nullptr;
+            if (c.needs(0))
+                da = c.slot(0, p.a_mats == p.count ? &fresh_a : nullptr).template data<T>();
             if (c.needs(1))
+                db = c.slot(1, p.b_mats == p.count ? &fresh_b : nullptr).template data<T>();
+            for (std::size_t e = 0; e < p.count; ++e)
             {
-                T* db = c.slot(1, &fresh).template data<T>();
-                blas::gemm(true, false, k, n, m, T(1), c.input(0).data<T>(), g, T(!fresh), db);
+                const auto [oa, ob] = p.offsets(e);
+                if (da)
+                    blas::gemm(false, true, p.m, p.k, p.n, T(1), g + e * ym, pb + ob * bm,
+                               T(!fresh_a), da + oa * am);
+                if (db)
+                    blas::gemm(true, false, p.k, p.n, p.m, T(1), pa + oa * am, g + e * ym,
+                               T(!fresh_b), db + ob * bm);
             }
         });
     });
+}
+
+} // namespace
+
+Variable matmul(const Variable& a, const Variable& b)
+{
+    return matmul_impl("matmul", a, b);
+}
+
+Variable bmm(const Variable& a, const Variable& b)
+{
+    const shape_t &as = a.shape(), &bs = b.shape();
+    if (as.size() != 3 || bs.size() != 3)
+        fail<shape_error>("bmm: {} x {}: operands must be 3-D [B,M,K] and [B,K,N]", to_string(as),
+                          to_string(bs));
+    if (as[0] != bs[0])
+        fail<shape_error>("bmm: {} x {}: batch sizes differ", to_string(as), to_string(bs));
+    return matmul_impl("bmm", a, b);
 }
 
 Variable linear(const Variable& x, const Variable& w, const Variable& bias)
@@ -93,21 +222,11 @@ Variable linear(const Variable& x, const Variable& w, const Variable& bias)
         dispatch(c.grad().dtype(), [&](auto tag) {
             using T = decltype(tag);
             const T* g = c.grad().data<T>(); // [rows, out]
-            // dL/dx [rows,in] += g w;  dL/dw [out,in] += g^T x;  dL/db [out] += sum over
-            // rows of g
-            bool fresh = false;
+            // dL/dx [rows,in] += g w;  dL/dw [out,in] += g^T x;  dL/db [out] += sum over rows of g
             if (c.needs(0))
-            {
-                T* dx = c.slot(0, &fresh).template data<T>(); // fresh: beta 0, no zero-fill
-                blas::gemm(false, false, rows, in, out, T(1), g, c.input(1).data<T>(), T(!fresh),
-                           dx);
-            }
+                gemm_into_grad(c, 0, false, false, rows, in, out, g, c.input(1).data<T>());
             if (c.needs(1))
-            {
-                T* dw = c.slot(1, &fresh).template data<T>();
-                blas::gemm(true, false, out, in, rows, T(1), g, c.input(0).data<T>(), T(!fresh),
-                           dw);
-            }
+                gemm_into_grad(c, 1, true, false, out, in, rows, g, c.input(0).data<T>());
             if (c.num_inputs() == 3 && c.needs(2))
                 c.accumulate(2, sum_to(c.grad().reshape({rows, out}), shape_t{out}));
         });

@@ -1,4 +1,4 @@
-// Matrix products, BLAS-backed (one GEMM forward, one GEMM per input backward).
+// Matrix products, BLAS-backed: one GEMM per matrix forward, one per input and matrix backward.
 #pragma once
 
 #include "xgrad/autograd/variable.hpp"
@@ -6,11 +6,21 @@
 namespace xgrad
 {
 
-// a [M,K] x b [K,N] -> [M,N]. A 1-D a [K] acts as a row ([K] x [K,N] -> [N]); a 1-D b [K] as a
-// column ([M,K] x [K] -> [M]); two 1-D operands give their dot product (shape []).
-// Throws shape_error "matmul: [3,4] x [5,2]: inner dimensions differ" (and for ranks > 2).
-// d(ab)/da: dL/da = dL/dy b^T;  d(ab)/db: dL/db = a^T dL/dy.
+// torch.matmul. For 1-D and 2-D operands: a [M,K] x b [K,N] -> [M,N]; a 1-D a [K] acts as a row
+// ([K] x [K,N] -> [N]); a 1-D b [K] as a column ([M,K] x [K] -> [M]); two 1-D operands give
+// their dot product (shape []). Operands of rank > 2 are stacks of matrices whose leading
+// (batch) dimensions broadcast as NumPy's do: a [..., M, K] x b [..., K, N] -> [..., M, N], e.g.
+// [B,1,H] x [B,H,S] -> [B,1,S] (attention scores) or [T,B,H] x [H,N] -> [T,B,N]. A 2-D (or 1-D)
+// right operand folds every batch of a into one GEMM.
+// Throws shape_error "matmul: [3,4] x [5,2]: inner dimensions differ", or naming the batch
+// shapes that do not broadcast; value_error when the dtypes differ.
+// dL/da = dL/dy b^T and dL/db = a^T dL/dy per matrix, summed over the batch entries that
+// broadcasting made share a matrix.
 Variable matmul(const Variable& a, const Variable& b);
+
+// torch.bmm: a [B,M,K] x b [B,K,N] -> [B,M,N] with equal B (no broadcasting: a mismatch is
+// more often a bug than an intent). Throws shape_error for other ranks or a B or K mismatch.
+Variable bmm(const Variable& a, const Variable& b);
 
 // PyTorch's F.linear: y = x w^T + b, with x [..., I], w [O, I], bias [O] (or undefined for none)
 // -> y [..., O]. All leading dimensions of x are one GEMM (e.g. every time step of [T, B, I]).

@@ -21,13 +21,8 @@ Variable tanh(const Variable& x)
 
 Variable sigmoid(const Variable& x)
 {
-    // 1/(1+e^-x) overflows harmlessly to 0 for very negative x (e^-x = inf).
-    Tensor y = map(
-        [](auto t, const auto& v) {
-            using T = decltype(t);
-            return T(1) / (T(1) + xt::exp(-v));
-        },
-        x.data());
+    Tensor y = map([](auto t, const auto& v) { return detail::sigmoid_expr<decltype(t)>(v); },
+                   x.data());
     return record("sigmoid", y, {x}, [y](grad_context& c) {
         // d sigma(x)/dx = sigma(x) (1 - sigma(x))
         c.accumulate(0, map([](auto t, const auto& g,
@@ -105,7 +100,7 @@ Variable clamp(const Variable& x, double lo, double hi)
         },
         x.data());
     return record("clamp", y, {x}, [lo, hi](grad_context& c) {
-        // d clamp(x)/dx = 1 inside (lo, hi), 0 where the bound is active
+        // d clamp(x)/dx = 1 on [lo, hi] (the bounds included, as PyTorch), 0 outside
         c.accumulate(0, map(
                             [lo, hi](auto t, const auto& g, const auto& x) {
                                 using T = decltype(t);

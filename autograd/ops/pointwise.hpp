@@ -15,7 +15,8 @@ Variable log(const Variable& x);
 Variable sqrt(const Variable& x);
 // x^p for a constant exponent p.
 Variable pow(const Variable& x, double p);
-// min(max(x, lo), hi); the gradient is 1 strictly inside [lo, hi] and 0 where clamped.
+// min(max(x, lo), hi). The gradient is 1 for x in [lo, hi], the bounds included (as PyTorch:
+// an input exactly at a bound passes its gradient), and 0 outside.
 // Throws value_error when lo > hi.
 Variable clamp(const Variable& x, double lo, double hi);
 

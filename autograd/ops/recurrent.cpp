@@ -33,7 +33,7 @@ void sigmoid_into(T* out, const T* x, std::size_t n)
     // noalias: out may be x, which is safe elementwise; plain '=' would go through a
     // temporary, whose varying alignment changes which elements take the SIMD path.
     auto o = detail::flat_view(out, n);
-    xt::noalias(o) = T(1) / (T(1) + xt::exp(-detail::flat_view(const_cast<T*>(x), n)));
+    xt::noalias(o) = detail::sigmoid_expr<T>(detail::flat_view(const_cast<T*>(x), n));
 }
 template <class T>
 void tanh_into(T* out, const T* x, std::size_t n)

@@ -1,5 +1,7 @@
 #include "xgrad/autograd/ops/reduce.hpp"
 
+#include <xtensor/xbroadcast.hpp>
+
 #include "xgrad/autograd/ops/kernels.hpp"
 #include "xgrad/autograd/tape.hpp"
 
@@ -49,6 +51,29 @@ Tensor sum_to(const Tensor& t, const shape_t& shape)
     if (r.shape() != shape)
         fail<shape_error>("sum_to: cannot reduce {} to {}", to_string(t.shape()), to_string(shape));
     return r;
+}
+
+Tensor broadcast_to(const Tensor& t, const shape_t& shape)
+{
+    bool fits = t.dim() <= shape.size();
+    for (std::size_t i = 0; fits && i < t.dim(); ++i)
+    {
+        const std::size_t d = t.shape()[t.dim() - 1 - i];
+        fits = d == 1 || d == shape[shape.size() - 1 - i];
+    }
+    if (!fits)
+        fail<shape_error>("broadcast_to: {} does not broadcast to {}", to_string(t.shape()),
+                          to_string(shape));
+    Tensor out = Tensor::empty(shape, t.dtype());
+    if (out.numel() == 0)
+        return out;
+    dispatch(t.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        auto o = out.view<T>();
+        xt::noalias(o) =
+            xt::broadcast(t.view<T>(), xt::svector<std::size_t, 4>(shape.begin(), shape.end()));
+    });
+    return out;
 }
 
 namespace
@@ -106,7 +131,7 @@ Variable reduce_axis(const char* name, const Variable& x, int axis, bool keepdim
     if (average)
         dispatch(out.dtype(), [&](auto tag) {
             using T = decltype(tag);
-            auto o = detail::flat<T>(out);
+            auto o = detail::flat_view<T>(out);
             o *= static_cast<T>(scale);
         });
     shape_t out_shape = out.shape();

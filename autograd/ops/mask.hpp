@@ -1,0 +1,39 @@
+// Selecting with masks: where, masked_fill, and the padding mask of a batch of sequences.
+//
+// A mask is a Tensor of any dtype (no gradient flows into it): an element is true when it is
+// non-zero. Masks broadcast as NumPy's arrays do.
+#pragma once
+
+#include <vector>
+
+#include "xgrad/autograd/variable.hpp"
+
+namespace xgrad
+{
+
+// out = mask ? a : b elementwise; mask, a and b broadcast together to the output shape.
+// a and b must have one dtype (value_error otherwise); shapes that do not broadcast throw
+// shape_error naming all three.
+// d out/d a = [mask], d out/d b = [!mask] (each summed back to its input's shape).
+Variable where(const Tensor& mask, const Variable& a, const Variable& b);
+
+// x with `value` wherever mask is true; mask must broadcast to x's shape (it may not enlarge it).
+// Filling with -inf before a softmax gives masked positions probability 0 (but a fully masked
+// row becomes NaN: prefer softmax's own mask argument, which defines that case).
+// d out/d x = [!mask]. Throws shape_error when mask does not broadcast to x.
+Variable masked_fill(const Variable& x, const Tensor& mask, double value);
+
+// The padding mask of sequences of the given lengths: [T, B] (or [B, T] when batch_first) with 1
+// where t < lengths[b] and 0 past the end, in dtype dt. This is the mask the sequence layers
+// imply by their `lengths` argument. Throws value_error for a length above T.
+Tensor sequence_mask(const std::vector<std::size_t>& lengths, std::size_t T,
+                     bool batch_first = false, dtype dt = f32);
+
+namespace detail
+{
+// The mask's truth values broadcast to `shape`, one byte each (row-major). Throws shape_error
+// "<op>: mask <m> does not broadcast to <shape>".
+std::vector<std::uint8_t> mask_bits(const char* op, const Tensor& mask, const shape_t& shape);
+} // namespace detail
+
+} // namespace xgrad
