@@ -53,6 +53,19 @@ std::size_t numel(const shape_t& s)
     return n;
 }
 
+std::size_t checked_numel(const char* op, const shape_t& s)
+{
+    std::size_t n = 1;
+    for (std::size_t d : s)
+        if (d == 0)
+            return 0; // the true product, whatever the other dimensions
+    for (std::size_t d : s)
+        if (__builtin_mul_overflow(n, d, &n))
+            fail<shape_error>("{}: shape {} has more elements than std::size_t can count", op,
+                              to_string(s));
+    return n;
+}
+
 std::string to_string(const shape_t& s)
 {
     std::string out = "[";

@@ -49,6 +49,10 @@ private:
 
 // Number of elements (1 for a scalar of rank 0).
 std::size_t numel(const shape_t& s);
+// numel() that throws shape_error "<op>: shape [..] has more elements than std::size_t can count"
+// instead of wrapping around (Tensor::empty and reshape use it: a wrapped count would allocate a
+// small buffer for a huge shape).
+std::size_t checked_numel(const char* op, const shape_t& s);
 
 // "[3,4]" — the form every error message uses.
 std::string to_string(const shape_t& s);

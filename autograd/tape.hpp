@@ -15,8 +15,10 @@
 //   }
 //
 // record() appends a node only if grad mode is on and some input requires grad; otherwise it
-// returns the plain value. The lambda is stored in the arena: capture by value what backward
-// needs (tensors are shared handles, so capturing the output costs no copy).
+// returns the plain value. An integer output (an argmax, a mask of indices) is never recorded:
+// it is a plain value with requires_grad false, as in PyTorch. The lambda is stored in the arena:
+// capture by value what backward needs (tensors are shared handles, so capturing the output costs
+// no copy).
 #pragma once
 
 #include <initializer_list>
@@ -181,7 +183,7 @@ private:
 template <class F>
 Variable tape::record(const char* name, Tensor out, const Variable* inputs, std::size_t n, F&& bw)
 {
-    if (!wants_record(inputs, n))
+    if (!wants_record(inputs, n) || !is_floating(out.dtype()))
         return Variable(std::move(out));
     using node_t = detail::lambda_node<std::decay_t<F>>;
     void* mem = allocate_node(sizeof(node_t), alignof(node_t));

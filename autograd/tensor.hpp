@@ -1,9 +1,12 @@
-// Tensor: a dense, contiguous, row-major array of float or double with a shape. Copies share the
+// Tensor: a dense, contiguous, row-major array of float, double, int64 or int32 with a shape
+// (integer tensors hold indices and other data that is never differentiated). Copies share the
 // data (a reference-counted block from the storage pool); clone() copies it. Tensors carry no
 // gradient information: that is Variable's job. view<T>() exposes the data as an xtensor
 // expression, so any xtensor function can read or write it.
 #pragma once
 
+#include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <initializer_list>
 #include <iosfwd>
@@ -30,18 +33,25 @@ public:
     Tensor& operator=(Tensor&& o) noexcept;
     ~Tensor() { detail::storage_release(block_); }
 
-    // Uninitialised contents.
+    // Uninitialised contents. Every factory accepts any dtype (integer ones included); a shape
+    // whose element count overflows std::size_t throws shape_error naming it.
     static Tensor empty(const shape_t& shape, xgrad::dtype dt = f32);
     static Tensor zeros(const shape_t& shape, xgrad::dtype dt = f32);
     static Tensor ones(const shape_t& shape, xgrad::dtype dt = f32);
     static Tensor full(const shape_t& shape, double value, xgrad::dtype dt = f32);
     static Tensor scalar(double value, xgrad::dtype dt = f32);
-    // Row-major values; throws shape_error when values.size() != numel(shape).
+    // Row-major values, converted as to() converts (2.7 becomes 2 in an integer dtype);
+    // throws shape_error when values.size() != numel(shape).
     static Tensor from_values(std::initializer_list<double> values, const shape_t& shape,
                               xgrad::dtype dt = f32);
     static Tensor from_values(const std::vector<double>& values, const shape_t& shape,
                               xgrad::dtype dt = f32);
-    // Evaluates any xtensor expression of float or double (the dtype follows the value type).
+    // An int64 tensor of indices (token ids, lengths, class labels), exactly represented;
+    // shape defaults to [indices.size()]. Throws shape_error when the shape does not hold them.
+    static Tensor from_indices(const std::vector<std::int64_t>& indices);
+    static Tensor from_indices(const std::vector<std::int64_t>& indices, const shape_t& shape);
+    // Evaluates any xtensor expression of float, double, int64 or int32 (the dtype follows the
+    // value type).
     template <class E>
     static Tensor from(const xt::xexpression<E>& e);
 
@@ -85,13 +95,19 @@ public:
     xt::xarray<T> to_xarray() const
     {
         xt::xarray<T> out = xt::zeros<T>(xt_shape());
-        dispatch(dtype_, [&](auto tag) {
+        dispatch_all(dtype_, [&](auto tag) {
             using S = decltype(tag);
-            std::copy(data<S>(), data<S>() + numel_, out.data());
+            std::transform(data<S>(), data<S>() + numel_, out.data(),
+                           [](S v) { return static_cast<T>(v); });
         });
         return out;
     }
+    // Every element as double (int64 values beyond 2^53 round).
     std::vector<double> to_vector() const;
+    // Every element as an exact int64: for integer tensors, and for float tensors whose values
+    // are all integral (lengths stored as floats). Throws value_error naming the first
+    // non-integral (or out-of-range, NaN) value and its flat index otherwise.
+    std::vector<std::int64_t> to_indices() const;
 
     // The value of a one-element tensor; throws shape_error otherwise.
     double item() const;
@@ -99,9 +115,14 @@ public:
     double flat(std::size_t i) const;
 
     Tensor clone() const;
-    Tensor to(xgrad::dtype dt) const; // shares the data when dt == dtype()
+    // Converts to dt elementwise as static_cast does: float -> int truncates toward zero
+    // (2.7 -> 2, -2.7 -> -2), int -> float rounds to nearest. A float that no integer of dt can
+    // hold (NaN, inf, beyond its range) throws value_error naming the value and its index
+    // instead of the cast's undefined behaviour. Shares the data when dt == dtype().
+    Tensor to(xgrad::dtype dt) const;
     // Same data, new shape with the same number of elements; throws shape_error otherwise.
     Tensor reshape(const shape_t& shape) const;
+    // Sets every element to value, converted as to() converts.
     void fill(double value);
     // Sets every element to zero.
     void zero();

@@ -86,10 +86,21 @@ detail::var_impl& must(detail::var_impl* p)
         fail<value_error>("variable: use of an undefined Variable");
     return *p;
 }
+
+void check_can_require_grad(const Tensor& data, const char* where)
+{
+    if (data.defined() && !is_floating(data.dtype()))
+        fail<value_error>("{}: integer tensors cannot require gradients (this one is {} of shape "
+                          "{}); only float32 and float64 values are differentiable",
+                          where, dtype_name(data.dtype()), to_string(data.shape()));
+}
 } // namespace
 
-Variable::Variable(Tensor data, bool requires_grad) : p_(new detail::var_impl)
+Variable::Variable(Tensor data, bool requires_grad)
 {
+    if (requires_grad)
+        check_can_require_grad(data, "Variable");
+    p_ = new detail::var_impl;
     p_->data = std::move(data);
     p_->requires_grad = requires_grad;
 }
@@ -178,6 +189,8 @@ Variable& Variable::set_requires_grad(bool on)
         fail<graph_error>("set_requires_grad: only leaves can change requires_grad; this value is "
                           "the output of '{}' (use detach() to get a leaf)",
                           op_name());
+    if (on)
+        check_can_require_grad(p_->data, "set_requires_grad");
     p_->requires_grad = on;
     return *this;
 }

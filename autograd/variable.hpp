@@ -24,7 +24,9 @@ class Variable
 public:
     // An undefined variable (defined() is false).
     Variable() noexcept = default;
-    // A leaf holding `data`; with requires_grad its gradient accumulates in grad().
+    // A leaf holding `data`; with requires_grad its gradient accumulates in grad(). Throws
+    // value_error "integer tensors cannot require gradients" for requires_grad on an int64/int32
+    // tensor (integer values are data, e.g. indices: they carry no derivative).
     Variable(Tensor data, bool requires_grad = false);
     template <class E>
     Variable(const xt::xexpression<E>& e, bool requires_grad = false)
@@ -54,7 +56,8 @@ public:
     const std::vector<std::int64_t>* grad_rows() const;
 
     bool requires_grad() const;
-    // Only on leaves; throws graph_error on the output of an op.
+    // Only on leaves; throws graph_error on the output of an op, value_error when turning it on
+    // for an integer tensor.
     Variable& set_requires_grad(bool on = true);
     bool is_leaf() const;
     // Name of the op that produced this value, or "leaf".

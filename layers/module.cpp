@@ -114,6 +114,9 @@ void Module::train(bool on)
 
 void Module::to(dtype dt)
 {
+    if (!is_floating(dt))
+        fail<value_error>("module.to: parameters must be float32 or float64, not {}",
+                          dtype_name(dt));
     for (const auto& p : named_parameters())
     {
         p.second.data() = p.second.data().to(dt);

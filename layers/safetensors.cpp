@@ -21,7 +21,45 @@ constexpr std::uint64_t max_header = 100u << 20; // the reference implementation
 
 const char* dtype_code(dtype d)
 {
-    return d == f32 ? "F32" : "F64";
+    switch (d)
+    {
+    case dtype::f32:
+        return "F32";
+    case dtype::f64:
+        return "F64";
+    case dtype::i64:
+        return "I64";
+    case dtype::i32:
+        break;
+    }
+    return "I32";
+}
+
+// The dtypes of the safetensors format xgrad reads.
+bool readable_dtype(const std::string& code, dtype& d)
+{
+    static const std::pair<const char*, dtype> table[] = {
+        {"F32", f32}, {"F64", f64}, {"I64", i64}, {"I32", i32}};
+    for (const auto& [c, t] : table)
+        if (code == c)
+        {
+            d = t;
+            return true;
+        }
+    return false;
+}
+
+// Bytes per element of the other dtypes the format defines (0 for a code it does not define):
+// their entries are validated and listed in tensor_file::unsupported instead of loaded.
+std::size_t other_dtype_size(const std::string& code)
+{
+    static const std::pair<const char*, std::size_t> table[] = {
+        {"BOOL", 1}, {"U8", 1},  {"I8", 1},   {"F8_E5M2", 1}, {"F8_E4M3", 1}, {"I16", 2},
+        {"U16", 2},  {"F16", 2}, {"BF16", 2}, {"U32", 4},     {"U64", 8}};
+    for (const auto& [c, n] : table)
+        if (code == c)
+            return n;
+    return 0;
 }
 
 } // namespace
@@ -114,7 +152,7 @@ tensor_file load_tensors(const std::string& path)
             }
             continue;
         }
-        if (out.tensors.count(name))
+        if (out.tensors.count(name) || out.unsupported.count(name))
             bad(fmt::format("tensor '{}' appears twice", name));
         const json::value* dt = v.find("dtype");
         const json::value* shape = v.find("shape");
@@ -123,15 +161,12 @@ tensor_file load_tensors(const std::string& path)
             dt->kind != json::value::string || shape->kind != json::value::array ||
             offsets->kind != json::value::array || offsets->items.size() != 2)
             bad(fmt::format("entry '{}' needs dtype, shape and two data_offsets", name));
-        dtype d;
-        if (dt->str == "F32")
-            d = f32;
-        else if (dt->str == "F64")
-            d = f64;
-        else
-            fail<io_error>("load_tensors: '{}': tensor '{}' has dtype {}; xgrad reads F32 and "
-                           "F64",
-                           path, name, dt->str);
+        dtype d = f32;
+        const bool readable = readable_dtype(dt->str, d);
+        const std::size_t elem = readable ? dtype_size(d) : other_dtype_size(dt->str);
+        if (elem == 0)
+            bad(fmt::format("tensor '{}' has dtype '{}', which the format does not define", name,
+                            dt->str));
         shape_t s;
         std::uint64_t count = 1;
         for (const auto& dim : shape->items)
@@ -158,13 +193,18 @@ tensor_file load_tensors(const std::string& path)
             bad(fmt::format("tensor '{}' spans bytes [{}, {}) of a {}-byte data section "
                             "(truncated file?)",
                             name, range[0], range[1], data_size));
-        if (range[1] - range[0] != count * dtype_size(d))
+        if (range[1] - range[0] != count * elem)
             bad(fmt::format("tensor '{}' of shape {} needs {} bytes but spans {}", name,
-                            to_string(s), count * dtype_size(d), range[1] - range[0]));
+                            to_string(s), count * elem, range[1] - range[0]));
+        ranges.emplace_back(range[0], range[1]);
+        if (!readable)
+        {
+            out.unsupported.emplace(name, dt->str);
+            continue;
+        }
         Tensor t = Tensor::empty(s, d);
         std::memcpy(t.raw_data(), data + range[0], range[1] - range[0]);
         out.tensors.emplace(name, std::move(t));
-        ranges.emplace_back(range[0], range[1]);
     }
     // The tensors must tile the data section exactly: no overlaps, no gaps, nothing extra.
     std::sort(ranges.begin(), ranges.end());
@@ -185,9 +225,36 @@ void save(const Module& module, const std::string& path)
     save_tensors(path, module.state_dict(), {{"format", "pt"}});
 }
 
+const Tensor& tensor_file::at(const std::string& name) const
+{
+    auto it = tensors.find(name);
+    if (it != tensors.end())
+        return it->second;
+    check_supported(name);
+    fail<value_error>("tensor_file: no tensor named '{}'", name);
+}
+
+void tensor_file::check_supported(const std::string& name) const
+{
+    auto it = unsupported.find(name);
+    if (it != unsupported.end())
+        fail<value_error>("tensor '{}' has dtype {}, which xgrad cannot load (it reads F32, F64, "
+                          "I64 and I32; convert it before saving, e.g. tensor.float() in PyTorch)",
+                          name, it->second);
+}
+
 void load(Module& module, const std::string& path)
 {
     tensor_file f = load_tensors(path);
+    try
+    {
+        for (const auto& p : module.named_parameters())
+            f.check_supported(p.first);
+    }
+    catch (const value_error& e)
+    {
+        fail<value_error>("load '{}' into {}: {}", path, module.describe(), e.what());
+    }
     try
     {
         module.load_state_dict(f.tensors);

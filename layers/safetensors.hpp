@@ -4,7 +4,9 @@
 // Format: an 8-byte little-endian header length N, N bytes of JSON mapping each tensor name to
 // {"dtype": "F32"|"F64", "shape": [...], "data_offsets": [begin, end]} (plus an optional
 // "__metadata__" object of strings), then the raw little-endian data, offsets relative to its
-// start. xgrad reads and writes F32 and F64.
+// start. xgrad reads and writes F32, F64, I64 and I32. Entries of the format's other dtypes (BF16,
+// F16, U8, BOOL, ...) are validated like the rest but not loaded: they are listed in
+// tensor_file::unsupported, and only asking for one of them is an error.
 #pragma once
 
 #include <map>
@@ -20,21 +22,32 @@ struct tensor_file
 {
     std::map<std::string, Tensor> tensors;
     std::map<std::string, std::string> metadata;
+    // Entries whose dtype xgrad cannot hold: name -> safetensors dtype code ("BF16").
+    std::map<std::string, std::string> unsupported;
+
+    // The tensor `name`; throws value_error naming it and its dtype when it is in `unsupported`,
+    // value_error "no tensor named" when the file has no such entry.
+    const Tensor& at(const std::string& name) const;
+    // Throws that same value_error if `name` is an unsupported entry; does nothing otherwise.
+    void check_supported(const std::string& name) const;
 };
 
 // Writes atomically (temporary file in the same folder, then rename). Throws io_error.
 void save_tensors(const std::string& path, const std::map<std::string, Tensor>& tensors,
                   const std::map<std::string, std::string>& metadata = {});
 
-// Reads and validates the whole file: header length within the file, well-formed JSON, known
-// dtypes, shapes that match their byte ranges, ranges that tile the data exactly. Anything else
-// throws io_error naming the file and the problem; no read ever goes past the file's end.
+// Reads and validates the whole file: header length within the file, well-formed JSON, dtypes
+// the format defines, shapes that match their byte ranges, ranges that tile the data exactly.
+// Anything else throws io_error naming the file and the problem; no read ever goes past the
+// file's end. Entries of dtypes xgrad cannot hold go to `unsupported` (not an error here).
 tensor_file load_tensors(const std::string& path);
 
 // A module's state_dict() as a weight file (metadata {"format": "pt"}, as PyTorch writes).
 void save(const Module& module, const std::string& path);
 // Loads a weight file into a module. Every name, shape and dtype is checked first; a mismatch
-// throws value_error listing each missing, unexpected or wrong entry, and changes nothing.
+// throws value_error listing each missing, unexpected or wrong entry, and changes nothing. A
+// parameter stored in a dtype xgrad cannot read (BF16, ...) throws value_error naming the file,
+// the tensor and that dtype.
 void load(Module& module, const std::string& path);
 
 } // namespace xgrad::nn

@@ -229,3 +229,21 @@ TEST_CASE("review regressions: hints, foreign graphs, replaced gradients", "[tap
     sum(y).backward();
     CHECK(tape::current().size() == 0);
 }
+
+TEST_CASE("integer values cannot require gradients; float kernels reject them", "[tape][int]")
+{
+    const Tensor ids = Tensor::from_indices({1, 2, 3});
+    CHECK_THROWS_WITH(Variable(ids, true), Catch::Contains("integer tensors cannot require "
+                                                           "gradients") &&
+                                               Catch::Contains("int64"));
+    Variable v(ids);
+    CHECK_FALSE(v.requires_grad());
+    CHECK_THROWS_WITH(v.set_requires_grad(), Catch::Contains("integer tensors cannot require "
+                                                             "gradients"));
+    CHECK_FALSE(v.requires_grad());
+    CHECK_NOTHROW(v.set_requires_grad(false));
+    CHECK_THROWS_WITH(tanh(v), Catch::Contains("int64") && Catch::Contains("float32"));
+    CHECK_THROWS_WITH(tanh(Variable(Tensor::ones({2}, i32))), Catch::Contains("int32"));
+    // Integer data still flows through copies: detach, reshape of the data.
+    CHECK(v.detach().data().to_indices() == std::vector<std::int64_t>{1, 2, 3});
+}

@@ -5,9 +5,9 @@
 #include <fstream>
 #include <unistd.h>
 
+#include "tests/layers/fixtures.hpp"
 #include "xgrad/layers/json.hpp"
 #include "xgrad/layers/rnn.hpp"
-#include "tests/layers/fixtures.hpp"
 
 using namespace xgrad;
 using namespace xgrad::test;
@@ -79,6 +79,72 @@ TEST_CASE("safetensors round trip is bit-exact", "[layers][safetensors]")
     CHECK(f.metadata.at("note") == "quote \" and \\ kept");
     CHECK(read_bytes(dir.file("x.safetensors")).size() % 8 == 0);
     CHECK(dir.entries() == 1); // no temporary left behind
+}
+
+TEST_CASE("safetensors holds I64 and I32 exactly", "[layers][safetensors][int]")
+{
+    temp_dir dir;
+    const std::int64_t big = -(std::int64_t{1} << 62) - 3;
+    std::map<std::string, Tensor> t{
+        {"ids", Tensor::from_indices({big, 0, 5, 7}, {2, 2})},
+        {"lengths", Tensor::from_indices({3, 1}).to(i32)},
+        {"w", Tensor::ones({2})},
+    };
+    save_tensors(dir.file("i.safetensors"), t);
+    const std::string bytes = read_bytes(dir.file("i.safetensors"));
+    CHECK(bytes.find("\"dtype\":\"I64\"") != std::string::npos);
+    CHECK(bytes.find("\"dtype\":\"I32\"") != std::string::npos);
+    tensor_file f = load_tensors(dir.file("i.safetensors"));
+    CHECK(f.unsupported.empty());
+    CHECK(f.at("ids").dtype() == i64);
+    CHECK(f.at("ids").shape() == shape_t{2, 2});
+    CHECK(f.at("ids").to_indices() == std::vector<std::int64_t>{big, 0, 5, 7});
+    CHECK(f.at("lengths").dtype() == i32);
+    CHECK(f.at("lengths").data<std::int32_t>()[0] == 3);
+    CHECK_THROWS_WITH(f.at("nope"), Catch::Contains("no tensor named 'nope'"));
+}
+
+TEST_CASE("entries of unsupported dtypes fail only when asked for", "[layers][safetensors]")
+{
+    temp_dir dir;
+    // A GRU's weights where one entry is BF16 (2 bytes per element), as a PyTorch model saved in
+    // bfloat16 would have it, plus an unrelated F16 entry.
+    GRU gru(2, 3);
+    const auto state = gru.state_dict();
+    std::string header = "{";
+    std::string data;
+    for (const auto& [name, t] : state)
+    {
+        const bool bf16 = name == "weight_hh_l0";
+        const std::size_t n = bf16 ? t.numel() * 2 : t.nbytes();
+        header += fmt::format(
+            "\"{}\":{{\"dtype\":\"{}\",\"shape\":[{}],\"data_offsets\":[{},{}]}},", name,
+            bf16 ? "BF16" : "F32", fmt::join(t.shape(), ","), data.size(), data.size() + n);
+        data +=
+            bf16 ? std::string(n, '\0') : std::string(static_cast<const char*>(t.raw_data()), n);
+    }
+    header += fmt::format("\"half\":{{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[{},{}]}}}}",
+                          data.size(), data.size() + 4);
+    data += std::string(4, '\0');
+    write_bytes(dir.file("bf16.safetensors"), make_file(header, data));
+
+    tensor_file f = load_tensors(dir.file("bf16.safetensors"));
+    CHECK(f.tensors.size() == state.size() - 1); // every F32 entry loads
+    CHECK(f.tensors.count("weight_ih_l0") == 1);
+    REQUIRE(f.unsupported.size() == 2);
+    CHECK(f.unsupported.at("weight_hh_l0") == "BF16");
+    CHECK(f.unsupported.at("half") == "F16");
+    CHECK_THROWS_WITH(f.at("weight_hh_l0"),
+                      Catch::Contains("weight_hh_l0") && Catch::Contains("BF16"));
+    CHECK(f.at("bias_ih_l0").shape() == shape_t{9});
+
+    // Loading it into a module names the file, the tensor and its dtype, and changes nothing.
+    GRU target(2, 3);
+    const Tensor before = target.named_parameters()[0].second.data().clone();
+    CHECK_THROWS_WITH(load(target, dir.file("bf16.safetensors")),
+                      Catch::Contains("bf16.safetensors") && Catch::Contains("weight_hh_l0") &&
+                          Catch::Contains("BF16"));
+    CHECK(max_diff(target.named_parameters()[0].second.data(), before) == 0.0);
 }
 
 TEST_CASE("weight files use PyTorch's names, shapes and dtypes", "[layers][safetensors]")
@@ -164,8 +230,12 @@ TEST_CASE("corrupt and truncated files give errors, never crashes", "[layers][sa
     CHECK_THAT(error_of(make_file("{\"w\":", "")), Catch::Contains("json"));
     CHECK_THAT(error_of(make_file("[1,2]", "")), Catch::Contains("not a JSON object"));
     CHECK_THAT(
-        error_of(make_file(R"({"w":{"dtype":"BF16","shape":[2],"data_offsets":[0,4]}})", "abcd")),
-        Catch::Contains("BF16"));
+        error_of(make_file(R"({"w":{"dtype":"Q7","shape":[2],"data_offsets":[0,4]}})", "abcd")),
+        Catch::Contains("'Q7'"));
+    // A known dtype xgrad cannot hold is validated like any other entry.
+    CHECK_THAT(
+        error_of(make_file(R"({"w":{"dtype":"BF16","shape":[3],"data_offsets":[0,4]}})", "abcd")),
+        Catch::Contains("needs 6 bytes"));
     CHECK_THAT(
         error_of(make_file(R"({"w":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", data)),
         Catch::Contains("needs 12 bytes"));
