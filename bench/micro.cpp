@@ -84,8 +84,8 @@ void BM_attention_bmm(benchmark::State& st)
     Variable q = filled({att_b, 1, att_h}, 0.01), enc = filled({att_b, att_s, att_h}, 0.02);
     for (auto _ : st)
     {
-        Variable scores = bmm(q, transpose(enc, 1, 2));          // [B,1,S]
-        Variable context = bmm(softmax(scores, -1), enc);        // [B,1,H]
+        Variable scores = bmm(q, enc, false, true);       // q enc^T: [B,1,S]
+        Variable context = bmm(softmax(scores, -1), enc); // [B,1,H]
         sum(context).backward();
         q.zero_grad();
         enc.zero_grad();
@@ -98,7 +98,7 @@ void BM_attention_broadcast(benchmark::State& st)
     Variable q = filled({1, att_b, att_h}, 0.01), enc = filled({att_s, att_b, att_h}, 0.02);
     for (auto _ : st)
     {
-        Variable scores = sum(q * enc, 2);                                  // [S,B]
+        Variable scores = sum(q * enc, 2); // [S,B]
         Variable weights = softmax(scores, 0);
         Variable context = sum(reshape(weights, {att_s, att_b, 1}) * enc, 0); // [B,H]
         sum(context).backward();

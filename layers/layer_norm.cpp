@@ -5,8 +5,7 @@
 namespace xgrad::nn
 {
 
-LayerNorm::LayerNorm(std::size_t size, double eps, bool elementwise_affine)
-    : size_(size), eps_(eps)
+LayerNorm::LayerNorm(std::size_t size, double eps, bool elementwise_affine) : size_(size), eps_(eps)
 {
     if (size == 0)
         fail<value_error>("LayerNorm: size must be positive");

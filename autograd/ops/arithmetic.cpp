@@ -143,8 +143,8 @@ Variable div(const Variable& a, double s)
     Tensor out = detail::map([s](auto t, const auto& x) { return x / decltype(t)(s); }, a.data());
     return record("div_scalar", out, {a}, [s](grad_context& c) {
         // d(a/s)/da = 1/s
-        c.accumulate(0, detail::map([s](auto t, const auto& g) { return g / decltype(t)(s); },
-                                    c.grad()));
+        c.accumulate(
+            0, detail::map([s](auto t, const auto& g) { return g / decltype(t)(s); }, c.grad()));
     });
 }
 

@@ -2,9 +2,9 @@
 // and topk for beam search.
 //
 // NaN propagates: max, min, argmax and argmin select a lane's first NaN if it has one (as
-// PyTorch does); topk ranks NaN above every number. Ties: the entry with the lowest index wins (max, min, argmax, argmin), and topk lists equal
-// values in index order; the gradient flows only to the selected entries.
-// Indices are int64 tensors (Tensor::to_indices() reads them).
+// PyTorch does); topk ranks NaN above every number. Ties: the entry with the lowest index wins
+// (max, min, argmax, argmin), and topk lists equal values in index order; the gradient flows only
+// to the selected entries. Indices are int64 tensors (Tensor::to_indices() reads them).
 #pragma once
 
 #include "xgrad/autograd/variable.hpp"

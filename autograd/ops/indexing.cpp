@@ -84,8 +84,8 @@ std::shared_ptr<index_map> map_indices(const char* op, const shape_t& target, st
 Variable gather(const Variable& x, int axis, const Tensor& index)
 {
     const std::size_t ax = normalize_axis("gather", axis, x.shape());
-    const auto m = map_indices("gather", x.shape(), ax, index, index.defined() ? index.shape()
-                                                                                : shape_t{});
+    const auto m =
+        map_indices("gather", x.shape(), ax, index, index.defined() ? index.shape() : shape_t{});
     Tensor y = Tensor::empty(index.shape(), x.dtype());
     dispatch(x.dtype(), [&](auto tag) {
         using T = decltype(tag);

@@ -3,7 +3,6 @@
 #include <cstring>
 #include <numeric>
 
-#include <xtensor/xmanipulation.hpp>
 
 #include "xgrad/autograd/ops/kernels.hpp"
 #include "xgrad/autograd/ops/reduce.hpp"
@@ -47,6 +46,48 @@ void slab(const shape_t& full, std::size_t axis, std::size_t start, std::size_t 
             copy_rows(src.data<T>(), len * s.inner, dst.data<T>() + start * s.inner, s.n * s.inner,
                       s.outer, len * s.inner, true);
     });
+}
+
+// t with axes a < b swapped, as a loop over t viewed as [P, A, M, B, Q] -> [P, B, M, A, Q]
+// (xtensor's strided transpose assignment is ~10x slower on attention-sized tensors).
+Tensor swap_axes(const Tensor& t, std::size_t a, std::size_t b)
+{
+    shape_t s = t.shape();
+    std::swap(s[a], s[b]);
+    Tensor out = Tensor::empty(s, t.dtype());
+    if (a == b)
+    {
+        std::memcpy(out.raw_data(), t.raw_data(), t.nbytes());
+        return out;
+    }
+    const shape_t& in = t.shape();
+    std::size_t P = 1, M = 1, Q = 1;
+    for (std::size_t d = 0; d < a; ++d)
+        P *= in[d];
+    for (std::size_t d = a + 1; d < b; ++d)
+        M *= in[d];
+    for (std::size_t d = b + 1; d < in.size(); ++d)
+        Q *= in[d];
+    const std::size_t A = in[a], B = in[b];
+    dispatch(t.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        const T* src = t.data<T>();
+        T* dst = out.data<T>();
+        for (std::size_t p = 0; p < P; ++p)
+            for (std::size_t i = 0; i < A; ++i)
+                for (std::size_t m = 0; m < M; ++m)
+                {
+                    const T* row = src + ((p * A + i) * M + m) * B * Q;
+                    T* col = dst + (p * B * M + m) * A * Q + i * Q;
+                    if (Q == 1)
+                        for (std::size_t j = 0; j < B; ++j)
+                            col[j * M * A] = row[j];
+                    else
+                        for (std::size_t j = 0; j < B; ++j)
+                            std::memcpy(col + j * M * A * Q, row + j * Q, Q * sizeof(T));
+                }
+    });
+    return out;
 }
 
 Variable narrow_impl(const char* op, const Variable& x, std::size_t ax, std::size_t start,
@@ -130,20 +171,7 @@ Variable transpose(const Variable& x, int axis0, int axis1)
 {
     const std::size_t a = normalize_axis("transpose", axis0, x.shape());
     const std::size_t b = normalize_axis("transpose", axis1, x.shape());
-    auto swap = [a, b](const Tensor& t) {
-        shape_t s = t.shape();
-        std::swap(s[a], s[b]);
-        Tensor out = Tensor::empty(s, t.dtype());
-        dispatch(t.dtype(), [&](auto tag) {
-            using T = decltype(tag);
-            xt::svector<std::size_t, 4> perm(t.dim());
-            std::iota(perm.begin(), perm.end(), std::size_t{0});
-            std::swap(perm[a], perm[b]);
-            auto o = out.view<T>();
-            o = xt::transpose(t.view<T>(), perm);
-        });
-        return out;
-    };
+    auto swap = [a, b](const Tensor& t) { return swap_axes(t, std::min(a, b), std::max(a, b)); };
     // The gradient of an axis swap is the same swap of the output gradient.
     return record("transpose", swap(x.data()), {x},
                   [swap](grad_context& c) { c.accumulate(0, swap(c.grad())); });
@@ -379,15 +407,15 @@ Variable flip(const Variable& x, int axis)
 {
     const std::size_t ax = normalize_axis("flip", axis, x.shape());
     const std::size_t n = x.shape()[ax];
-    auto rev = [n](std::size_t j, std::size_t) { return n - 1 - j; };
-    return record("flip", permute_axis(x.data(), ax, rev, 0, false), {x},
-                  [ax, rev](grad_context& c) {
-                      c.accumulate(0, permute_axis(c.grad(), ax, rev, 0, false));
-                  });
+    auto rev = [n](std::size_t j, std::size_t) {
+        return n - 1 - j;
+    };
+    return record(
+        "flip", permute_axis(x.data(), ax, rev, 0, false), {x},
+        [ax, rev](grad_context& c) { c.accumulate(0, permute_axis(c.grad(), ax, rev, 0, false)); });
 }
 
-Variable flip(const Variable& x, int axis, const std::vector<std::size_t>& lengths,
-              int batch_axis)
+Variable flip(const Variable& x, int axis, const std::vector<std::size_t>& lengths, int batch_axis)
 {
     const std::size_t ax = normalize_axis("flip", axis, x.shape());
     const std::size_t bx = normalize_axis("flip", batch_axis, x.shape());

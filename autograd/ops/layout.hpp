@@ -53,8 +53,7 @@ Variable flip(const Variable& x, int axis);
 // flip(x, 0, lengths, 1) read backwards from their last real step, as a bidirectional layer's
 // reverse direction needs. Throws shape_error unless lengths has x.size(batch_axis) entries
 // within [0, x.size(axis)] and the two axes differ.
-Variable flip(const Variable& x, int axis, const std::vector<std::size_t>& lengths,
-              int batch_axis);
+Variable flip(const Variable& x, int axis, const std::vector<std::size_t>& lengths, int batch_axis);
 
 // Gathers entries along `axis` by index: out.shape[axis] = indices.size(); the backward pass
 // scatter-adds (repeated indices accumulate). With axis 0 on a [V, E] table this is the

@@ -100,4 +100,18 @@ Variable cross_entropy(const Variable& logits, const std::vector<std::int64_t>& 
                   });
 }
 
+Variable cross_entropy(const Variable& logits, const Tensor& targets,
+                       const cross_entropy_options& options)
+{
+    if (!targets.defined() || is_floating(targets.dtype()))
+        fail<value_error>("cross_entropy: targets must be an int64 or int32 tensor, got {}",
+                          targets.defined() ? dtype_name(targets.dtype()) : "an undefined one");
+    const shape_t& ls = logits.shape();
+    const shape_t lead = ls.empty() ? ls : shape_t(ls.begin(), ls.end() - 1);
+    if (targets.shape() != lead)
+        fail<shape_error>("cross_entropy: targets {} for logits {}: expected {}",
+                          to_string(targets.shape()), to_string(ls), to_string(lead));
+    return cross_entropy(logits, targets.to_indices(), options);
+}
+
 } // namespace xgrad

@@ -33,5 +33,10 @@ struct cross_entropy_options
 // Throws shape_error when the counts disagree, value_error for a target outside [0, C).
 Variable cross_entropy(const Variable& logits, const std::vector<std::int64_t>& targets,
                        const cross_entropy_options& options = {});
+// The same with the targets as an integer tensor of the logits' leading shape (e.g. [T, B] for
+// logits [T, B, C]), as PyTorch takes them. Throws value_error for a float target tensor and
+// shape_error for another shape.
+Variable cross_entropy(const Variable& logits, const Tensor& targets,
+                       const cross_entropy_options& options = {});
 
 } // namespace xgrad

@@ -39,7 +39,7 @@ std::vector<std::uint8_t> detail::mask_bits(const char* op, const Tensor& mask,
         auto b = xt::adapt(bits.data(), bits.size(), xt::no_ownership(),
                            xt::svector<std::size_t, 4>(shape.begin(), shape.end()));
         xt::noalias(b) = xt::broadcast(xt::cast<std::uint8_t>(xt::not_equal(mask.view<T>(), T(0))),
-                          xt::svector<std::size_t, 4>(shape.begin(), shape.end()));
+                                       xt::svector<std::size_t, 4>(shape.begin(), shape.end()));
     });
     return bits;
 }
@@ -105,9 +105,8 @@ Variable where(const Tensor& mask, const Variable& a, const Variable& b)
 
 Variable masked_fill(const Variable& x, const Tensor& mask, double value)
 {
-    auto bits =
-        std::make_shared<std::vector<std::uint8_t>>(detail::mask_bits("masked_fill", mask,
-                                                                       x.shape()));
+    auto bits = std::make_shared<std::vector<std::uint8_t>>(
+        detail::mask_bits("masked_fill", mask, x.shape()));
     Tensor y = x.data().clone();
     dispatch(y.dtype(), [&](auto tag) {
         using T = decltype(tag);
@@ -129,8 +128,8 @@ Tensor sequence_mask(const std::vector<std::size_t>& lengths, std::size_t T, boo
     const std::size_t B = lengths.size();
     for (std::size_t b = 0; b < B; ++b)
         if (lengths[b] > T)
-            fail<value_error>("sequence_mask: length {} of sequence {} is above T = {}",
-                              lengths[b], b, T);
+            fail<value_error>("sequence_mask: length {} of sequence {} is above T = {}", lengths[b],
+                              b, T);
     Tensor m = Tensor::zeros(batch_first ? shape_t{B, T} : shape_t{T, B}, dt);
     dispatch_all(dt, [&](auto tag) {
         using E = decltype(tag);

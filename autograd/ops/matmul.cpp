@@ -15,12 +15,34 @@ namespace
 // dL/d(input i) += op(A) op(B), a GEMM straight into the gradient buffer. A buffer the input did
 // not have yet is written with beta = 0 instead of being zero-filled first.
 template <class T>
-void gemm_into_grad(grad_context& c, std::size_t i, bool ta, bool tb, std::size_t m,
-                    std::size_t n, std::size_t k, const T* a, const T* b)
+void gemm_into_grad(grad_context& c, std::size_t i, bool ta, bool tb, std::size_t m, std::size_t n,
+                    std::size_t k, const T* a, const T* b)
 {
     bool fresh = false;
     T* d = c.slot(i, &fresh).template data<T>();
     blas::gemm(ta, tb, m, n, k, T(1), a, b, T(!fresh), d);
+}
+
+// One matrix of y = op(A) op(B) [m,n] and its gradients, for every combination of stored
+// transposes: dL/dA = g op(B)^T (stored [m,k]) or op(B) g^T (stored [k,m]); dL/dB = op(A)^T g
+// (stored [k,n]) or g^T op(A) (stored [n,k]).
+template <class T>
+void grad_a(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, const T* g, const T* b,
+            T beta, T* da)
+{
+    if (!ta)
+        blas::gemm(false, !tb, m, k, n, T(1), g, b, beta, da);
+    else
+        blas::gemm(tb, true, k, m, n, T(1), b, g, beta, da);
+}
+template <class T>
+void grad_b(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, const T* a, const T* g,
+            T beta, T* db)
+{
+    if (!tb)
+        blas::gemm(!ta, false, k, n, m, T(1), a, g, beta, db);
+    else
+        blas::gemm(true, ta, n, k, m, T(1), g, a, beta, db);
 }
 
 // How a (possibly batched) product maps onto GEMMs. Batch dims of a and b are right-aligned
@@ -30,9 +52,9 @@ struct mm_plan
     std::size_t m = 1, k = 1, n = 1;
     shape_t batch, out;
     std::array<std::size_t, shape_t::max_rank> a_stride{}, b_stride{}; // in matrices
-    std::size_t count = 1;             // batch entries of the output
+    std::size_t count = 1;              // batch entries of the output
     std::size_t a_mats = 1, b_mats = 1; // matrices each operand holds
-    bool fold = false; // b holds one matrix: all of a is one [count*m, k] operand
+    bool fold = false;                  // b holds one matrix: all of a is one [count*m, k] operand
 
     // Matrix offsets of batch entry e in a and b.
     std::pair<std::size_t, std::size_t> offsets(std::size_t e) const
@@ -49,7 +71,7 @@ struct mm_plan
     }
 };
 
-mm_plan plan(const char* op, const shape_t& as, const shape_t& bs)
+mm_plan plan(const char* op, const shape_t& as, const shape_t& bs, bool ta, bool tb)
 {
     auto fail_shapes = [&](const char* why) {
         fail<shape_error>("{}: {} x {}: {}", op, to_string(as), to_string(bs), why);
@@ -58,10 +80,13 @@ mm_plan plan(const char* op, const shape_t& as, const shape_t& bs)
         fail_shapes("operands must have at least one dimension");
     mm_plan p;
     const std::size_t ra = as.size(), rb = bs.size();
-    p.m = ra >= 2 ? as[ra - 2] : 1;
-    p.k = as[ra - 1];
-    const std::size_t kb = rb >= 2 ? bs[rb - 2] : bs[0];
-    p.n = rb >= 2 ? bs[rb - 1] : 1;
+    if ((ta && ra < 2) || (tb && rb < 2))
+        fail_shapes("a transposed operand must have at least two dimensions");
+    // Stored matrices: a is [m,k] ([k,m] when ta), b is [k,n] ([n,k] when tb).
+    p.m = ra >= 2 ? as[ra - (ta ? 1 : 2)] : 1;
+    p.k = ta ? as[ra - 2] : as[ra - 1];
+    const std::size_t kb = rb >= 2 ? bs[rb - (tb ? 1 : 2)] : bs[0];
+    p.n = rb >= 2 ? bs[rb - (tb ? 2 : 1)] : 1;
     if (p.k != kb)
         fail_shapes("inner dimensions differ");
     const std::size_t ba = ra > 2 ? ra - 2 : 0, bb = rb > 2 ? rb - 2 : 0;
@@ -90,7 +115,7 @@ mm_plan plan(const char* op, const shape_t& as, const shape_t& bs)
     p.a_mats = sa;
     p.b_mats = sb;
     p.count = numel(p.batch);
-    p.fold = bb == 0;
+    p.fold = bb == 0 && !ta;
     p.out = p.batch;
     if (ra >= 2)
         p.out.push_back(p.m);
@@ -106,12 +131,12 @@ mm_plan plan(const char* op, const shape_t& as, const shape_t& bs)
     return p;
 }
 
-Variable matmul_impl(const char* op, const Variable& a, const Variable& b)
+Variable matmul_impl(const char* op, const Variable& a, const Variable& b, bool ta, bool tb)
 {
     const Tensor& ad = a.data();
     const Tensor& bd = b.data();
     detail::check_same_dtype(op, ad, bd);
-    const mm_plan p = plan(op, ad.shape(), bd.shape());
+    const mm_plan p = plan(op, ad.shape(), bd.shape(), ta, tb);
     Tensor y = Tensor::empty(p.out, ad.dtype());
     const std::size_t am = p.m * p.k, bm = p.k * p.n, ym = p.m * p.n; // matrix sizes
     dispatch(ad.dtype(), [&](auto tag) {
@@ -119,47 +144,50 @@ Variable matmul_impl(const char* op, const Variable& a, const Variable& b)
         const T *pa = ad.data<T>(), *pb = bd.data<T>();
         T* py = y.data<T>();
         if (p.fold)
-            blas::gemm(false, false, p.count * p.m, p.n, p.k, T(1), pa, pb, T(0), py);
+            blas::gemm(false, tb, p.count * p.m, p.n, p.k, T(1), pa, pb, T(0), py);
         else
             for (std::size_t e = 0; e < p.count; ++e)
             {
                 const auto [oa, ob] = p.offsets(e);
-                blas::gemm(false, false, p.m, p.n, p.k, T(1), pa + oa * am, pb + ob * bm, T(0),
+                blas::gemm(ta, tb, p.m, p.n, p.k, T(1), pa + oa * am, pb + ob * bm, T(0),
                            py + e * ym);
             }
     });
-    return record(op, y, {a, b}, [p, am, bm, ym](grad_context& c) {
+    return record(op, y, {a, b}, [p, am, bm, ym, ta, tb](grad_context& c) {
         dispatch(c.grad().dtype(), [&](auto tag) {
             using T = decltype(tag);
             const T* g = c.grad().data<T>();
             const T *pa = c.input(0).data<T>(), *pb = c.input(1).data<T>();
-            // Per matrix: dL/da [m,k] += g [m,n] b^T;  dL/db [k,n] += a^T g
-            if (p.fold)
-            {
-                if (c.needs(0))
-                    gemm_into_grad(c, 0, false, true, p.count * p.m, p.k, p.n, g, pb);
-                if (c.needs(1))
-                    gemm_into_grad(c, 1, true, false, p.k, p.n, p.count * p.m, pa, g);
-                return;
-            }
-            // An operand whose matrices serve several batch entries sums their contributions:
-            // its buffer starts at zero and every GEMM adds (beta 1).
+            // A fresh gradient buffer is written with beta 0. An operand whose matrices serve
+            // several batch entries sums their contributions: its buffer starts at zero and
+            // every GEMM adds (beta 1).
             bool fresh_a = false, fresh_b = false;
             T* da = nullptr;
             T* db = nullptr;
             if (c.needs(0))
-                da = c.slot(0, p.a_mats == p.count ? &fresh_a : nullptr).template data<T>();
+                da = c.slot(0, p.fold || p.a_mats == p.count ? &fresh_a : nullptr)
+                         .template data<T>();
             if (c.needs(1))
-                db = c.slot(1, p.b_mats == p.count ? &fresh_b : nullptr).template data<T>();
+                db = c.slot(1, p.fold || p.b_mats == p.count ? &fresh_b : nullptr)
+                         .template data<T>();
+            if (p.fold)
+            {
+                // a and y are single [count*m, .] matrices
+                if (da)
+                    grad_a(false, tb, p.count * p.m, p.n, p.k, g, pb, T(!fresh_a), da);
+                if (db)
+                    grad_b(false, tb, p.count * p.m, p.n, p.k, pa, g, T(!fresh_b), db);
+                return;
+            }
             for (std::size_t e = 0; e < p.count; ++e)
             {
                 const auto [oa, ob] = p.offsets(e);
                 if (da)
-                    blas::gemm(false, true, p.m, p.k, p.n, T(1), g + e * ym, pb + ob * bm,
-                               T(!fresh_a), da + oa * am);
+                    grad_a(ta, tb, p.m, p.n, p.k, g + e * ym, pb + ob * bm, T(!fresh_a),
+                           da + oa * am);
                 if (db)
-                    blas::gemm(true, false, p.k, p.n, p.m, T(1), pa + oa * am, g + e * ym,
-                               T(!fresh_b), db + ob * bm);
+                    grad_b(ta, tb, p.m, p.n, p.k, pa + oa * am, g + e * ym, T(!fresh_b),
+                           db + ob * bm);
             }
         });
     });
@@ -167,12 +195,12 @@ Variable matmul_impl(const char* op, const Variable& a, const Variable& b)
 
 } // namespace
 
-Variable matmul(const Variable& a, const Variable& b)
+Variable matmul(const Variable& a, const Variable& b, bool transpose_a, bool transpose_b)
 {
-    return matmul_impl("matmul", a, b);
+    return matmul_impl("matmul", a, b, transpose_a, transpose_b);
 }
 
-Variable bmm(const Variable& a, const Variable& b)
+Variable bmm(const Variable& a, const Variable& b, bool transpose_a, bool transpose_b)
 {
     const shape_t &as = a.shape(), &bs = b.shape();
     if (as.size() != 3 || bs.size() != 3)
@@ -180,7 +208,7 @@ Variable bmm(const Variable& a, const Variable& b)
                           to_string(bs));
     if (as[0] != bs[0])
         fail<shape_error>("bmm: {} x {}: batch sizes differ", to_string(as), to_string(bs));
-    return matmul_impl("bmm", a, b);
+    return matmul_impl("bmm", a, b, transpose_a, transpose_b);
 }
 
 Variable linear(const Variable& x, const Variable& w, const Variable& bias)

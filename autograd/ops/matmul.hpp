@@ -16,11 +16,18 @@ namespace xgrad
 // shapes that do not broadcast; value_error when the dtypes differ.
 // dL/da = dL/dy b^T and dL/db = a^T dL/dy per matrix, summed over the batch entries that
 // broadcasting made share a matrix.
-Variable matmul(const Variable& a, const Variable& b);
+// transpose_a / transpose_b use the operand's last two axes swapped without copying it (as
+// BLAS's flags, or TensorFlow's matmul(a, b, transpose_a, transpose_b)): matmul(q, k, false,
+// true) is q k^T. Both need an operand of rank >= 2.
+Variable matmul(const Variable& a, const Variable& b, bool transpose_a = false,
+                bool transpose_b = false);
 
 // torch.bmm: a [B,M,K] x b [B,K,N] -> [B,M,N] with equal B (no broadcasting: a mismatch is
-// more often a bug than an intent). Throws shape_error for other ranks or a B or K mismatch.
-Variable bmm(const Variable& a, const Variable& b);
+// more often a bug than an intent); the transpose flags as matmul's. Attention scores of
+// queries [B,1,H] against keys [B,S,H]: bmm(q, keys, false, true) -> [B,1,S].
+// Throws shape_error for other ranks or a B or K mismatch.
+Variable bmm(const Variable& a, const Variable& b, bool transpose_a = false,
+             bool transpose_b = false);
 
 // PyTorch's F.linear: y = x w^T + b, with x [..., I], w [O, I], bias [O] (or undefined for none)
 // -> y [..., O]. All leading dimensions of x are one GEMM (e.g. every time step of [T, B, I]).

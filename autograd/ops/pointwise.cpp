@@ -21,8 +21,8 @@ Variable tanh(const Variable& x)
 
 Variable sigmoid(const Variable& x)
 {
-    Tensor y = map([](auto t, const auto& v) { return detail::sigmoid_expr<decltype(t)>(v); },
-                   x.data());
+    Tensor y =
+        map([](auto t, const auto& v) { return detail::sigmoid_expr<decltype(t)>(v); }, x.data());
     return record("sigmoid", y, {x}, [y](grad_context& c) {
         // d sigma(x)/dx = sigma(x) (1 - sigma(x))
         c.accumulate(0, map([](auto t, const auto& g,

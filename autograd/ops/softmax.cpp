@@ -37,8 +37,8 @@ void for_each_lane(const axis_split& s, F&& f)
 // lane, [outer * inner]; the others give x's shape.
 Tensor forward(const Tensor& x, const axis_split& s, const std::uint8_t* bits, kind k)
 {
-    Tensor y = Tensor::empty(k == kind::logsumexp ? shape_t{s.outer * s.inner} : x.shape(),
-                             x.dtype());
+    Tensor y =
+        Tensor::empty(k == kind::logsumexp ? shape_t{s.outer * s.inner} : x.shape(), x.dtype());
     dispatch(x.dtype(), [&](auto tag) {
         using T = decltype(tag);
         constexpr T ninf = -std::numeric_limits<T>::infinity();
@@ -62,8 +62,8 @@ Tensor forward(const Tensor& x, const axis_split& s, const std::uint8_t* bits, k
             }
             // The exponentials go straight into y for a contiguous softmax lane.
             T* e = k == kind::softmax && s.inner == 1 ? py + off : out_row.data();
-            const auto [m, z] = s.n ? detail::row_exp_shifted(row, e, s.n)
-                                    : std::pair<double, double>{0.0, 0.0};
+            const auto [m, z] =
+                s.n ? detail::row_exp_shifted(row, e, s.n) : std::pair<double, double>{0.0, 0.0};
             const bool empty = bits && z == 0; // every position masked: defined as an empty sum
             const double lse = m + std::log(z);
             if (k == kind::logsumexp)

@@ -25,7 +25,7 @@ TEST_CASE("LayerNorm module: PyTorch's names, init and gradients", "[layers][lay
 
     nn::LayerNorm plain(5, 1e-3, false);
     CHECK(plain.parameters().empty());
-    CHECK_THROWS_WITH(plain(randn({4, 6}, 1)), Catch::Contains("LayerNorm") &&
-                                                   Catch::Contains("[4,6]"));
+    CHECK_THROWS_WITH(plain(randn({4, 6}, 1)),
+                      Catch::Contains("LayerNorm") && Catch::Contains("[4,6]"));
     CHECK_THROWS_AS(nn::LayerNorm(0), value_error);
 }

@@ -50,8 +50,7 @@ TEST_CASE("gather and scatter_add refuse bad indices", "[ops][indexing]")
     CHECK_THROWS_WITH(gather(x, 1, Tensor::from_indices({0, 4}, {1, 2})),
                       Catch::Contains("gather") && Catch::Contains("4") &&
                           Catch::Contains("[3,4]"));
-    CHECK_THROWS_WITH(gather(x, 1, Tensor::from_indices({-1}, {1, 1})),
-                      Catch::Contains("-1"));
+    CHECK_THROWS_WITH(gather(x, 1, Tensor::from_indices({-1}, {1, 1})), Catch::Contains("-1"));
     CHECK_THROWS_WITH(gather(x, 1, Tensor::zeros({3, 1})), Catch::Contains("int64"));
     CHECK_THROWS_AS(gather(x, 1, Tensor::from_indices({0, 1, 2})), shape_error);
     CHECK_THROWS_AS(gather(x, 1, Tensor::from_indices({0, 0, 0, 0}, {4, 1})), shape_error);

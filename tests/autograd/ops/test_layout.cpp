@@ -107,8 +107,8 @@ TEST_CASE("unsqueeze, squeeze, expand, flip", "[ops][layout]")
         REQUIRE(e.shape() == shape_t{2, 3, 5, 4});
         CHECK(e.data().flat(60 + 4 * 7 + 2) == x.data().flat(4 + 2));
         check_gradients([](auto& v) { return expand(v[0], {2, 3, 5, 4}); }, {x});
-        CHECK_THROWS_WITH(expand(x, {3, 2, 5}), Catch::Contains("[3,1,4]") &&
-                                                    Catch::Contains("[3,2,5]"));
+        CHECK_THROWS_WITH(expand(x, {3, 2, 5}),
+                          Catch::Contains("[3,1,4]") && Catch::Contains("[3,2,5]"));
     }
     SECTION("flip, whole axis and within lengths")
     {

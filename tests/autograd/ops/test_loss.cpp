@@ -62,3 +62,20 @@ TEST_CASE("cross_entropy from logits", "[ops][loss]")
         CHECK_THROWS_WITH(cross_entropy(logits, {0, 1, 2, 3, 4, 0}), Catch::Contains("target 4"));
     }
 }
+
+TEST_CASE("cross_entropy takes int64 target tensors of the leading shape", "[ops][loss]")
+{
+    auto logits = randn({3, 2, 5}, 161);
+    const std::vector<std::int64_t> t{4, 0, 2, 2, 1, 3};
+    Variable a = cross_entropy(logits, t);
+    Variable b = cross_entropy(logits, Tensor::from_indices(t, {3, 2}));
+    CHECK(a.item() == b.item());
+    check_gradients(
+        [t](auto& v) {
+            return cross_entropy(v[0], Tensor::from_indices(t, {3, 2}));
+        },
+        {logits});
+    CHECK_THROWS_WITH(cross_entropy(logits, Tensor::from_indices(t, {6})),
+                      Catch::Contains("[6]") && Catch::Contains("[3,2]"));
+    CHECK_THROWS_AS(cross_entropy(logits, Tensor::zeros({3, 2})), value_error);
+}

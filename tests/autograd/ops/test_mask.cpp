@@ -19,9 +19,9 @@ TEST_CASE("where selects elementwise with broadcasting", "[ops][mask]")
     CHECK(where(col, a, b).data().flat(4) == a.data().flat(4));
     CHECK(where(col, a, b).data().flat(0) == b.data().flat(0));
 
-    CHECK_THROWS_WITH(where(Tensor::ones({2, 4}), a, b),
-                      Catch::Contains("where") && Catch::Contains("[2,4]") &&
-                          Catch::Contains("[3,4]"));
+    CHECK_THROWS_WITH(where(Tensor::ones({2, 4}), a, b), Catch::Contains("where") &&
+                                                             Catch::Contains("[2,4]") &&
+                                                             Catch::Contains("[3,4]"));
     CHECK_THROWS_AS(where(mask, a, Variable(Tensor::zeros({4}, f32))), value_error);
 }
 

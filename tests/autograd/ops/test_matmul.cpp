@@ -89,12 +89,14 @@ TEST_CASE("batched matmul broadcasts leading dimensions; bmm", "[ops][matmul]")
     }
     SECTION("gradients, including operands shared across the batch")
     {
-        auto mm = [](auto& x) { return matmul(x[0], x[1]); };
-        check_gradients(mm, {randn({2, 3, 4}, 205), randn({4, 5}, 206)});    // folded into one GEMM
-        check_gradients(mm, {randn({3, 4}, 207), randn({2, 4, 5}, 208)});    // a shared
+        auto mm = [](auto& x) {
+            return matmul(x[0], x[1]);
+        };
+        check_gradients(mm, {randn({2, 3, 4}, 205), randn({4, 5}, 206)}); // folded into one GEMM
+        check_gradients(mm, {randn({3, 4}, 207), randn({2, 4, 5}, 208)}); // a shared
         check_gradients(mm, {randn({2, 1, 3, 4}, 209), randn({3, 4, 2}, 210)}); // both broadcast
-        check_gradients(mm, {randn({4}, 211), randn({2, 4, 3}, 212)});       // 1-D left
-        check_gradients(mm, {randn({2, 3, 4}, 213), randn({4}, 214)});       // 1-D right
+        check_gradients(mm, {randn({4}, 211), randn({2, 4, 3}, 212)});          // 1-D left
+        check_gradients(mm, {randn({2, 3, 4}, 213), randn({4}, 214)});          // 1-D right
         check_gradients([](auto& x) { return bmm(x[0], x[1]); },
                         {randn({3, 2, 4}, 215), randn({3, 4, 5}, 216)});
         auto sq = randn({2, 3, 3}, 217);
@@ -108,13 +110,28 @@ TEST_CASE("batched matmul broadcasts leading dimensions; bmm", "[ops][matmul]")
             },
             {q, enc});
     }
+    SECTION("transpose flags equal transposed copies, without the copy")
+    {
+        // op(a) is [2,3,4] and op(b) [2,4,5] whichever way each is stored.
+        for (bool ta : {false, true})
+            for (bool tb : {false, true})
+            {
+                auto a = randn(ta ? shape_t{2, 4, 3} : shape_t{2, 3, 4}, 224);
+                auto b = randn(tb ? shape_t{2, 5, 4} : shape_t{2, 4, 5}, 225);
+                auto w = randn(tb ? shape_t{5, 4} : shape_t{4, 5}, 226); // shared by the batch
+                Variable want = bmm(ta ? transpose(a, 1, 2) : a, tb ? transpose(b, 1, 2) : b);
+                CHECK(max_diff(bmm(a, b, ta, tb).data(), want.data()) < 1e-12);
+                check_gradients([ta, tb](auto& v) { return bmm(v[0], v[1], ta, tb); }, {a, b});
+                check_gradients([ta, tb](auto& v) { return matmul(v[0], v[1], ta, tb); }, {a, w});
+            }
+        CHECK_THROWS_AS(matmul(randn({4}, 1), randn({4, 2}, 2), true, false), shape_error);
+    }
     SECTION("empty dimensions")
     {
         Variable y = matmul(randn({2, 3, 0}, 220), randn({0, 4}, 221));
         REQUIRE(y.shape() == shape_t{2, 3, 4});
         CHECK(max_diff(y.data(), Tensor::zeros({2, 3, 4}, f64)) == 0.0);
-        CHECK(matmul(randn({0, 3, 4}, 222), randn({1, 4, 2}, 223)).shape() ==
-              shape_t{0, 3, 2});
+        CHECK(matmul(randn({0, 3, 4}, 222), randn({1, 4, 2}, 223)).shape() == shape_t{0, 3, 2});
     }
     SECTION("errors")
     {

@@ -66,7 +66,9 @@ void check_case(const std::string& name, const std::vector<std::string>& inputs,
 
 TEST_CASE("round-2 ops equal PyTorch's values and gradients", "[ops][pytorch]")
 {
-    const auto f = [](const char* n) { return fixture(n); };
+    const auto f = [](const char* n) {
+        return fixture(n);
+    };
     check_case("bmm", {"a", "b"}, [](auto& v) { return bmm(v[0], v[1]); });
     check_case("matmul_broadcast", {"a", "b"}, [](auto& v) { return matmul(v[0], v[1]); });
     check_case("matmul_fold", {"a", "b"}, [](auto& v) { return matmul(v[0], v[1]); });
@@ -87,8 +89,7 @@ TEST_CASE("round-2 ops equal PyTorch's values and gradients", "[ops][pytorch]")
     check_case("gather", {"x"}, [&](auto& v) { return gather(v[0], 1, f("gather.index")); });
     check_case("scatter_add", {"x", "src"},
                [&](auto& v) { return scatter_add(v[0], 1, f("scatter_add.index"), v[1]); });
-    check_case("layer_norm", {"x", "w", "b"},
-               [](auto& v) { return layer_norm(v[0], v[1], v[2]); });
+    check_case("layer_norm", {"x", "w", "b"}, [](auto& v) { return layer_norm(v[0], v[1], v[2]); });
     check_case("flip", {"x"}, [](auto& v) { return flip(v[0], 0); });
     check_case("expand", {"x"}, [](auto& v) { return expand(v[0], {2, 3, 5, 4}); });
 

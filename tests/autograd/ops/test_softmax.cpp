@@ -77,8 +77,8 @@ TEST_CASE("masked log_softmax and logsumexp", "[ops][softmax]")
     CHECK(l.data().flat(2) == ninf);
     // The empty row's -inf is replaced before the check; its gradient must be 0.
     Tensor keep = Tensor::from_values({1, 1, 0}, {3}, i64);
-    check_gradients([mask, keep, zero](auto& v) { return where(keep, logsumexp(v[0], mask, 1), zero); },
-                    {x});
+    check_gradients(
+        [mask, keep, zero](auto& v) { return where(keep, logsumexp(v[0], mask, 1), zero); }, {x});
     Variable s = sum(where(keep, logsumexp(x, mask, 1), zero));
     s.backward();
     for (std::size_t j = 10; j < 15; ++j)
