@@ -12,9 +12,9 @@
 
 #include <fmt/core.h>
 
-#include "xgrad/autograd/autograd.hpp"
 #include "examples/common/flags.hpp"
 #include "examples/rnnlm/model.hpp"
+#include "xgrad/autograd/autograd.hpp"
 #include "xgrad/layers/init.hpp"
 #include "xgrad/layers/linear.hpp"
 #include "xgrad/layers/rnn.hpp"
@@ -130,10 +130,7 @@ struct model : Module
                                            w.state == "carried" ? carried : std::vector<State>{});
         if (w.state == "carried")
         {
-            carried = out.states;
-            for (State& s : carried)
-                for (Variable& v : s)
-                    v = v.detach();
+            carried = detach(out.states);
         }
         return cross_entropy(head->forward(out.output), y, o);
     }

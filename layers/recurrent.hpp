@@ -26,6 +26,10 @@ public:
     Cell& cell() { return *cell_; }
 
 private:
+    // forward() on checked, time-major x.
+    sequence_output run(const Variable& x, const std::vector<std::size_t>& lengths,
+                        const std::vector<State>& initial);
+
     std::shared_ptr<Cell> cell_;
     bool batch_first_;
 };

@@ -31,14 +31,7 @@ RNNBase::RNNBase(cell_type type, std::size_t input, std::size_t hidden, const rn
                 cell = std::make_shared<LSTMCell>(in, hidden, o.bias, g);
             else
                 cell = std::make_shared<GRUCell>(in, hidden, o.bias, g);
-            const std::string sfx = fmt::format("_l{}{}", l, d ? "_reverse" : "");
-            register_parameter("weight_ih" + sfx, cell->weight_ih);
-            register_parameter("weight_hh" + sfx, cell->weight_hh);
-            if (o.bias)
-            {
-                register_parameter("bias_ih" + sfx, cell->bias_ih);
-                register_parameter("bias_hh" + sfx, cell->bias_hh);
-            }
+            register_flat_parameters(*cell, "", fmt::format("_l{}{}", l, d ? "_reverse" : ""));
             cells_.push_back(cell);
             directions.push_back(std::make_shared<Recurrent>(cell));
         }
@@ -53,11 +46,10 @@ RNNBase::RNNBase(cell_type type, std::size_t input, std::size_t hidden, const rn
 sequence_output RNNBase::forward(const Variable& x, const std::vector<std::size_t>& lengths,
                                  const std::vector<State>& initial)
 {
-    sequence_output out =
-        stack_->forward(opt_.batch_first ? transpose(x, 0, 1) : x, lengths, initial);
-    if (opt_.batch_first)
-        out.output = transpose(out.output, 0, 1);
-    return out;
+    const std::string op = describe();
+    return forward_in_layout(
+        op.c_str(), x, input_, lengths, opt_.batch_first,
+        [&](const Variable& tx) { return stack_->forward(tx, lengths, initial); });
 }
 
 Variable RNNBase::final_state(const sequence_output& out, std::size_t k)

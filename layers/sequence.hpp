@@ -2,6 +2,7 @@
 // conveniences, so each can wrap any other.
 #pragma once
 
+#include <functional>
 #include <vector>
 
 #include "xgrad/layers/cell.hpp"
@@ -32,8 +33,22 @@ public:
                                     const std::vector<State>& initial = {}) = 0;
 };
 
-// Throws shape_error unless x is [T, B, input] and lengths has B entries within [0, T].
+// Throws shape_error naming `op` and x's shape unless x is [T, B, input] ([B, T, input] when
+// batch_first), with T and B non-zero, and lengths is empty or has B entries within [0, T].
 void check_sequence(const char* op, const Variable& x, std::size_t input,
-                    const std::vector<std::size_t>& lengths);
+                    const std::vector<std::size_t>& lengths, bool batch_first = false);
+
+// The one place batch_first is handled. Checks x in the caller's layout (check_sequence, so
+// errors show the shape the caller passed), calls time_major with x as [T, B, input], and
+// returns its result with the output back in the caller's layout. States are never batch-first
+// (PyTorch's h_n is [layers * dirs, B, H] either way).
+sequence_output
+forward_in_layout(const char* op, const Variable& x, std::size_t input,
+                  const std::vector<std::size_t>& lengths, bool batch_first,
+                  const std::function<sequence_output(const Variable&)>& time_major);
+
+// Truncated BPTT: the same states as leaves (Variable::detach of each tensor), so a backward()
+// through the next chunk stops at them and the chunk before can be released.
+std::vector<State> detach(const std::vector<State>& states);
 
 } // namespace xgrad::nn

@@ -8,12 +8,12 @@
 
 #include <fmt/core.h>
 
-#include "xgrad/autograd/autograd.hpp"
 #include "examples/common/flags.hpp"
 #include "examples/common/progress.hpp"
 #include "examples/common/sampling.hpp"
 #include "examples/text/corpus.hpp"
 #include "examples/text/vocabulary.hpp"
+#include "xgrad/autograd/autograd.hpp"
 #include "xgrad/layers/linear.hpp"
 #include "xgrad/layers/rnn.hpp"
 #include "xgrad/layers/safetensors.hpp"
@@ -214,9 +214,7 @@ int train(int argc, char** argv)
             opt.zero_grad();
             Variable loss = cross_entropy(m.forward(x, seq, batch, states), y);
             loss.backward();
-            for (State& s : states)
-                for (Variable& v : s)
-                    v = v.detach(); // truncated BPTT: the next step starts from a leaf
+            states = nn::detach(states); // truncated BPTT: the next step starts from a leaf
             if (clip > 0)
                 optim::clip_grad_norm(m.parameters(), clip);
             opt.step();

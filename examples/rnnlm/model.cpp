@@ -6,6 +6,7 @@
 #include "xgrad/layers/init.hpp"
 #include "xgrad/layers/recurrent.hpp"
 #include "xgrad/layers/rnn.hpp"
+#include "xgrad/layers/stacked.hpp"
 
 using namespace xgrad;
 using namespace xgrad::nn;
@@ -87,31 +88,28 @@ model::model(const config& c, generator& g) : cfg_(c)
         // gradient touches only the rows of the sentence (row-sparse SGD updates).
         U = register_parameter("U", Tensor::empty({C, H}));
         init::uniform(U, -1.0 / std::sqrt(double(C)), 1.0 / std::sqrt(double(C)), g);
+        // The weight file keeps the tutorial's names: "W" for the first layer, PyTorch's
+        // "rnn.weight_ih_l1", ... for the layers stacked on it.
         auto cell = std::make_shared<tutorial_cell>(H, g);
-        register_parameter("W", cell->W);
+        register_flat_parameters(*cell, "");
         layers.push_back(std::make_shared<Recurrent>(cell));
         for (std::size_t l = 1; l < c.layers; ++l)
         {
             auto deep = std::make_shared<RNNCell>(H, H, nonlinearity::tanh, false, g);
-            register_parameter(fmt::format("rnn.weight_ih_l{}", l), deep->weight_ih);
-            register_parameter(fmt::format("rnn.weight_hh_l{}", l), deep->weight_hh);
+            register_flat_parameters(*deep, "rnn.", fmt::format("_l{}", l));
             layers.push_back(std::make_shared<Recurrent>(deep));
         }
-        stack_ = register_module("stack", std::make_shared<Stacked>(layers), false);
+        body_ = register_module("stack", std::make_shared<Stacked>(layers), false);
     }
     else
     {
         embed_ = register_module("embed", std::make_shared<Embedding>(C, H, g));
         rnn_options o;
         o.num_layers = c.layers;
-        std::shared_ptr<RNNBase> rnn;
         if (c.cell == "lstm")
-            rnn = std::make_shared<LSTM>(H, H, o, g);
+            body_ = register_module("rnn", std::make_shared<LSTM>(H, H, o, g));
         else
-            rnn = std::make_shared<GRU>(H, H, o, g);
-        register_module("rnn", rnn);
-        layers.push_back(rnn);
-        stack_ = register_module("stack", std::make_shared<Stacked>(layers), false);
+            body_ = register_module("rnn", std::make_shared<GRU>(H, H, o, g));
     }
     V = register_parameter("V", Tensor::empty({C, H}));
     init::uniform(V, -1.0 / std::sqrt(double(H)), 1.0 / std::sqrt(double(H)), g);
@@ -129,7 +127,7 @@ Variable model::logits(const std::vector<std::int64_t>& ids, std::size_t steps, 
                        const std::vector<std::size_t>& lengths, const std::vector<State>& initial,
                        std::vector<State>* states)
 {
-    sequence_output out = stack_->forward(inputs(ids, steps, batch), lengths, initial);
+    sequence_output out = body_->forward(inputs(ids, steps, batch), lengths, initial);
     if (states)
         *states = out.states;
     return linear(out.output, V); // o_t = V s_t for every step: one GEMM
@@ -166,10 +164,7 @@ double model::run_batch(const text::batch& b, std::size_t bptt, bool train)
         counted += tokens;
         if (train)
             (loss / static_cast<double>(b.tokens())).backward();
-        for (State& s : next)
-            for (Variable& v : s)
-                v = v.detach(); // truncated BPTT: the next chunk starts from a leaf
-        carried = std::move(next);
+        carried = detach(next); // truncated BPTT: the next chunk starts from a leaf
     }
     return counted ? total / static_cast<double>(counted) : 0.0;
 }

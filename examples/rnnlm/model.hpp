@@ -16,11 +16,11 @@
 #include <string>
 #include <vector>
 
-#include "xgrad/autograd/autograd.hpp"
 #include "examples/text/batches.hpp"
+#include "xgrad/autograd/autograd.hpp"
 #include "xgrad/layers/cell.hpp"
 #include "xgrad/layers/linear.hpp"
-#include "xgrad/layers/stacked.hpp"
+#include "xgrad/layers/sequence.hpp"
 
 namespace rnnlm
 {
@@ -45,7 +45,7 @@ public:
     model(const config& c, xgrad::generator& g);
 
     const config& cfg() const { return cfg_; }
-    std::size_t state_groups() const { return stack_->state_groups(); }
+    std::size_t state_groups() const { return body_->state_groups(); }
 
     // Logits [T, B, C] for time-major token ids (T * B of them) with per-sequence lengths;
     // `initial` (empty: zeros) and the final states go through `states` for truncated BPTT.
@@ -75,7 +75,8 @@ private:
     config cfg_;
     xgrad::Variable U, V;                         // tutorial input columns / output matrix
     std::shared_ptr<xgrad::nn::Embedding> embed_; // lstm / gru
-    std::shared_ptr<xgrad::nn::Stacked> stack_;
+    // The recurrent layers: PyTorch's LSTM/GRU, or the tutorial cell with RNN layers on top.
+    std::shared_ptr<xgrad::nn::SequenceLayer> body_;
 };
 
 } // namespace rnnlm

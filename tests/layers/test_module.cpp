@@ -1,10 +1,10 @@
 // layers/module.hpp, linear.hpp, init.hpp.
 #include <cmath>
 
+#include "tests/support.hpp"
 #include "xgrad/layers/init.hpp"
 #include "xgrad/layers/linear.hpp"
 #include "xgrad/layers/rnn.hpp"
-#include "tests/support.hpp"
 
 using namespace xgrad;
 using namespace xgrad::test;
@@ -58,6 +58,39 @@ TEST_CASE("modules name, count, convert and summarise their parameters", "[layer
     CHECK(w.has_grad());
     m.zero_grad();
     CHECK_FALSE(w.has_grad());
+}
+
+namespace
+{
+// Lists a hidden child's parameters under flat names, as RNNBase does with its cells.
+struct Flat : Module
+{
+    std::shared_ptr<Linear> inner = std::make_shared<Linear>(3, 2);
+    explicit Flat(int times)
+    {
+        register_module("inner", inner, false);
+        for (int i = 0; i < times; ++i)
+            register_flat_parameters(*inner, "proj.", "_l0");
+    }
+};
+} // namespace
+
+TEST_CASE("register_flat_parameters: a hidden child's parameters under flat names",
+          "[layers][module]")
+{
+    Flat m(1);
+    const auto params = m.named_parameters();
+    REQUIRE(params.size() == 2);
+    CHECK(params[0].first == "proj.weight_l0");
+    CHECK(params[1].first == "proj.bias_l0");
+    // The same variables, not copies: training through the child updates what is saved.
+    CHECK(params[0].second.data().same_storage(m.inner->weight.data()));
+    auto state = m.state_dict();
+    state["proj.bias_l0"] = Tensor::from_values({7, 8}, {2});
+    m.load_state_dict(state);
+    CHECK(m.inner->bias.data().flat(1) == 8);
+    CHECK_THROWS_AS(Flat(2), value_error);
+    CHECK_THROWS_WITH(Flat(2), Catch::Contains("'proj.weight_l0' is registered twice"));
 }
 
 TEST_CASE("load_state_dict checks names, shapes and dtypes first", "[layers][module]")
