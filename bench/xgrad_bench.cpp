@@ -15,6 +15,7 @@
 #include "examples/common/flags.hpp"
 #include "examples/rnnlm/model.hpp"
 #include "xgrad/autograd/autograd.hpp"
+#include "xgrad/layers/embedding.hpp"
 #include "xgrad/layers/init.hpp"
 #include "xgrad/layers/linear.hpp"
 #include "xgrad/layers/rnn.hpp"

@@ -14,6 +14,7 @@
 #include "examples/text/corpus.hpp"
 #include "examples/text/vocabulary.hpp"
 #include "xgrad/autograd/autograd.hpp"
+#include "xgrad/layers/embedding.hpp"
 #include "xgrad/layers/linear.hpp"
 #include "xgrad/layers/rnn.hpp"
 #include "xgrad/layers/safetensors.hpp"

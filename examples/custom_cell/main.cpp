@@ -6,6 +6,7 @@
 #include "examples/common/flags.hpp"
 #include "examples/custom_cell/mgu_cell.hpp"
 #include "xgrad/layers/bidirectional.hpp"
+#include "xgrad/layers/embedding.hpp"
 #include "xgrad/layers/linear.hpp"
 #include "xgrad/layers/recurrent.hpp"
 #include "xgrad/layers/stacked.hpp"

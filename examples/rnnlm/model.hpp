@@ -19,7 +19,7 @@
 #include "examples/text/batches.hpp"
 #include "xgrad/autograd/autograd.hpp"
 #include "xgrad/layers/cell.hpp"
-#include "xgrad/layers/linear.hpp"
+#include "xgrad/layers/embedding.hpp"
 #include "xgrad/layers/sequence.hpp"
 
 namespace rnnlm
