@@ -15,19 +15,19 @@ Recurrent::Recurrent(std::shared_ptr<Cell> cell, bool batch_first)
 }
 
 sequence_output Recurrent::forward(const Variable& x, const std::vector<std::size_t>& lengths,
-                                   const std::vector<State>& initial)
+                                   const std::vector<cell_state>& initial)
 {
     return forward_in_layout("Recurrent", x, cell_->input_size(), lengths, batch_first_,
                              [&](const Variable& tx) { return run(tx, lengths, initial); });
 }
 
 sequence_output Recurrent::run(const Variable& x, const std::vector<std::size_t>& lengths,
-                               const std::vector<State>& initial)
+                               const std::vector<cell_state>& initial)
 {
     const std::size_t steps = x.shape()[0], batch = x.shape()[1], hidden = cell_->hidden_size();
     if (initial.size() > 1)
         fail<shape_error>("Recurrent: {} initial states given, expected 1", initial.size());
-    State state = initial.empty() ? cell_->zero_state(batch, x.dtype()) : initial[0];
+    cell_state state = initial.empty() ? cell_->zero_state(batch, x.dtype()) : initial[0];
     cell_->check_state("Recurrent", state, batch);
 
     // Steps past the longest sequence change nothing: run only up to it.
@@ -38,7 +38,7 @@ sequence_output Recurrent::run(const Variable& x, const std::vector<std::size_t>
     outputs.reserve(steps);
     for (std::size_t t = 0; t < run; ++t)
     {
-        State next = cell_->step(select(projected, 0, t), state);
+        cell_state next = cell_->step(select(projected, 0, t), state);
         const bool some_ended =
             std::any_of(lengths.begin(), lengths.end(), [t](std::size_t l) { return l <= t; });
         if (!some_ended)

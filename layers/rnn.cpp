@@ -44,7 +44,7 @@ RNNBase::RNNBase(cell_type type, std::size_t input, std::size_t hidden, const rn
 }
 
 sequence_output RNNBase::forward(const Variable& x, const std::vector<std::size_t>& lengths,
-                                 const std::vector<State>& initial)
+                                 const std::vector<cell_state>& initial)
 {
     const std::string op = describe();
     return forward_in_layout(
@@ -55,7 +55,7 @@ sequence_output RNNBase::forward(const Variable& x, const std::vector<std::size_
 Variable RNNBase::final_state(const sequence_output& out, std::size_t k)
 {
     std::vector<Variable> parts;
-    for (const State& s : out.states)
+    for (const cell_state& s : out.states)
     {
         if (k >= s.size())
             fail<value_error>("final_state: state index {} but states hold {} tensors", k,
@@ -65,14 +65,14 @@ Variable RNNBase::final_state(const sequence_output& out, std::size_t k)
     return stack(parts, 0);
 }
 
-std::vector<State> RNNBase::initial_state(const std::vector<Variable>& h0_c0) const
+std::vector<cell_state> RNNBase::initial_state(const std::vector<Variable>& h0_c0) const
 {
     const std::size_t need = type_ == cell_type::lstm ? 2 : 1;
     if (h0_c0.size() != need)
         fail<shape_error>("{}: initial_state takes {} tensors, got {}", describe(), need,
                           h0_c0.size());
     const std::size_t groups = state_groups();
-    std::vector<State> out(groups);
+    std::vector<cell_state> out(groups);
     for (const Variable& v : h0_c0)
     {
         if (v.dim() != 3 || v.shape()[0] != groups || v.shape()[2] != hidden_)

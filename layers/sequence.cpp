@@ -37,13 +37,13 @@ sequence_output forward_in_layout(const char* op, const Variable& x, std::size_t
     return out;
 }
 
-std::vector<State> detach(const std::vector<State>& states)
+std::vector<cell_state> detach(const std::vector<cell_state>& states)
 {
-    std::vector<State> out;
+    std::vector<cell_state> out;
     out.reserve(states.size());
-    for (const State& s : states)
+    for (const cell_state& s : states)
     {
-        State d;
+        cell_state d;
         d.reserve(s.size());
         for (const Variable& v : s)
             d.push_back(v.detach());

@@ -12,9 +12,9 @@ namespace xgrad::nn
 
 struct sequence_output
 {
-    Variable output;           // [T, B, output_size()] (batch-first layers: [B, T, ...])
-    std::vector<State> states; // final states, state_groups() of them (PyTorch's h_n order:
-                               // layer 0 forward, layer 0 reverse, layer 1 forward, ...)
+    Variable output;                // [T, B, output_size()] (batch-first layers: [B, T, ...])
+    std::vector<cell_state> states; // final states, state_groups() of them (PyTorch's h_n order:
+                                    // layer 0 forward, layer 0 reverse, layer 1 forward, ...)
 };
 
 class SequenceLayer : public Module
@@ -30,7 +30,7 @@ public:
     // are zero, and its final state is the one at its last real step. initial: empty (zeros) or
     // state_groups() states. Throws shape_error on any mismatch, naming the layer and shapes.
     virtual sequence_output forward(const Variable& x, const std::vector<std::size_t>& lengths = {},
-                                    const std::vector<State>& initial = {}) = 0;
+                                    const std::vector<cell_state>& initial = {}) = 0;
 };
 
 // Throws shape_error naming `op` and x's shape unless x is [T, B, input] ([B, T, input] when
@@ -49,6 +49,6 @@ forward_in_layout(const char* op, const Variable& x, std::size_t input,
 
 // Truncated BPTT: the same states as leaves (Variable::detach of each tensor), so a backward()
 // through the next chunk stops at them and the chunk before can be released.
-std::vector<State> detach(const std::vector<State>& states);
+std::vector<cell_state> detach(const std::vector<cell_state>& states);
 
 } // namespace xgrad::nn

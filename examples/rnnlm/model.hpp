@@ -38,11 +38,11 @@ struct config
     std::string describe() const;
 };
 
-class model : public xgrad::nn::Module
+class Model : public xgrad::nn::Module
 {
 public:
     // Throws std::runtime_error for an unknown cell or a zero size.
-    model(const config& c, xgrad::generator& g);
+    Model(const config& c, xgrad::generator& g);
 
     const config& cfg() const { return cfg_; }
     std::size_t state_groups() const { return body_->state_groups(); }
@@ -51,8 +51,8 @@ public:
     // `initial` (empty: zeros) and the final states go through `states` for truncated BPTT.
     xgrad::Variable logits(const std::vector<std::int64_t>& ids, std::size_t steps,
                            std::size_t batch, const std::vector<std::size_t>& lengths,
-                           const std::vector<xgrad::nn::State>& initial,
-                           std::vector<xgrad::nn::State>* states = nullptr);
+                           const std::vector<xgrad::nn::cell_state>& initial,
+                           std::vector<xgrad::nn::cell_state>* states = nullptr);
 
     // Mean cross-entropy per target token of a batch (padding ignored), optionally in chunks of
     // `bptt` time steps whose state is carried detached (0: full BPTT). Calls backward() on each
@@ -64,7 +64,7 @@ public:
     std::vector<double> next_token_logprobs(const std::vector<std::int64_t>& ids);
 
     // One step for sampling: feeds `token`, updates `state` (empty: zeros), returns logits [C].
-    std::vector<double> step(std::int64_t token, std::vector<xgrad::nn::State>& state);
+    std::vector<double> step(std::int64_t token, std::vector<xgrad::nn::cell_state>& state);
 
     std::string describe() const override { return cfg_.describe(); }
 

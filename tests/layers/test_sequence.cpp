@@ -34,7 +34,7 @@ public:
     }
     std::size_t input_size() const override { return in_; }
     std::size_t hidden_size() const override { return hidden_; }
-    State forward(const Variable& x, const State& s) override
+    cell_state forward(const Variable& x, const cell_state& s) override
     {
         Variable f = sigmoid(linear(concat({x, s[0]}, 1), wf, bf));
         Variable cand = tanh(linear(concat({x, f * s[0]}, 1), wh, bh));
@@ -66,7 +66,7 @@ void check_layer(SequenceLayer& layer, const shape_t& x_shape,
         [&layer, lengths](auto& v) {
             sequence_output out = layer.forward(v[0], lengths);
             std::vector<Variable> parts{reshape(out.output, {out.output.numel()})};
-            for (const State& s : out.states)
+            for (const cell_state& s : out.states)
                 for (const Variable& t : s)
                     parts.push_back(reshape(t, {t.numel()}));
             return concat(parts, 0);
@@ -112,7 +112,7 @@ TEST_CASE("RNN, LSTM, GRU match PyTorch, including variable lengths", "[layers][
         std::vector<std::size_t> lengths;
         if (f.tensors.count("lengths"))
             lengths = lengths_of(f);
-        std::vector<State> initial;
+        std::vector<cell_state> initial;
         if (f.tensors.count("h_0"))
         {
             std::vector<Variable> h0c0{Variable(f.tensors.at("h_0"))};
@@ -302,7 +302,7 @@ TEST_CASE("truncated BPTT: detach() stops gradients and memory stays flat", "[la
     LSTM lstm(3, 4);
     lstm.to(f64);
     auto h0 = randn({1, 2, 4}, 400), c0 = randn({1, 2, 4}, 401);
-    std::vector<State> carried = lstm.initial_state({h0, c0});
+    std::vector<cell_state> carried = lstm.initial_state({h0, c0});
     std::uint64_t fresh_after_warmup = 0;
     for (int chunk = 0; chunk < 12; ++chunk)
     {
