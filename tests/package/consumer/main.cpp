@@ -9,6 +9,11 @@
 #error "a bare autograd/, layers/ or optim/ folder is on the include path"
 #endif
 
+// xgrad's flags that change xtensor's types reach the consumer (CMake targets or pkg-config).
+#ifndef XTENSOR_USE_XSIMD
+#error "XTENSOR_USE_XSIMD is not defined: the consumer's xtensor types differ from xgrad's"
+#endif
+
 #include <cmath>
 #include <cstdio>
 
