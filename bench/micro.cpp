@@ -63,10 +63,10 @@ void BM_lstm_step(benchmark::State& st)
     const auto h = static_cast<std::size_t>(st.range(0));
     nn::LSTMCell cell(h, h);
     Variable x = filled({32, h}, 0.1, false);
-    nn::State s{filled({32, h}, 0.2), filled({32, h}, 0.3)};
+    nn::cell_state s{filled({32, h}, 0.2), filled({32, h}, 0.3)};
     for (auto _ : st)
     {
-        nn::State out = cell.forward(x, s);
+        nn::cell_state out = cell.forward(x, s);
         sum(out[0]).backward();
         cell.zero_grad();
     }

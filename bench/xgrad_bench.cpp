@@ -12,9 +12,10 @@
 
 #include <fmt/core.h>
 
-#include "xgrad/autograd/autograd.hpp"
 #include "examples/common/flags.hpp"
 #include "examples/rnnlm/model.hpp"
+#include "xgrad/autograd/autograd.hpp"
+#include "xgrad/layers/embedding.hpp"
 #include "xgrad/layers/init.hpp"
 #include "xgrad/layers/linear.hpp"
 #include "xgrad/layers/rnn.hpp"
@@ -88,19 +89,19 @@ workload named(const std::string& id)
 
 // The model: embedding -> recurrent stack -> linear -> softmax; W0 is the tutorial's language
 // model itself (examples/rnnlm): U x_t a row lookup, s_t = tanh(U x_t + W s_{t-1}), V s_t.
-struct model : Module
+struct BenchModel : Module
 {
     workload w;
-    std::shared_ptr<rnnlm::model> tutorial;
+    std::shared_ptr<rnnlm::Model> tutorial;
     std::shared_ptr<Embedding> embed;
     std::shared_ptr<RNNBase> rnn;
     std::shared_ptr<Linear> head;
 
-    model(const workload& wl, generator& g) : w(wl)
+    BenchModel(const workload& wl, generator& g) : w(wl)
     {
         if (w.tutorial)
         {
-            tutorial = register_module("lm", std::make_shared<rnnlm::model>(
+            tutorial = register_module("lm", std::make_shared<rnnlm::Model>(
                                                  rnnlm::config{"rnn", 1, w.hidden, w.vocab}, g));
             return;
         }
@@ -118,7 +119,7 @@ struct model : Module
     }
 
     Variable loss(const std::vector<std::int64_t>& x, const std::vector<std::int64_t>& y,
-                  std::vector<State>& carried)
+                  std::vector<cell_state>& carried)
     {
         cross_entropy_options o;
         if (w.tutorial)
@@ -126,14 +127,12 @@ struct model : Module
             o.reduce = reduction::sum; // the tutorial's BPTT gradient is the summed loss's
             return cross_entropy(tutorial->logits(x, w.seq, w.batch, {}, {}), y, o);
         }
-        sequence_output out = rnn->forward(embed->forward(x, {w.seq, w.batch}), {},
-                                           w.state == "carried" ? carried : std::vector<State>{});
+        sequence_output out =
+            rnn->forward(embed->forward(x, {w.seq, w.batch}), {},
+                         w.state == "carried" ? carried : std::vector<cell_state>{});
         if (w.state == "carried")
         {
-            carried = out.states;
-            for (State& s : carried)
-                for (Variable& v : s)
-                    v = v.detach();
+            carried = detach(out.states);
         }
         return cross_entropy(head->forward(out.output), y, o);
     }
@@ -205,7 +204,7 @@ int main(int argc, char** argv)
         set_num_threads(static_cast<int>(w.threads));
 
         generator g(seed);
-        model m(w, g);
+        BenchModel m(w, g);
         if (w.dtype == "f64")
             m.to(f64);
         std::vector<Variable> params;
@@ -242,7 +241,7 @@ int main(int argc, char** argv)
                 b.y.assign(tokens.begin() + static_cast<std::ptrdiff_t>(w.batch), tokens.end());
         }
 
-        std::vector<State> carried;
+        std::vector<cell_state> carried;
         std::size_t k = 0;
         double first_loss = -1;
         auto step = [&] {

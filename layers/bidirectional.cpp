@@ -32,7 +32,7 @@ Bidirectional::Bidirectional(const std::function<std::shared_ptr<SequenceLayer>(
 {}
 
 sequence_output Bidirectional::forward(const Variable& x, const std::vector<std::size_t>& lengths,
-                                       const std::vector<State>& initial)
+                                       const std::vector<cell_state>& initial)
 {
     check_sequence("Bidirectional", x, input_size(), lengths);
     if (!initial.empty() && initial.size() != state_groups())
@@ -40,7 +40,8 @@ sequence_output Bidirectional::forward(const Variable& x, const std::vector<std:
                           state_groups());
     const auto split_at =
         initial.begin() + static_cast<std::ptrdiff_t>(initial.empty() ? 0 : fwd_->state_groups());
-    const std::vector<State> init_f(initial.begin(), split_at), init_b(split_at, initial.end());
+    const std::vector<cell_state> init_f(initial.begin(), split_at),
+        init_b(split_at, initial.end());
 
     sequence_output f = fwd_->forward(x, lengths, init_f);
     sequence_output b = bwd_->forward(reverse_sequences(x, lengths), lengths, init_b);

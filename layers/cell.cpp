@@ -3,15 +3,15 @@
 namespace xgrad::nn
 {
 
-State Cell::zero_state(std::size_t batch, dtype dt) const
+cell_state Cell::zero_state(std::size_t batch, dtype dt) const
 {
-    State s;
+    cell_state s;
     for (std::size_t i = 0; i < state_count(); ++i)
         s.emplace_back(Tensor::zeros({batch, hidden_size()}, dt));
     return s;
 }
 
-void Cell::check_state(const char* op, const State& s, std::size_t batch) const
+void Cell::check_state(const char* op, const cell_state& s, std::size_t batch) const
 {
     if (s.size() != state_count())
         fail<shape_error>("{}: the state has {} tensors, {} expects {}", op, s.size(), describe(),

@@ -12,7 +12,9 @@ namespace xgrad::nn
 
 // A cell's recurrent state: state_count() values, each [batch, hidden_size()]. The first one
 // is the step's output (h); an LSTM adds its memory c.
-using State = std::vector<Variable>;
+using cell_state = std::vector<Variable>;
+// The name before 0.2 (types that are not modules, optimizers or schedules are snake_case).
+using State [[deprecated("use xgrad::nn::cell_state")]] = cell_state;
 
 class Cell : public Module
 {
@@ -22,22 +24,22 @@ public:
     virtual std::size_t state_count() const { return 1; }
 
     // One step: x [B, input_size()] and the state -> the new state.
-    virtual State forward(const Variable& x, const State& state) = 0;
+    virtual cell_state forward(const Variable& x, const cell_state& state) = 0;
 
     // Optional split of forward for speed: project() takes the part of a step that depends on
     // the input only, for every step at once ([T, B, I] -> [T, B, P], one GEMM for all T), and
     // step() finishes a step from its slice of that projection. forward(x, s) must equal
     // step(project(x), s). The defaults (identity, forward) suit any cell.
     virtual Variable project(const Variable& inputs) { return inputs; }
-    virtual State step(const Variable& projected, const State& state)
+    virtual cell_state step(const Variable& projected, const cell_state& state)
     {
         return forward(projected, state);
     }
 
     // state_count() zero tensors [batch, hidden_size()] of dtype dt.
-    State zero_state(std::size_t batch, dtype dt) const;
+    cell_state zero_state(std::size_t batch, dtype dt) const;
     // Throws shape_error naming `op` unless s has state_count() values of [batch, hidden].
-    void check_state(const char* op, const State& s, std::size_t batch) const;
+    void check_state(const char* op, const cell_state& s, std::size_t batch) const;
 };
 
 } // namespace xgrad::nn

@@ -9,7 +9,7 @@ GRUCell::GRUCell(std::size_t input, std::size_t hidden, bool bias, generator& g)
     : ProjectedCell(3, input, hidden, bias, g)
 {}
 
-State GRUCell::step(const Variable& projected, const State& state)
+cell_state GRUCell::step(const Variable& projected, const cell_state& state)
 {
     check_step("GRUCell", projected, state);
     // The gates and the state update are one fused op (autograd/ops/recurrent).

@@ -15,7 +15,7 @@ class GRUCell : public ProjectedCell
 public:
     GRUCell(std::size_t input, std::size_t hidden, bool bias = true,
             generator& g = default_generator());
-    State step(const Variable& projected, const State& state) override;
+    cell_state step(const Variable& projected, const cell_state& state) override;
     std::string describe() const override;
 };
 

@@ -1,7 +1,7 @@
 // LayerNorm as PyTorch's nn.LayerNorm over the last dimension.
 #pragma once
 
-#include "xgrad/layers/linear.hpp"
+#include "xgrad/layers/unary.hpp"
 
 namespace xgrad::nn
 {

@@ -9,7 +9,7 @@ LSTMCell::LSTMCell(std::size_t input, std::size_t hidden, bool bias, generator& 
     : ProjectedCell(4, input, hidden, bias, g)
 {}
 
-State LSTMCell::step(const Variable& projected, const State& state)
+cell_state LSTMCell::step(const Variable& projected, const cell_state& state)
 {
     check_step("LSTMCell", projected, state);
     // The gate nonlinearities and the state update are one fused op (autograd/ops/recurrent).

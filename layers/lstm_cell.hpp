@@ -2,7 +2,7 @@
 // four [B, H] blocks in PyTorch's order i, f, g, o:
 //   i = sigma(.), f = sigma(.), g = tanh(.), o = sigma(.)
 //   c' = f * c + i * g,   h' = o * tanh(c')
-// State {h, c}. Parameters as ProjectedCell with G = 4.
+// cell_state {h, c}. Parameters as ProjectedCell with G = 4.
 #pragma once
 
 #include "xgrad/layers/projected_cell.hpp"
@@ -16,7 +16,7 @@ public:
     LSTMCell(std::size_t input, std::size_t hidden, bool bias = true,
              generator& g = default_generator());
     std::size_t state_count() const override { return 2; }
-    State step(const Variable& projected, const State& state) override;
+    cell_state step(const Variable& projected, const cell_state& state) override;
     std::string describe() const override;
 };
 

@@ -22,6 +22,13 @@ Variable Module::register_parameter(const std::string& name, Variable v)
     return v;
 }
 
+void Module::register_flat_parameters(const Module& m, const std::string& prefix,
+                                      const std::string& suffix)
+{
+    for (const auto& [name, v] : m.named_parameters())
+        register_parameter(prefix + name + suffix, v);
+}
+
 void Module::add_child(const std::string& name, std::shared_ptr<Module> m, bool exposed)
 {
     if (!m)

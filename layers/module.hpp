@@ -52,14 +52,19 @@ public:
     virtual std::string describe() const { return "Module"; }
 
 protected:
-    // A new trainable parameter (requires_grad) holding `init`.
+    // A new trainable parameter (requires_grad) holding `init`. Throws value_error if `name` is
+    // taken.
     Variable register_parameter(const std::string& name, Tensor init);
-    // Registers an existing variable under another name (used to expose a child's parameters
-    // under PyTorch's flat names).
-    Variable register_parameter(const std::string& name, Variable v);
+    // PyTorch's flat names: lists every parameter of `m` as this module's own, named
+    // prefix + <its name in m> + suffix (a layer-0 reverse cell's "weight_ih" with suffix
+    // "_l0_reverse" becomes "weight_ih_l0_reverse"). `m` must sit below a child registered with
+    // expose_parameters = false, or its parameters would be listed twice. Throws value_error if
+    // a name is taken.
+    void register_flat_parameters(const Module& m, const std::string& prefix,
+                                  const std::string& suffix = "");
     // A child: its parameters appear as "name.<its names>" and it follows train()/eval().
     // With expose_parameters false it still follows train()/eval(), but its parameters are
-    // listed only under the names this module registers for them.
+    // listed only under the names given by register_flat_parameters.
     template <class M>
     std::shared_ptr<M> register_module(const std::string& name, std::shared_ptr<M> m,
                                        bool expose_parameters = true)
@@ -75,6 +80,7 @@ private:
         std::shared_ptr<Module> module;
         bool exposed;
     };
+    Variable register_parameter(const std::string& name, Variable v);
     void add_child(const std::string& name, std::shared_ptr<Module> m, bool exposed);
     void collect(const std::string& prefix, std::vector<named_parameter>& out) const;
 

@@ -39,7 +39,8 @@ Variable ProjectedCell::hidden_projection(const Variable& h) const
     return linear(h, weight_hh, bias_hh);
 }
 
-void ProjectedCell::check_step(const char* op, const Variable& projected, const State& state) const
+void ProjectedCell::check_step(const char* op, const Variable& projected,
+                               const cell_state& state) const
 {
     if (projected.dim() != 2 || projected.shape()[1] != gates_ * hidden_)
         fail<shape_error>("{}: projected input {} should be [batch, {}] (x of width {} through "

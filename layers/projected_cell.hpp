@@ -22,7 +22,7 @@ public:
 
     // [..., I] -> [..., G*H]: x W_ih^T + b_ih.
     Variable project(const Variable& inputs) override;
-    State forward(const Variable& x, const State& state) override
+    cell_state forward(const Variable& x, const cell_state& state) override
     {
         return step(project(x), state);
     }
@@ -35,7 +35,7 @@ protected:
     // h W_hh^T + b_hh: [B, H] -> [B, G*H].
     Variable hidden_projection(const Variable& h) const;
     // Checks a step's arguments: projected [B, G*H] and a valid state.
-    void check_step(const char* op, const Variable& projected, const State& state) const;
+    void check_step(const char* op, const Variable& projected, const cell_state& state) const;
 
 private:
     std::size_t gates_, input_, hidden_;

@@ -8,39 +8,26 @@
 namespace xgrad::nn
 {
 
-void check_sequence(const char* op, const Variable& x, std::size_t input,
-                    const std::vector<std::size_t>& lengths)
-{
-    if (x.dim() != 3 || x.shape()[2] != input)
-        fail<shape_error>("{}: input {} should be [T, B, {}]", op, to_string(x.shape()), input);
-    const std::size_t t = x.shape()[0], b = x.shape()[1];
-    if (t == 0 || b == 0)
-        fail<shape_error>("{}: input {} has no time steps or no batch entries", op,
-                          to_string(x.shape()));
-    if (!lengths.empty() && lengths.size() != b)
-        fail<shape_error>("{}: {} lengths for a batch of {} (input {})", op, lengths.size(), b,
-                          to_string(x.shape()));
-    for (std::size_t l : lengths)
-        if (l > t)
-            fail<shape_error>("{}: length {} exceeds the {} time steps of input {}", op, l, t,
-                              to_string(x.shape()));
-}
-
 Recurrent::Recurrent(std::shared_ptr<Cell> cell, bool batch_first)
     : cell_(std::move(cell)), batch_first_(batch_first)
 {
     register_module("cell", cell_);
 }
 
-sequence_output Recurrent::forward(const Variable& input, const std::vector<std::size_t>& lengths,
-                                   const std::vector<State>& initial)
+sequence_output Recurrent::forward(const Variable& x, const std::vector<std::size_t>& lengths,
+                                   const std::vector<cell_state>& initial)
 {
-    const Variable x = batch_first_ ? transpose(input, 0, 1) : input;
-    check_sequence("Recurrent", x, cell_->input_size(), lengths);
+    return forward_in_layout("Recurrent", x, cell_->input_size(), lengths, batch_first_,
+                             [&](const Variable& tx) { return run(tx, lengths, initial); });
+}
+
+sequence_output Recurrent::run(const Variable& x, const std::vector<std::size_t>& lengths,
+                               const std::vector<cell_state>& initial)
+{
     const std::size_t steps = x.shape()[0], batch = x.shape()[1], hidden = cell_->hidden_size();
     if (initial.size() > 1)
         fail<shape_error>("Recurrent: {} initial states given, expected 1", initial.size());
-    State state = initial.empty() ? cell_->zero_state(batch, x.dtype()) : initial[0];
+    cell_state state = initial.empty() ? cell_->zero_state(batch, x.dtype()) : initial[0];
     cell_->check_state("Recurrent", state, batch);
 
     // Steps past the longest sequence change nothing: run only up to it.
@@ -51,7 +38,7 @@ sequence_output Recurrent::forward(const Variable& input, const std::vector<std:
     outputs.reserve(steps);
     for (std::size_t t = 0; t < run; ++t)
     {
-        State next = cell_->step(select(projected, 0, t), state);
+        cell_state next = cell_->step(select(projected, 0, t), state);
         const bool some_ended =
             std::any_of(lengths.begin(), lengths.end(), [t](std::size_t l) { return l <= t; });
         if (!some_ended)
@@ -72,8 +59,7 @@ sequence_output Recurrent::forward(const Variable& input, const std::vector<std:
     }
     for (std::size_t t = run; t < steps; ++t)
         outputs.emplace_back(Tensor::zeros({batch, hidden}, x.dtype()));
-    Variable out = stack(outputs, 0);
-    return {batch_first_ ? transpose(out, 0, 1) : out, {state}};
+    return {stack(outputs, 0), {state}};
 }
 
 std::string Recurrent::describe() const

@@ -20,12 +20,16 @@ public:
     std::size_t output_size() const override { return cell_->hidden_size(); }
     std::size_t state_groups() const override { return 1; }
     sequence_output forward(const Variable& x, const std::vector<std::size_t>& lengths = {},
-                            const std::vector<State>& initial = {}) override;
+                            const std::vector<cell_state>& initial = {}) override;
     std::string describe() const override;
 
     Cell& cell() { return *cell_; }
 
 private:
+    // forward() on checked, time-major x.
+    sequence_output run(const Variable& x, const std::vector<std::size_t>& lengths,
+                        const std::vector<cell_state>& initial);
+
     std::shared_ptr<Cell> cell_;
     bool batch_first_;
 };

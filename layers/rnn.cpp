@@ -31,14 +31,7 @@ RNNBase::RNNBase(cell_type type, std::size_t input, std::size_t hidden, const rn
                 cell = std::make_shared<LSTMCell>(in, hidden, o.bias, g);
             else
                 cell = std::make_shared<GRUCell>(in, hidden, o.bias, g);
-            const std::string sfx = fmt::format("_l{}{}", l, d ? "_reverse" : "");
-            register_parameter("weight_ih" + sfx, cell->weight_ih);
-            register_parameter("weight_hh" + sfx, cell->weight_hh);
-            if (o.bias)
-            {
-                register_parameter("bias_ih" + sfx, cell->bias_ih);
-                register_parameter("bias_hh" + sfx, cell->bias_hh);
-            }
+            register_flat_parameters(*cell, "", fmt::format("_l{}{}", l, d ? "_reverse" : ""));
             cells_.push_back(cell);
             directions.push_back(std::make_shared<Recurrent>(cell));
         }
@@ -51,19 +44,18 @@ RNNBase::RNNBase(cell_type type, std::size_t input, std::size_t hidden, const rn
 }
 
 sequence_output RNNBase::forward(const Variable& x, const std::vector<std::size_t>& lengths,
-                                 const std::vector<State>& initial)
+                                 const std::vector<cell_state>& initial)
 {
-    sequence_output out =
-        stack_->forward(opt_.batch_first ? transpose(x, 0, 1) : x, lengths, initial);
-    if (opt_.batch_first)
-        out.output = transpose(out.output, 0, 1);
-    return out;
+    const std::string op = describe();
+    return forward_in_layout(
+        op.c_str(), x, input_, lengths, opt_.batch_first,
+        [&](const Variable& tx) { return stack_->forward(tx, lengths, initial); });
 }
 
 Variable RNNBase::final_state(const sequence_output& out, std::size_t k)
 {
     std::vector<Variable> parts;
-    for (const State& s : out.states)
+    for (const cell_state& s : out.states)
     {
         if (k >= s.size())
             fail<value_error>("final_state: state index {} but states hold {} tensors", k,
@@ -73,14 +65,14 @@ Variable RNNBase::final_state(const sequence_output& out, std::size_t k)
     return stack(parts, 0);
 }
 
-std::vector<State> RNNBase::initial_state(const std::vector<Variable>& h0_c0) const
+std::vector<cell_state> RNNBase::initial_state(const std::vector<Variable>& h0_c0) const
 {
     const std::size_t need = type_ == cell_type::lstm ? 2 : 1;
     if (h0_c0.size() != need)
         fail<shape_error>("{}: initial_state takes {} tensors, got {}", describe(), need,
                           h0_c0.size());
     const std::size_t groups = state_groups();
-    std::vector<State> out(groups);
+    std::vector<cell_state> out(groups);
     for (const Variable& v : h0_c0)
     {
         if (v.dim() != 3 || v.shape()[0] != groups || v.shape()[2] != hidden_)

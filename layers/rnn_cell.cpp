@@ -10,7 +10,7 @@ RNNCell::RNNCell(std::size_t input, std::size_t hidden, nonlinearity act, bool b
     : ProjectedCell(1, input, hidden, bias, g), act_(act)
 {}
 
-State RNNCell::step(const Variable& projected, const State& state)
+cell_state RNNCell::step(const Variable& projected, const cell_state& state)
 {
     check_step("RNNCell", projected, state);
     Variable pre = projected + hidden_projection(state[0]);

@@ -18,7 +18,7 @@ class RNNCell : public ProjectedCell
 public:
     RNNCell(std::size_t input, std::size_t hidden, nonlinearity act = nonlinearity::tanh,
             bool bias = true, generator& g = default_generator());
-    State step(const Variable& projected, const State& state) override;
+    cell_state step(const Variable& projected, const cell_state& state) override;
     std::string describe() const override;
 
 private:

@@ -2,6 +2,7 @@
 // conveniences, so each can wrap any other.
 #pragma once
 
+#include <functional>
 #include <vector>
 
 #include "xgrad/layers/cell.hpp"
@@ -11,9 +12,9 @@ namespace xgrad::nn
 
 struct sequence_output
 {
-    Variable output;           // [T, B, output_size()] (batch-first layers: [B, T, ...])
-    std::vector<State> states; // final states, state_groups() of them (PyTorch's h_n order:
-                               // layer 0 forward, layer 0 reverse, layer 1 forward, ...)
+    Variable output;                // [T, B, output_size()] (batch-first layers: [B, T, ...])
+    std::vector<cell_state> states; // final states, state_groups() of them (PyTorch's h_n order:
+                                    // layer 0 forward, layer 0 reverse, layer 1 forward, ...)
 };
 
 class SequenceLayer : public Module
@@ -29,11 +30,25 @@ public:
     // are zero, and its final state is the one at its last real step. initial: empty (zeros) or
     // state_groups() states. Throws shape_error on any mismatch, naming the layer and shapes.
     virtual sequence_output forward(const Variable& x, const std::vector<std::size_t>& lengths = {},
-                                    const std::vector<State>& initial = {}) = 0;
+                                    const std::vector<cell_state>& initial = {}) = 0;
 };
 
-// Throws shape_error unless x is [T, B, input] and lengths has B entries within [0, T].
+// Throws shape_error naming `op` and x's shape unless x is [T, B, input] ([B, T, input] when
+// batch_first), with T and B non-zero, and lengths is empty or has B entries within [0, T].
 void check_sequence(const char* op, const Variable& x, std::size_t input,
-                    const std::vector<std::size_t>& lengths);
+                    const std::vector<std::size_t>& lengths, bool batch_first = false);
+
+// The one place batch_first is handled. Checks x in the caller's layout (check_sequence, so
+// errors show the shape the caller passed), calls time_major with x as [T, B, input], and
+// returns its result with the output back in the caller's layout. States are never batch-first
+// (PyTorch's h_n is [layers * dirs, B, H] either way).
+sequence_output
+forward_in_layout(const char* op, const Variable& x, std::size_t input,
+                  const std::vector<std::size_t>& lengths, bool batch_first,
+                  const std::function<sequence_output(const Variable&)>& time_major);
+
+// Truncated BPTT: the same states as leaves (Variable::detach of each tensor), so a backward()
+// through the next chunk stops at them and the chunk before can be released.
+std::vector<cell_state> detach(const std::vector<cell_state>& states);
 
 } // namespace xgrad::nn

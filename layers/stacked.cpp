@@ -47,7 +47,7 @@ std::size_t Stacked::state_groups() const
 }
 
 sequence_output Stacked::forward(const Variable& x, const std::vector<std::size_t>& lengths,
-                                 const std::vector<State>& initial)
+                                 const std::vector<cell_state>& initial)
 {
     if (!initial.empty() && initial.size() != state_groups())
         fail<shape_error>("Stacked: {} initial states given, expected {}", initial.size(),
@@ -58,7 +58,7 @@ sequence_output Stacked::forward(const Variable& x, const std::vector<std::size_
     for (std::size_t i = 0; i < layers_.size(); ++i)
     {
         const std::size_t g = layers_[i]->state_groups();
-        std::vector<State> init;
+        std::vector<cell_state> init;
         if (!initial.empty())
             init.assign(initial.begin() + static_cast<std::ptrdiff_t>(at),
                         initial.begin() + static_cast<std::ptrdiff_t>(at + g));

@@ -18,6 +18,11 @@ Adagrad::Adagrad(std::vector<param_group> groups, const adagrad_options& o)
                           o.lr_decay, o.eps, o.initial_accumulator_value);
 }
 
+std::vector<std::string> Adagrad::state_keys() const
+{
+    return {"step", "sum"};
+}
+
 void Adagrad::update(const Variable& p, std::map<std::string, Tensor>& state, double lr, double wd)
 {
     const bool fresh = !state.count("sum");

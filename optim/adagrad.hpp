@@ -23,6 +23,7 @@ public:
     Adagrad(const std::vector<Variable>& params, const adagrad_options& o = {});
     Adagrad(std::vector<param_group> groups, const adagrad_options& o = {});
     std::string name() const override { return "Adagrad"; }
+    std::vector<std::string> state_keys() const override;
 
 protected:
     void update(const Variable& p, std::map<std::string, Tensor>& state, double lr,

@@ -22,6 +22,13 @@ Adam::Adam(std::vector<param_group> groups, const adam_options& o, bool decouple
         fail<value_error>("{}: eps {} must be >= 0", name(), o.eps);
 }
 
+std::vector<std::string> Adam::state_keys() const
+{
+    if (o_.amsgrad)
+        return {"step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
+    return {"step", "exp_avg", "exp_avg_sq"};
+}
+
 void Adam::update(const Variable& p, std::map<std::string, Tensor>& state, double lr, double wd)
 {
     const double t = next_step(state);

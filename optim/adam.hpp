@@ -25,6 +25,7 @@ public:
     Adam(const std::vector<Variable>& params, const adam_options& o = {});
     Adam(std::vector<param_group> groups, const adam_options& o = {});
     std::string name() const override { return decoupled_ ? "AdamW" : "Adam"; }
+    std::vector<std::string> state_keys() const override;
 
 protected:
     Adam(std::vector<param_group> groups, const adam_options& o, bool decoupled);

@@ -1,5 +1,6 @@
 #include "xgrad/optim/optimizer.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "xgrad/autograd/tape.hpp"
@@ -108,6 +109,7 @@ std::map<std::string, Tensor> Optimizer::state_dict() const
 void Optimizer::load_state_dict(const std::map<std::string, Tensor>& state)
 {
     // Validate everything before changing anything.
+    const std::vector<std::string> keys = state_keys();
     std::vector<std::vector<std::map<std::string, Tensor>>> fresh(groups_.size());
     std::vector<double> lrs(groups_.size());
     for (std::size_t g = 0; g < groups_.size(); ++g)
@@ -140,6 +142,9 @@ void Optimizer::load_state_dict(const std::map<std::string, Tensor>& state)
             g >= groups_.size() || i >= groups_[g].params.size())
             fail<value_error>("{}: unexpected state entry '{}'", name(), key);
         const std::string field = key.substr(static_cast<std::size_t>(used));
+        if (std::find(keys.begin(), keys.end(), field) == keys.end())
+            fail<value_error>("{}: unexpected state entry '{}' ({} keeps {})", name(), key, name(),
+                              keys.empty() ? "no state" : fmt::format("{}", fmt::join(keys, ", ")));
         const Variable& p = groups_[g].params[i];
         if (field == "step" && (t.dtype() != f64 || t.numel() != 1 || !(t.item() >= 0)))
             fail<value_error>("{}: state '{}' must be a non-negative float64 scalar", name(), key);
@@ -155,11 +160,12 @@ void Optimizer::load_state_dict(const std::map<std::string, Tensor>& state)
         for (std::size_t i = 0; i < fresh[g].size(); ++i)
         {
             const auto& st = fresh[g][i];
-            const bool needs_step = st.count("exp_avg") || st.count("exp_avg_sq") ||
-                                    st.count("sum") || st.count("square_avg");
-            if (needs_step && !st.count("step"))
-                fail<value_error>("{}: state of parameter {} of group {} lacks its step count",
-                                  name(), i, g);
+            if (st.empty())
+                continue;
+            for (const std::string& k : keys)
+                if (!st.count(k))
+                    fail<value_error>("{}: state of parameter {} of group {} lacks '{}'{}", name(),
+                                      i, g, k, k == "step" ? " (its step count)" : "");
         }
     state_ = std::move(fresh);
     for (std::size_t g = 0; g < groups_.size(); ++g)

@@ -38,8 +38,9 @@ public:
     void set_lr(double lr); // every group
     void set_lr(std::size_t g, double lr);
 
-    // The state as named tensors: "group.<g>.lr", "param.<g>.<i>.<key>" (keys such as
-    // "exp_avg", "step"). load_state_dict checks that the parameters' count and shapes match and
+    // The state as named tensors: "group.<g>.lr", "param.<g>.<i>.<key>" with the keys of
+    // state_keys(). load_state_dict checks that the parameters' count and shapes match, that
+    // every key is one of state_keys() and that each parameter has all of them or none, and
     // throws value_error naming the first mismatch otherwise (nothing is changed then).
     std::map<std::string, Tensor> state_dict() const;
     void load_state_dict(const std::map<std::string, Tensor>& state);
@@ -48,6 +49,12 @@ public:
     void load(const std::string& path);
 
     virtual std::string name() const = 0;
+
+    // The keys of a parameter's state once it has been updated, for this configuration (Adam
+    // with amsgrad adds "max_exp_avg_sq"; SGD without momentum keeps none). "step" is the step
+    // count (a non-negative float64 scalar, see next_step); every other key is a tensor of the
+    // parameter's shape and dtype (see buffer).
+    virtual std::vector<std::string> state_keys() const = 0;
 
 protected:
     Optimizer(std::vector<param_group> groups, double default_lr, double default_wd);

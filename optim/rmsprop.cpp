@@ -17,6 +17,16 @@ RMSprop::RMSprop(std::vector<param_group> groups, const rmsprop_options& o)
                           o.momentum);
 }
 
+std::vector<std::string> RMSprop::state_keys() const
+{
+    std::vector<std::string> keys{"step", "square_avg"};
+    if (o_.centered)
+        keys.push_back("grad_avg");
+    if (o_.momentum > 0)
+        keys.push_back("momentum_buffer");
+    return keys;
+}
+
 void RMSprop::update(const Variable& p, std::map<std::string, Tensor>& state, double lr, double wd)
 {
     next_step(state);

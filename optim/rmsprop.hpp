@@ -25,6 +25,7 @@ public:
     RMSprop(const std::vector<Variable>& params, const rmsprop_options& o = {});
     RMSprop(std::vector<param_group> groups, const rmsprop_options& o = {});
     std::string name() const override { return "RMSprop"; }
+    std::vector<std::string> state_keys() const override;
 
 protected:
     void update(const Variable& p, std::map<std::string, Tensor>& state, double lr,

@@ -17,6 +17,13 @@ SGD::SGD(std::vector<param_group> groups, const sgd_options& o)
                           o.momentum, o.dampening);
 }
 
+std::vector<std::string> SGD::state_keys() const
+{
+    if (o_.momentum > 0)
+        return {"momentum_buffer"};
+    return {};
+}
+
 void SGD::update(const Variable& p, std::map<std::string, Tensor>& state, double lr, double wd)
 {
     const bool first = !state.count("momentum_buffer");

@@ -25,6 +25,7 @@ public:
     SGD(const std::vector<Variable>& params, const sgd_options& o = {});
     SGD(std::vector<param_group> groups, const sgd_options& o = {});
     std::string name() const override { return "SGD"; }
+    std::vector<std::string> state_keys() const override;
 
 protected:
     void update(const Variable& p, std::map<std::string, Tensor>& state, double lr,

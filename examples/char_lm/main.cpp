@@ -8,12 +8,13 @@
 
 #include <fmt/core.h>
 
-#include "xgrad/autograd/autograd.hpp"
 #include "examples/common/flags.hpp"
 #include "examples/common/progress.hpp"
 #include "examples/common/sampling.hpp"
 #include "examples/text/corpus.hpp"
 #include "examples/text/vocabulary.hpp"
+#include "xgrad/autograd/autograd.hpp"
+#include "xgrad/layers/embedding.hpp"
 #include "xgrad/layers/linear.hpp"
 #include "xgrad/layers/rnn.hpp"
 #include "xgrad/layers/safetensors.hpp"
@@ -32,10 +33,10 @@ struct config
     std::size_t embed = 64, hidden = 256, layers = 2;
 };
 
-class char_model : public Module
+class CharModel : public Module
 {
 public:
-    char_model(const config& c, generator& g) : cfg(c)
+    CharModel(const config& c, generator& g) : cfg(c)
     {
         rnn_options o;
         o.num_layers = c.layers;
@@ -45,7 +46,7 @@ public:
     }
     // ids time-major [steps * batch] -> logits [steps, batch, V]; states carried in and out.
     Variable forward(const std::vector<std::int64_t>& ids, std::size_t steps, std::size_t batch,
-                     std::vector<State>& states)
+                     std::vector<cell_state>& states)
     {
         sequence_output out = rnn->forward(embed->forward(ids, {steps, batch}), {}, states);
         states = out.states;
@@ -93,14 +94,14 @@ void step_data(const std::vector<std::int64_t>& ids, std::size_t streams, std::s
         }
 }
 
-double evaluate(char_model& m, const std::vector<std::int64_t>& ids, std::size_t seq)
+double evaluate(CharModel& m, const std::vector<std::int64_t>& ids, std::size_t seq)
 {
     no_grad guard;
     m.eval();
     const std::size_t streams =
         std::min<std::size_t>(16, std::max<std::size_t>(1, (ids.size() - 1) / seq));
     const std::size_t len = (ids.size() - 1) / streams;
-    std::vector<State> states;
+    std::vector<cell_state> states;
     std::vector<std::int64_t> x, y;
     double total = 0;
     std::size_t n = 0;
@@ -160,16 +161,16 @@ int train(int argc, char** argv)
 
     c.chars = vocab.chars();
     generator g(seed);
-    char_model m(c, g);
+    CharModel m(c, g);
     optim::Adam opt(m.parameters(), optim::adam_options{lr});
     const std::string wpath = out + "/model.safetensors", opath = out + "/optimizer.safetensors",
                       tpath = out + "/trainer.safetensors";
     std::size_t epoch = 0, step = 0;
-    std::vector<State> states;
+    std::vector<cell_state> states;
     if (resume)
     {
         auto w = load_tensors(wpath);
-        if (char_model::from_metadata(w.metadata).chars != c.chars)
+        if (CharModel::from_metadata(w.metadata).chars != c.chars)
             throw std::runtime_error("--resume: the checkpoint was trained on other text");
         m.load_state_dict(w.tensors);
         opt.load(opath);
@@ -214,9 +215,7 @@ int train(int argc, char** argv)
             opt.zero_grad();
             Variable loss = cross_entropy(m.forward(x, seq, batch, states), y);
             loss.backward();
-            for (State& s : states)
-                for (Variable& v : s)
-                    v = v.detach(); // truncated BPTT: the next step starts from a leaf
+            states = nn::detach(states); // truncated BPTT: the next step starts from a leaf
             if (clip > 0)
                 optim::clip_grad_norm(m.parameters(), clip);
             opt.step();
@@ -264,12 +263,12 @@ int sample(int argc, char** argv)
         throw std::runtime_error("--temperature must be positive");
     auto w = load_tensors(model + "/model.safetensors");
     generator g(seed);
-    char_model m(char_model::from_metadata(w.metadata), g);
+    CharModel m(CharModel::from_metadata(w.metadata), g);
     m.load_state_dict(w.tensors);
     m.eval();
     text::char_vocabulary vocab(m.cfg.chars);
     no_grad guard;
-    std::vector<State> states;
+    std::vector<cell_state> states;
     std::vector<double> logits;
     for (std::int64_t id : vocab.encode(prime))
         logits = m.forward({id}, 1, 1, states).data().to(f64).to_vector();

@@ -6,6 +6,7 @@
 #include "examples/common/flags.hpp"
 #include "examples/custom_cell/mgu_cell.hpp"
 #include "xgrad/layers/bidirectional.hpp"
+#include "xgrad/layers/embedding.hpp"
 #include "xgrad/layers/linear.hpp"
 #include "xgrad/layers/recurrent.hpp"
 #include "xgrad/layers/stacked.hpp"
@@ -17,12 +18,12 @@ using namespace xgrad::nn;
 namespace
 {
 
-struct tagger : Module
+struct Tagger : Module
 {
     std::shared_ptr<Embedding> embed;
     std::shared_ptr<Stacked> rnn;
     std::shared_ptr<Linear> head;
-    tagger(std::size_t symbols, std::size_t hidden)
+    Tagger(std::size_t symbols, std::size_t hidden)
     {
         embed = register_module("embed", std::make_shared<Embedding>(symbols, 8));
         rnn = register_module(
@@ -89,7 +90,7 @@ int main(int argc, char** argv)
     }
     manual_seed(seed);
     generator g(seed);
-    tagger model(symbols, hidden);
+    Tagger model(symbols, hidden);
     fmt::print("{} parameters; cell: {}\n", model.parameter_count(), "MGUCell (user code)");
     optim::Adam opt(model.parameters(), optim::adam_options{0.01});
     std::vector<std::int64_t> ids, targets;
@@ -130,7 +131,7 @@ int main(int argc, char** argv)
     }
 
     // The same network, small and in float64, against central differences.
-    tagger check(4, 3);
+    Tagger check(4, 3);
     check.to(f64);
     make_batch(g, 4, 4, 2, ids, targets, lengths);
     gradcheck_options gopt;

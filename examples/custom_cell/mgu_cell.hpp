@@ -25,7 +25,7 @@ struct MGUCell : xgrad::nn::Cell
     }
     std::size_t input_size() const override { return in; }
     std::size_t hidden_size() const override { return hid; }
-    xgrad::nn::State forward(const xgrad::Variable& x, const xgrad::nn::State& s) override
+    xgrad::nn::cell_state forward(const xgrad::Variable& x, const xgrad::nn::cell_state& s) override
     {
         using namespace xgrad;
         Variable f = sigmoid(linear(concat({x, s[0]}, 1), wf, bf));

@@ -131,7 +131,7 @@ int main(int argc, char** argv)
             [&] {
                 sequence_output out = net.forward(x, lengths);
                 std::vector<Variable> parts{reshape(out.output, {out.output.numel()})};
-                for (const State& s : out.states)
+                for (const cell_state& s : out.states)
                     for (const Variable& v : s)
                         parts.push_back(reshape(v, {v.numel()}));
                 return concat(parts, 0);
@@ -145,7 +145,7 @@ int main(int argc, char** argv)
         {
             // The tutorial's own check: vocabulary 100, hidden 10, x = [0,1,2,3], y = [1,2,3,4].
             generator tg(seed);
-            rnnlm::model lm(rnnlm::config{"rnn", 1, 10, 100}, tg);
+            rnnlm::Model lm(rnnlm::config{"rnn", 1, 10, 100}, tg);
             lm.to(f64);
             text::batch b;
             b.steps = 4;

@@ -30,7 +30,7 @@ struct model_dir
 
 // Loads the model and vocabulary of a directory; throws std::runtime_error (or xgrad::error)
 // with the reason when a file is missing or does not match.
-std::unique_ptr<model> load_model(const model_dir& dir, text::vocabulary& vocab);
+std::unique_ptr<Model> load_model(const model_dir& dir, text::vocabulary& vocab);
 
 // The default corpus shipped with the repository.
 std::string default_corpus();

@@ -8,10 +8,10 @@
 namespace rnnlm
 {
 
-std::optional<std::vector<std::string>> sample_sentence(model& m, const text::vocabulary& vocab,
+std::optional<std::vector<std::string>> sample_sentence(Model& m, const text::vocabulary& vocab,
                                                         const sampling& s, xgrad::generator& g)
 {
-    std::vector<xgrad::nn::State> state;
+    std::vector<xgrad::nn::cell_state> state;
     std::vector<std::string> words;
     std::int64_t token = vocab.start_id();
     std::vector<std::pair<double, std::int64_t>> cand;

@@ -22,7 +22,7 @@ struct sampling
 // UNKNOWN_TOKEN (the tutorial redraws it; excluding it is the same distribution) nor
 // SENTENCE_START, until SENTENCE_END. Returns the words, or nothing if max_length words pass
 // without an end.
-std::optional<std::vector<std::string>> sample_sentence(model& m, const text::vocabulary& vocab,
+std::optional<std::vector<std::string>> sample_sentence(Model& m, const text::vocabulary& vocab,
                                                         const sampling& s, xgrad::generator& g);
 
 } // namespace rnnlm

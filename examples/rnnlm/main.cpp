@@ -38,7 +38,7 @@ std::vector<std::vector<std::string>> load_sentences(const std::string& path, st
     return out;
 }
 
-std::unique_ptr<model> load_model(const model_dir& dir, text::vocabulary& vocab)
+std::unique_ptr<Model> load_model(const model_dir& dir, text::vocabulary& vocab)
 {
     nn::tensor_file w = nn::load_tensors(dir.weights());
     const config c = config::from_metadata(w.metadata);
@@ -47,7 +47,7 @@ std::unique_ptr<model> load_model(const model_dir& dir, text::vocabulary& vocab)
         throw std::runtime_error(fmt::format("{} has {} words but the model expects {}",
                                              dir.vocab(), vocab.size(), c.vocab));
     generator g(0);
-    auto m = std::make_unique<model>(c, g);
+    auto m = std::make_unique<Model>(c, g);
     m->load_state_dict(w.tensors);
     m->eval();
     return m;

@@ -6,6 +6,7 @@
 #include "xgrad/layers/init.hpp"
 #include "xgrad/layers/recurrent.hpp"
 #include "xgrad/layers/rnn.hpp"
+#include "xgrad/layers/stacked.hpp"
 
 using namespace xgrad;
 using namespace xgrad::nn;
@@ -17,10 +18,10 @@ namespace
 
 // The tutorial's recurrence, s_t = tanh(p_t + W s_{t-1}), where p_t = U[:, x_t] was gathered for
 // every step beforehand (the input "projection" of a one-hot input is a column lookup).
-class tutorial_cell : public Cell
+class TutorialCell : public Cell
 {
 public:
-    tutorial_cell(std::size_t hidden, generator& g) : hidden_(hidden)
+    TutorialCell(std::size_t hidden, generator& g) : hidden_(hidden)
     {
         W = register_parameter("W", Tensor::empty({hidden, hidden}));
         const double k = 1.0 / std::sqrt(static_cast<double>(hidden));
@@ -28,7 +29,7 @@ public:
     }
     std::size_t input_size() const override { return hidden_; }
     std::size_t hidden_size() const override { return hidden_; }
-    State forward(const Variable& p, const State& s) override
+    cell_state forward(const Variable& p, const cell_state& s) override
     {
         return {tanh(p + linear(s[0], W))};
     }
@@ -73,7 +74,7 @@ std::string config::describe() const
                        hidden, layers, layers == 1 ? "" : "s");
 }
 
-model::model(const config& c, generator& g) : cfg_(c)
+Model::Model(const config& c, generator& g) : cfg_(c)
 {
     if (c.cell != "rnn" && c.cell != "lstm" && c.cell != "gru")
         throw std::runtime_error("unknown --cell '" + c.cell + "' (rnn, lstm or gru)");
@@ -87,37 +88,34 @@ model::model(const config& c, generator& g) : cfg_(c)
         // gradient touches only the rows of the sentence (row-sparse SGD updates).
         U = register_parameter("U", Tensor::empty({C, H}));
         init::uniform(U, -1.0 / std::sqrt(double(C)), 1.0 / std::sqrt(double(C)), g);
-        auto cell = std::make_shared<tutorial_cell>(H, g);
-        register_parameter("W", cell->W);
+        // The weight file keeps the tutorial's names: "W" for the first layer, PyTorch's
+        // "rnn.weight_ih_l1", ... for the layers stacked on it.
+        auto cell = std::make_shared<TutorialCell>(H, g);
+        register_flat_parameters(*cell, "");
         layers.push_back(std::make_shared<Recurrent>(cell));
         for (std::size_t l = 1; l < c.layers; ++l)
         {
             auto deep = std::make_shared<RNNCell>(H, H, nonlinearity::tanh, false, g);
-            register_parameter(fmt::format("rnn.weight_ih_l{}", l), deep->weight_ih);
-            register_parameter(fmt::format("rnn.weight_hh_l{}", l), deep->weight_hh);
+            register_flat_parameters(*deep, "rnn.", fmt::format("_l{}", l));
             layers.push_back(std::make_shared<Recurrent>(deep));
         }
-        stack_ = register_module("stack", std::make_shared<Stacked>(layers), false);
+        body_ = register_module("stack", std::make_shared<Stacked>(layers), false);
     }
     else
     {
         embed_ = register_module("embed", std::make_shared<Embedding>(C, H, g));
         rnn_options o;
         o.num_layers = c.layers;
-        std::shared_ptr<RNNBase> rnn;
         if (c.cell == "lstm")
-            rnn = std::make_shared<LSTM>(H, H, o, g);
+            body_ = register_module("rnn", std::make_shared<LSTM>(H, H, o, g));
         else
-            rnn = std::make_shared<GRU>(H, H, o, g);
-        register_module("rnn", rnn);
-        layers.push_back(rnn);
-        stack_ = register_module("stack", std::make_shared<Stacked>(layers), false);
+            body_ = register_module("rnn", std::make_shared<GRU>(H, H, o, g));
     }
     V = register_parameter("V", Tensor::empty({C, H}));
     init::uniform(V, -1.0 / std::sqrt(double(H)), 1.0 / std::sqrt(double(H)), g);
 }
 
-Variable model::inputs(const std::vector<std::int64_t>& ids, std::size_t steps, std::size_t batch)
+Variable Model::inputs(const std::vector<std::int64_t>& ids, std::size_t steps, std::size_t batch)
 {
     if (embed_)
         return embed_->forward(ids, {steps, batch});
@@ -125,20 +123,20 @@ Variable model::inputs(const std::vector<std::int64_t>& ids, std::size_t steps, 
     return reshape(index_select(U, ids, 0), {steps, batch, cfg_.hidden});
 }
 
-Variable model::logits(const std::vector<std::int64_t>& ids, std::size_t steps, std::size_t batch,
-                       const std::vector<std::size_t>& lengths, const std::vector<State>& initial,
-                       std::vector<State>* states)
+Variable Model::logits(const std::vector<std::int64_t>& ids, std::size_t steps, std::size_t batch,
+                       const std::vector<std::size_t>& lengths,
+                       const std::vector<cell_state>& initial, std::vector<cell_state>* states)
 {
-    sequence_output out = stack_->forward(inputs(ids, steps, batch), lengths, initial);
+    sequence_output out = body_->forward(inputs(ids, steps, batch), lengths, initial);
     if (states)
         *states = out.states;
     return linear(out.output, V); // o_t = V s_t for every step: one GEMM
 }
 
-double model::run_batch(const text::batch& b, std::size_t bptt, bool train)
+double Model::run_batch(const text::batch& b, std::size_t bptt, bool train)
 {
     const std::size_t chunk = bptt == 0 ? b.steps : bptt;
-    std::vector<State> carried;
+    std::vector<cell_state> carried;
     double total = 0;
     std::size_t counted = 0;
     for (std::size_t t0 = 0; t0 < b.steps; t0 += chunk)
@@ -157,7 +155,7 @@ double model::run_batch(const text::batch& b, std::size_t bptt, bool train)
         }
         if (tokens == 0)
             break;
-        std::vector<State> next;
+        std::vector<cell_state> next;
         cross_entropy_options sum;
         sum.reduce = reduction::sum;
         Variable loss =
@@ -166,15 +164,12 @@ double model::run_batch(const text::batch& b, std::size_t bptt, bool train)
         counted += tokens;
         if (train)
             (loss / static_cast<double>(b.tokens())).backward();
-        for (State& s : next)
-            for (Variable& v : s)
-                v = v.detach(); // truncated BPTT: the next chunk starts from a leaf
-        carried = std::move(next);
+        carried = detach(next); // truncated BPTT: the next chunk starts from a leaf
     }
     return counted ? total / static_cast<double>(counted) : 0.0;
 }
 
-std::vector<double> model::next_token_logprobs(const std::vector<std::int64_t>& ids)
+std::vector<double> Model::next_token_logprobs(const std::vector<std::int64_t>& ids)
 {
     no_grad guard;
     std::vector<std::int64_t> in(ids.begin(), ids.end() - 1);
@@ -185,10 +180,10 @@ std::vector<double> model::next_token_logprobs(const std::vector<std::int64_t>& 
     return out;
 }
 
-std::vector<double> model::step(std::int64_t token, std::vector<State>& state)
+std::vector<double> Model::step(std::int64_t token, std::vector<cell_state>& state)
 {
     no_grad guard;
-    std::vector<State> next;
+    std::vector<cell_state> next;
     Variable l = logits({token}, 1, 1, {}, state, &next);
     state = next;
     return l.data().to(f64).to_vector();

@@ -16,11 +16,11 @@
 #include <string>
 #include <vector>
 
-#include "xgrad/autograd/autograd.hpp"
 #include "examples/text/batches.hpp"
+#include "xgrad/autograd/autograd.hpp"
 #include "xgrad/layers/cell.hpp"
-#include "xgrad/layers/linear.hpp"
-#include "xgrad/layers/stacked.hpp"
+#include "xgrad/layers/embedding.hpp"
+#include "xgrad/layers/sequence.hpp"
 
 namespace rnnlm
 {
@@ -38,21 +38,21 @@ struct config
     std::string describe() const;
 };
 
-class model : public xgrad::nn::Module
+class Model : public xgrad::nn::Module
 {
 public:
     // Throws std::runtime_error for an unknown cell or a zero size.
-    model(const config& c, xgrad::generator& g);
+    Model(const config& c, xgrad::generator& g);
 
     const config& cfg() const { return cfg_; }
-    std::size_t state_groups() const { return stack_->state_groups(); }
+    std::size_t state_groups() const { return body_->state_groups(); }
 
     // Logits [T, B, C] for time-major token ids (T * B of them) with per-sequence lengths;
     // `initial` (empty: zeros) and the final states go through `states` for truncated BPTT.
     xgrad::Variable logits(const std::vector<std::int64_t>& ids, std::size_t steps,
                            std::size_t batch, const std::vector<std::size_t>& lengths,
-                           const std::vector<xgrad::nn::State>& initial,
-                           std::vector<xgrad::nn::State>* states = nullptr);
+                           const std::vector<xgrad::nn::cell_state>& initial,
+                           std::vector<xgrad::nn::cell_state>* states = nullptr);
 
     // Mean cross-entropy per target token of a batch (padding ignored), optionally in chunks of
     // `bptt` time steps whose state is carried detached (0: full BPTT). Calls backward() on each
@@ -64,7 +64,7 @@ public:
     std::vector<double> next_token_logprobs(const std::vector<std::int64_t>& ids);
 
     // One step for sampling: feeds `token`, updates `state` (empty: zeros), returns logits [C].
-    std::vector<double> step(std::int64_t token, std::vector<xgrad::nn::State>& state);
+    std::vector<double> step(std::int64_t token, std::vector<xgrad::nn::cell_state>& state);
 
     std::string describe() const override { return cfg_.describe(); }
 
@@ -75,7 +75,8 @@ private:
     config cfg_;
     xgrad::Variable U, V;                         // tutorial input columns / output matrix
     std::shared_ptr<xgrad::nn::Embedding> embed_; // lstm / gru
-    std::shared_ptr<xgrad::nn::Stacked> stack_;
+    // The recurrent layers: PyTorch's LSTM/GRU, or the tutorial cell with RNN layers on top.
+    std::shared_ptr<xgrad::nn::SequenceLayer> body_;
 };
 
 } // namespace rnnlm

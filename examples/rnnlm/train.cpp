@@ -71,7 +71,7 @@ position load_position(const std::string& path, const options& o)
     return p;
 }
 
-double evaluate(model& m, const std::vector<text::sequence>& data, std::size_t batch)
+double evaluate(Model& m, const std::vector<text::sequence>& data, std::size_t batch)
 {
     no_grad guard;
     m.eval();
@@ -162,7 +162,7 @@ int train_command(int argc, char** argv)
 
     generator g(o.seed);
     config c{o.cell, o.layers, o.hidden, o.vocab};
-    model m(c, g);
+    Model m(c, g);
     fmt::print("{}, {} parameters\n", c.describe(), m.parameter_count());
 
     std::unique_ptr<optim::Optimizer> opt;

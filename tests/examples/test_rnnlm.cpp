@@ -5,9 +5,9 @@
 #include "examples/rnnlm/model.hpp"
 #include "examples/text/batches.hpp"
 #include "examples/text/tokenizer.hpp"
+#include "tests/support.hpp"
 #include "xgrad/optim/adam.hpp"
 #include "xgrad/optim/sgd.hpp"
-#include "tests/support.hpp"
 
 using namespace xgrad;
 
@@ -36,7 +36,7 @@ TEST_CASE("the tutorial RNN starts at ln(V) and learns", "[examples][rnnlm]")
     for (const auto& s : corpus)
         seqs.push_back(vocab.encode(s));
     generator g(42);
-    rnnlm::model m({"rnn", 1, 16, 20}, g);
+    rnnlm::Model m({"rnn", 1, 16, 20}, g);
     CHECK(m.parameter_count() == 2 * 16 * 20 + 16 * 16);
 
     auto mean_loss = [&] {
@@ -106,7 +106,7 @@ TEST_CASE("truncated BPTT gives the same loss and a different gradient", "[examp
     for (std::size_t i = 0; i < 8; ++i)
         seqs.push_back(vocab.encode(corpus[i * 7]));
     generator g(3);
-    rnnlm::model m({"gru", 2, 8, 20}, g);
+    rnnlm::Model m({"gru", 2, 8, 20}, g);
     const auto b = text::make_batch(seqs, {0, 1, 2, 3, 4, 5, 6, 7});
     const double full = m.run_batch(b, 0, true);
     const Tensor g_full = m.parameters()[1].grad().clone();
@@ -114,4 +114,27 @@ TEST_CASE("truncated BPTT gives the same loss and a different gradient", "[examp
     const double truncated = m.run_batch(b, 2, true);
     CHECK(full == Approx(truncated).epsilon(1e-6)); // the forward values do not change
     CHECK(test::max_diff(g_full, m.parameters()[1].grad()) > 1e-6); // the gradient does
+}
+
+TEST_CASE("the rnnlm weight file names: tutorial names and PyTorch's flat ones",
+          "[examples][rnnlm]")
+{
+    auto names = [](const xgrad::nn::Module& m) {
+        std::vector<std::string> out;
+        for (const auto& p : m.named_parameters())
+            out.push_back(p.first);
+        return out;
+    };
+    generator g(3);
+    rnnlm::Model tutorial({"rnn", 2, 4, 10}, g);
+    CHECK(names(tutorial) ==
+          std::vector<std::string>{"U", "W", "rnn.weight_ih_l1", "rnn.weight_hh_l1", "V"});
+    // A module's own parameters come before its children's.
+    rnnlm::Model lstm({"lstm", 2, 4, 10}, g);
+    CHECK(names(lstm) ==
+          std::vector<std::string>{"V", "embed.weight", "rnn.weight_ih_l0", "rnn.weight_hh_l0",
+                                   "rnn.bias_ih_l0", "rnn.bias_hh_l0", "rnn.weight_ih_l1",
+                                   "rnn.weight_hh_l1", "rnn.bias_ih_l1", "rnn.bias_hh_l1"});
+    // Each parameter is listed once, so an optimizer over parameters() updates it once.
+    CHECK(lstm.parameter_count() == 10 * 4 + 2 * (16 * 4 + 16 * 4 + 32) + 10 * 4);
 }

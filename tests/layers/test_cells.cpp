@@ -1,9 +1,9 @@
 // layers/cell.hpp, projected_cell.hpp, rnn_cell.hpp, lstm_cell.hpp, gru_cell.hpp: values against
 // PyTorch, float64 gradient checks, and a user-defined cell.
+#include "tests/layers/fixtures.hpp"
 #include "xgrad/layers/gru_cell.hpp"
 #include "xgrad/layers/lstm_cell.hpp"
 #include "xgrad/layers/rnn_cell.hpp"
-#include "tests/layers/fixtures.hpp"
 
 using namespace xgrad;
 using namespace xgrad::test;
@@ -16,15 +16,15 @@ TEST_CASE("RNNCell, LSTMCell, GRUCell match PyTorch", "[layers][cells]")
         auto f = fixture(std::string("rnn_cell_") + act);
         RNNCell cell(3, 4, std::string(act) == "tanh" ? nonlinearity::tanh : nonlinearity::relu);
         load_torch_weights(cell, f);
-        State s = cell.forward(Variable(f.tensors.at("x")), {Variable(f.tensors.at("h"))});
+        cell_state s = cell.forward(Variable(f.tensors.at("x")), {Variable(f.tensors.at("h"))});
         CHECK(max_diff(s[0].data(), f.tensors.at("h_next")) < 1e-5);
     }
     {
         auto f = fixture("lstm_cell");
         LSTMCell cell(3, 4);
         load_torch_weights(cell, f);
-        State s = cell.forward(Variable(f.tensors.at("x")),
-                               {Variable(f.tensors.at("h")), Variable(f.tensors.at("c"))});
+        cell_state s = cell.forward(Variable(f.tensors.at("x")),
+                                    {Variable(f.tensors.at("h")), Variable(f.tensors.at("c"))});
         CHECK(max_diff(s[0].data(), f.tensors.at("h_next")) < 1e-5);
         CHECK(max_diff(s[1].data(), f.tensors.at("c_next")) < 1e-5);
     }
@@ -32,7 +32,7 @@ TEST_CASE("RNNCell, LSTMCell, GRUCell match PyTorch", "[layers][cells]")
         auto f = fixture("gru_cell");
         GRUCell cell(3, 4);
         load_torch_weights(cell, f);
-        State s = cell.forward(Variable(f.tensors.at("x")), {Variable(f.tensors.at("h"))});
+        cell_state s = cell.forward(Variable(f.tensors.at("x")), {Variable(f.tensors.at("h"))});
         CHECK(max_diff(s[0].data(), f.tensors.at("h_next")) < 1e-5);
     }
 }
@@ -44,7 +44,7 @@ void check_cell(Cell& cell, std::size_t batch)
 {
     cell.to(f64);
     auto x = randn({batch, cell.input_size()}, 100);
-    State s;
+    cell_state s;
     for (std::size_t i = 0; i < cell.state_count(); ++i)
         s.push_back(randn({batch, cell.hidden_size()}, 101 + i));
     std::vector<Variable> inputs{x};
@@ -61,8 +61,8 @@ void check_cell(Cell& cell, std::size_t batch)
     const std::size_t n_state = s.size();
     check_gradients(
         [&cell, n_state](auto& v) {
-            State st(v.begin() + 1, v.begin() + 1 + static_cast<std::ptrdiff_t>(n_state));
-            State out = cell.forward(v[0], st);
+            cell_state st(v.begin() + 1, v.begin() + 1 + static_cast<std::ptrdiff_t>(n_state));
+            cell_state out = cell.forward(v[0], st);
             return concat(out, 1); // every state tensor the step produces
         },
         inputs, opt);

@@ -1,10 +1,18 @@
-// layers/module.hpp, linear.hpp, init.hpp.
+// layers/module.hpp, linear.hpp, embedding.hpp, dropout.hpp, activation.hpp, sequential.hpp,
+// init.hpp.
+#include <algorithm>
 #include <cmath>
+#include <optional>
 
+#include "tests/support.hpp"
+#include "xgrad/layers/activation.hpp"
+#include "xgrad/layers/dropout.hpp"
+#include "xgrad/layers/embedding.hpp"
 #include "xgrad/layers/init.hpp"
 #include "xgrad/layers/linear.hpp"
 #include "xgrad/layers/rnn.hpp"
-#include "tests/support.hpp"
+#include "xgrad/layers/sequential.hpp"
+#include "xgrad/optim/sgd.hpp"
 
 using namespace xgrad;
 using namespace xgrad::test;
@@ -58,6 +66,39 @@ TEST_CASE("modules name, count, convert and summarise their parameters", "[layer
     CHECK(w.has_grad());
     m.zero_grad();
     CHECK_FALSE(w.has_grad());
+}
+
+namespace
+{
+// Lists a hidden child's parameters under flat names, as RNNBase does with its cells.
+struct Flat : Module
+{
+    std::shared_ptr<Linear> inner = std::make_shared<Linear>(3, 2);
+    explicit Flat(int times)
+    {
+        register_module("inner", inner, false);
+        for (int i = 0; i < times; ++i)
+            register_flat_parameters(*inner, "proj.", "_l0");
+    }
+};
+} // namespace
+
+TEST_CASE("register_flat_parameters: a hidden child's parameters under flat names",
+          "[layers][module]")
+{
+    Flat m(1);
+    const auto params = m.named_parameters();
+    REQUIRE(params.size() == 2);
+    CHECK(params[0].first == "proj.weight_l0");
+    CHECK(params[1].first == "proj.bias_l0");
+    // The same variables, not copies: training through the child updates what is saved.
+    CHECK(params[0].second.data().same_storage(m.inner->weight.data()));
+    auto state = m.state_dict();
+    state["proj.bias_l0"] = Tensor::from_values({7, 8}, {2});
+    m.load_state_dict(state);
+    CHECK(m.inner->bias.data().flat(1) == 8);
+    CHECK_THROWS_AS(Flat(2), value_error);
+    CHECK_THROWS_WITH(Flat(2), Catch::Contains("'proj.weight_l0' is registered twice"));
 }
 
 TEST_CASE("load_state_dict checks names, shapes and dtypes first", "[layers][module]")
@@ -135,6 +176,91 @@ TEST_CASE("Linear, Embedding, Dropout, Sequential", "[layers][module][gradcheck]
         ps.insert(ps.begin(), xd);
         check_gradients([&net](auto& v) { return net->forward(v[0]); }, ps);
     }
+}
+
+TEST_CASE("Embedding padding_idx as PyTorch: zero row, no gradient, other rows train",
+          "[layers][module][gradcheck]")
+{
+    Embedding e(6, 3, /*padding_idx=*/-2); // counts from the end: row 4
+    REQUIRE(e.padding_idx() == std::optional<std::size_t>{4});
+    CHECK(e.describe() == "Embedding(6, 3, padding_idx=4)");
+    e.to(f64);
+    const Tensor& w = e.weight.data();
+    for (std::size_t j = 0; j < 3; ++j)
+        CHECK(w.flat(4 * 3 + j) == 0.0);
+    CHECK(w.flat(1 * 3) != 0.0); // the other rows are drawn
+    CHECK_THROWS_WITH(Embedding(6, 3, 6), Catch::Contains("Embedding(6, 3): padding_idx 6 is "
+                                                          "outside [-6, 6)"));
+    CHECK_THROWS_AS(Embedding(6, 3, -7), value_error);
+    CHECK(Embedding(6, 3, -6).padding_idx() == std::optional<std::size_t>{0});
+
+    // Output: padding positions are the (zero) row, the others their rows.
+    const std::vector<std::int64_t> ids{1, 4, 4, 2, 1};
+    Variable y = e.forward(ids, {5});
+    REQUIRE(y.shape() == shape_t{5, 3});
+    for (std::size_t j = 0; j < 3; ++j)
+    {
+        CHECK(y.data().flat(1 * 3 + j) == 0.0);
+        CHECK(y.data().flat(2 * 3 + j) == 0.0);
+        CHECK(y.data().flat(0 * 3 + j) == w.flat(1 * 3 + j));
+        CHECK(y.data().flat(3 * 3 + j) == w.flat(2 * 3 + j));
+    }
+    // d sum(y^2 + y) / dW[k] = sum over positions of k of (2 W[k] + 1): non-zero at padding
+    // positions too, so a gradient leaking into any row would show.
+    sum(y * y + y).backward();
+    const Tensor g = e.weight.grad();
+    for (std::size_t j = 0; j < 3; ++j)
+    {
+        CHECK(g.flat(4 * 3 + j) == 0.0);
+        CHECK(g.flat(1 * 3 + j) == Approx(2 * (2 * w.flat(1 * 3 + j) + 1)));
+        CHECK(g.flat(2 * 3 + j) == Approx(2 * w.flat(2 * 3 + j) + 1));
+        for (std::size_t r : {0, 3, 5})
+            CHECK(g.flat(r * 3 + j) == 0.0);
+    }
+    // The row-sparse hint lists the looked-up rows and not the padding row.
+    REQUIRE(e.weight.grad_rows() != nullptr);
+    std::vector<std::int64_t> rows = *e.weight.grad_rows();
+    std::sort(rows.begin(), rows.end());
+    rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
+    CHECK(rows == std::vector<std::int64_t>{1, 2});
+
+    // An SGD step (the sparse path) moves rows 1 and 2 and leaves the padding row at zero.
+    const double w10 = w.flat(3), w00 = w.flat(0);
+    optim::SGD sgd(e.parameters(), optim::sgd_options{0.1});
+    sgd.step();
+    CHECK(e.weight.data().flat(3) == Approx(w10 - 0.1 * g.flat(3)));
+    CHECK(e.weight.data().flat(0) == w00);
+    for (std::size_t j = 0; j < 3; ++j)
+        CHECK(e.weight.data().flat(4 * 3 + j) == 0.0);
+
+    // As PyTorch, a row written by hand is what padding positions read, still without gradient.
+    e.zero_grad();
+    e.weight.data().data<double>()[4 * 3 + 1] = 0.5;
+    Variable z = e.forward({4, 0});
+    CHECK(z.data().flat(1) == 0.5);
+    sum(z).backward();
+    CHECK(e.weight.grad().flat(4 * 3 + 1) == 0.0);
+    CHECK(e.weight.grad().flat(0) == 1.0);
+    e.zero_grad();
+
+    // Only padding ids: the output is the row, and nothing is recorded for the weight.
+    CHECK(e.forward({4, 4}).shape() == shape_t{2, 3});
+    CHECK_FALSE(e.forward({4, 4}).requires_grad());
+
+    // float64 gradient check of the weight through lookups with padding. Padding positions are
+    // weighted 0 in the checked function: they read the row as a constant by definition.
+    e.weight.data().data<double>()[4 * 3 + 1] = 0.0;
+    const std::vector<std::int64_t> many{0, 4, 5, 5, 4, 2, 1, 0};
+    std::vector<double> mask(many.size() * 3);
+    for (std::size_t i = 0; i < many.size(); ++i)
+        for (std::size_t j = 0; j < 3; ++j)
+            mask[i * 3 + j] = many[i] == 4 ? 0.0 : 1.0 + 0.1 * double(i * 3 + j);
+    const Variable m(Tensor::from_values(mask, {many.size(), 3}, f64));
+    check_gradients(
+        [&e, &many, &m](auto&) {
+            return e.forward(many, {2, 4}) * reshape(m, {2, 4, 3});
+        },
+        {e.weight});
 }
 
 TEST_CASE("initialisers: PyTorch defaults and the general ones", "[layers][init]")

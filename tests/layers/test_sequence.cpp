@@ -34,7 +34,7 @@ public:
     }
     std::size_t input_size() const override { return in_; }
     std::size_t hidden_size() const override { return hidden_; }
-    State forward(const Variable& x, const State& s) override
+    cell_state forward(const Variable& x, const cell_state& s) override
     {
         Variable f = sigmoid(linear(concat({x, s[0]}, 1), wf, bf));
         Variable cand = tanh(linear(concat({x, f * s[0]}, 1), wh, bh));
@@ -66,7 +66,7 @@ void check_layer(SequenceLayer& layer, const shape_t& x_shape,
         [&layer, lengths](auto& v) {
             sequence_output out = layer.forward(v[0], lengths);
             std::vector<Variable> parts{reshape(out.output, {out.output.numel()})};
-            for (const State& s : out.states)
+            for (const cell_state& s : out.states)
                 for (const Variable& t : s)
                     parts.push_back(reshape(t, {t.numel()}));
             return concat(parts, 0);
@@ -112,7 +112,7 @@ TEST_CASE("RNN, LSTM, GRU match PyTorch, including variable lengths", "[layers][
         std::vector<std::size_t> lengths;
         if (f.tensors.count("lengths"))
             lengths = lengths_of(f);
-        std::vector<State> initial;
+        std::vector<cell_state> initial;
         if (f.tensors.count("h_0"))
         {
             std::vector<Variable> h0c0{Variable(f.tensors.at("h_0"))};
@@ -266,6 +266,37 @@ TEST_CASE("the tutorial RNN's tape gradient equals hand-derived BPTT", "[layers]
     CHECK(max_diff(V.grad(), Tensor::from_values(dV, {C, H}, f64)) < 1e-12);
 }
 
+TEST_CASE("batch_first input is checked as the caller laid it out", "[layers][sequence]")
+{
+    // [B, T, I] = [2, 5, 3] into layers expecting I = 4: the error shows the shape passed.
+    Recurrent rec(std::make_shared<RNNCell>(4, 3), /*batch_first=*/true);
+    rnn_options o;
+    o.batch_first = true;
+    LSTM lstm(4, 3, o);
+    rec.to(f64);
+    lstm.to(f64);
+    const auto wrong = randn({2, 5, 3}, 50, false), x = randn({2, 5, 4}, 51, false);
+    CHECK_THROWS_WITH(rec.forward(wrong),
+                      Catch::Contains("Recurrent") && Catch::Contains("input [2,5,3] should be "
+                                                                      "[B, T, 4]"));
+    CHECK_THROWS_WITH(lstm.forward(wrong),
+                      Catch::Contains("LSTM(4, 3") && Catch::Contains("[2,5,3]"));
+    // T = 5 is the second axis: a length of 5 is fine, 6 is not; two lengths for B = 2.
+    CHECK_THROWS_WITH(rec.forward(x, {6, 1}),
+                      Catch::Contains("length 6 exceeds the 5 time steps of input [2,5,4]"));
+    CHECK_THROWS_WITH(lstm.forward(x, {5, 5, 5}), Catch::Contains("3 lengths for a batch of 2"));
+    // Valid input: output batch-first, states [B, H], and the same numbers as time-major.
+    const sequence_output out = lstm.forward(x, {5, 2});
+    CHECK(out.output.shape() == shape_t{2, 5, 3});
+    CHECK(out.states[0][0].shape() == shape_t{2, 3});
+    rnn_options tm;
+    LSTM same(4, 3, tm);
+    same.to(f64);
+    same.load_state_dict(lstm.state_dict());
+    const sequence_output ref = same.forward(transpose(x, 0, 1), {5, 2});
+    CHECK(max_diff(transpose(ref.output, 0, 1).data(), out.output.data()) == 0.0);
+}
+
 TEST_CASE("truncated BPTT: detach() stops gradients and memory stays flat", "[layers][bptt]")
 {
     LSTM lstm(3, 4);
@@ -273,7 +304,7 @@ TEST_CASE("truncated BPTT: detach() stops gradients and memory stays flat", "[la
     auto h0 = randn({1, 2, 4}, 400), c0 = randn({1, 2, 4}, 401);
     // Graphs other tests in this process abandoned may still sit on the tape: count from here.
     const std::size_t before = tape::current().size();
-    std::vector<State> carried = lstm.initial_state({h0, c0});
+    std::vector<cell_state> carried = lstm.initial_state({h0, c0});
     std::uint64_t fresh_after_warmup = 0;
     for (int chunk = 0; chunk < 12; ++chunk)
     {
@@ -284,10 +315,15 @@ TEST_CASE("truncated BPTT: detach() stops gradients and memory stays flat", "[la
         if (chunk == 0)
             CHECK(h0.has_grad()); // the first chunk reaches the initial state...
         // ...later chunks start from a detached copy: no gradient reaches chunk 0's state.
-        for (State& s : out.states)
-            for (Variable& v : s)
-                v = v.detach();
-        carried = out.states;
+        carried = detach(out.states);
+        REQUIRE(carried.size() == out.states.size());
+        for (std::size_t i = 0; i < carried.size(); ++i)
+            for (std::size_t k = 0; k < carried[i].size(); ++k)
+            {
+                CHECK(carried[i][k].is_leaf());
+                CHECK_FALSE(carried[i][k].requires_grad());
+                CHECK(max_diff(carried[i][k].data(), out.states[i][k].data()) == 0.0);
+            }
         if (chunk == 0)
         {
             h0.zero_grad();

@@ -1,8 +1,10 @@
 // optim/optimizer.hpp, sgd.hpp, adam.hpp, rmsprop.hpp, adagrad.hpp: PyTorch's update rules to
 // float64 precision, convergence, parameter groups, and bit-exact save/resume.
+#include <algorithm>
 #include <cstring>
 #include <functional>
 
+#include "tests/support.hpp"
 #include "xgrad/layers/linear.hpp"
 #include "xgrad/layers/rnn.hpp"
 #include "xgrad/layers/safetensors.hpp"
@@ -11,7 +13,6 @@
 #include "xgrad/optim/clip.hpp"
 #include "xgrad/optim/rmsprop.hpp"
 #include "xgrad/optim/sgd.hpp"
-#include "tests/support.hpp"
 
 using namespace xgrad;
 using namespace xgrad::test;
@@ -278,4 +279,47 @@ TEST_CASE("saving and loading optimizer state resumes bit-exactly", "[optim]")
     Adam small({fresh.head.weight});
     CHECK_THROWS_WITH(small.load(dir + "/adam.safetensors"), Catch::Contains("parameters"));
     std::system(("rm -rf " + dir).c_str());
+}
+
+TEST_CASE("each optimizer declares the state it keeps, and loading holds it to that",
+          "[optim][state]")
+{
+    for (const auto& [name, make] : configs())
+    {
+        INFO(name);
+        Variable p(Tensor::from_values({0.5, -1, 2}, {3}, f64), true);
+        auto opt = make({p});
+        sum(p * p).backward();
+        opt->step();
+        std::vector<std::string> kept;
+        for (const auto& entry : opt->state_dict())
+            if (entry.first.rfind("param.0.0.", 0) == 0)
+                kept.push_back(entry.first.substr(10));
+        auto declared = opt->state_keys();
+        std::sort(kept.begin(), kept.end());
+        std::sort(declared.begin(), declared.end());
+        CHECK(kept == declared);
+        // A key the optimizer does not keep is refused, naming the keys it does keep.
+        auto state = opt->state_dict();
+        state["param.0.0.exp_inf"] = Tensor::zeros({3}, f64);
+        CHECK_THROWS_WITH(opt->load_state_dict(state),
+                          Catch::Contains("unexpected state entry 'param.0.0.exp_inf'"));
+    }
+    // Adam with amsgrad keeps max_exp_avg_sq; plain Adam does not take it.
+    Variable p(Tensor::from_values({0.5, -1, 2}, {3}, f64), true);
+    Adam ams({p}, adam_options{0.1, 0.9, 0.999, 1e-8, 0, true});
+    Adam plain({p}, adam_options{0.1});
+    sum(p * p).backward();
+    ams.step();
+    CHECK_THROWS_WITH(plain.load_state_dict(ams.state_dict()),
+                      Catch::Contains("max_exp_avg_sq") &&
+                          Catch::Contains("Adam keeps step, exp_avg, exp_avg_sq"));
+    // All or nothing: a moment missing from a parameter's state is named.
+    auto partial = ams.state_dict();
+    partial.erase("param.0.0.exp_avg_sq");
+    CHECK_THROWS_WITH(ams.load_state_dict(partial),
+                      Catch::Contains("state of parameter 0 of group 0 lacks 'exp_avg_sq'"));
+    SGD sgd({p});
+    CHECK(sgd.state_keys().empty());
+    CHECK_THROWS_WITH(sgd.load_state_dict(ams.state_dict()), Catch::Contains("SGD keeps no state"));
 }

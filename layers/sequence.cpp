@@ -1,0 +1,55 @@
+#include "xgrad/layers/sequence.hpp"
+
+#include "xgrad/autograd/ops/layout.hpp"
+
+namespace xgrad::nn
+{
+
+void check_sequence(const char* op, const Variable& x, std::size_t input,
+                    const std::vector<std::size_t>& lengths, bool batch_first)
+{
+    const char* layout = batch_first ? "[B, T, {}]" : "[T, B, {}]";
+    if (x.dim() != 3 || x.shape()[2] != input)
+        fail<shape_error>("{}: input {} should be {}", op, to_string(x.shape()),
+                          fmt::format(fmt::runtime(layout), input));
+    const std::size_t t = x.shape()[batch_first ? 1 : 0], b = x.shape()[batch_first ? 0 : 1];
+    if (t == 0 || b == 0)
+        fail<shape_error>("{}: input {} has no time steps or no batch entries", op,
+                          to_string(x.shape()));
+    if (!lengths.empty() && lengths.size() != b)
+        fail<shape_error>("{}: {} lengths for a batch of {} (input {})", op, lengths.size(), b,
+                          to_string(x.shape()));
+    for (std::size_t l : lengths)
+        if (l > t)
+            fail<shape_error>("{}: length {} exceeds the {} time steps of input {}", op, l, t,
+                              to_string(x.shape()));
+}
+
+sequence_output forward_in_layout(const char* op, const Variable& x, std::size_t input,
+                                  const std::vector<std::size_t>& lengths, bool batch_first,
+                                  const std::function<sequence_output(const Variable&)>& time_major)
+{
+    check_sequence(op, x, input, lengths, batch_first);
+    if (!batch_first)
+        return time_major(x);
+    sequence_output out = time_major(transpose(x, 0, 1));
+    out.output = transpose(out.output, 0, 1);
+    return out;
+}
+
+std::vector<cell_state> detach(const std::vector<cell_state>& states)
+{
+    std::vector<cell_state> out;
+    out.reserve(states.size());
+    for (const cell_state& s : states)
+    {
+        cell_state d;
+        d.reserve(s.size());
+        for (const Variable& v : s)
+            d.push_back(v.detach());
+        out.push_back(std::move(d));
+    }
+    return out;
+}
+
+} // namespace xgrad::nn
