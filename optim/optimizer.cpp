@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "xgrad/autograd/io/safetensors.hpp"
 #include "xgrad/autograd/tape.hpp"
-#include "xgrad/layers/safetensors.hpp"
 
 namespace xgrad::optim
 {
@@ -174,12 +174,12 @@ void Optimizer::load_state_dict(const std::map<std::string, Tensor>& state)
 
 void Optimizer::save(const std::string& path) const
 {
-    nn::save_tensors(path, state_dict(), {{"optimizer", name()}});
+    io::save_tensors(path, state_dict(), {{"optimizer", name()}});
 }
 
 void Optimizer::load(const std::string& path)
 {
-    nn::tensor_file f = nn::load_tensors(path);
+    io::tensor_file f = io::load_tensors(path);
     auto it = f.metadata.find("optimizer");
     if (it == f.metadata.end() || it->second != name())
         fail<value_error>("{}: '{}' holds the state of {}", name(), path,

@@ -15,9 +15,9 @@
 #include "examples/text/vocabulary.hpp"
 #include "xgrad/autograd/autograd.hpp"
 #include "xgrad/layers/embedding.hpp"
+#include "xgrad/autograd/io/safetensors.hpp"
 #include "xgrad/layers/linear.hpp"
 #include "xgrad/layers/rnn.hpp"
-#include "xgrad/layers/safetensors.hpp"
 #include "xgrad/optim/adam.hpp"
 #include "xgrad/optim/clip.hpp"
 
@@ -169,12 +169,12 @@ int train(int argc, char** argv)
     std::vector<cell_state> states;
     if (resume)
     {
-        auto w = load_tensors(wpath);
+        auto w = io::load_tensors(wpath);
         if (CharModel::from_metadata(w.metadata).chars != c.chars)
             throw std::runtime_error("--resume: the checkpoint was trained on other text");
         m.load_state_dict(w.tensors);
         opt.load(opath);
-        auto t = load_tensors(tpath);
+        auto t = io::load_tensors(tpath);
         epoch = static_cast<std::size_t>(t.tensors.at("epoch").item());
         step = static_cast<std::size_t>(t.tensors.at("step").item());
         if (t.tensors.count("h_n"))
@@ -190,7 +190,7 @@ int train(int argc, char** argv)
                    std::log(double(vocab.size())));
 
     auto checkpoint = [&] {
-        save_tensors(wpath, m.state_dict(), m.metadata());
+        io::save_tensors(wpath, m.state_dict(), m.metadata());
         opt.save(opath);
         std::map<std::string, Tensor> t{{"epoch", Tensor::scalar(double(epoch), f64)},
                                         {"step", Tensor::scalar(double(step), f64)}};
@@ -200,7 +200,7 @@ int train(int argc, char** argv)
             t["h_n"] = RNNBase::final_state(so, 0).data();
             t["c_n"] = RNNBase::final_state(so, 1).data();
         }
-        save_tensors(tpath, t);
+        io::save_tensors(tpath, t);
     };
 
     cli::progress bar;
@@ -261,7 +261,7 @@ int sample(int argc, char** argv)
     f.parse(argc, argv, 2);
     if (!(temperature > 0))
         throw std::runtime_error("--temperature must be positive");
-    auto w = load_tensors(model + "/model.safetensors");
+    auto w = io::load_tensors(model + "/model.safetensors");
     generator g(seed);
     CharModel m(CharModel::from_metadata(w.metadata), g);
     m.load_state_dict(w.tensors);

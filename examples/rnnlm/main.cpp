@@ -11,7 +11,7 @@
 #include "examples/rnnlm/generate.hpp"
 #include "examples/text/corpus.hpp"
 #include "examples/text/tokenizer.hpp"
-#include "xgrad/layers/safetensors.hpp"
+#include "xgrad/autograd/io/safetensors.hpp"
 
 using namespace xgrad;
 
@@ -40,7 +40,7 @@ std::vector<std::vector<std::string>> load_sentences(const std::string& path, st
 
 std::unique_ptr<Model> load_model(const model_dir& dir, text::vocabulary& vocab)
 {
-    nn::tensor_file w = nn::load_tensors(dir.weights());
+    io::tensor_file w = io::load_tensors(dir.weights());
     const config c = config::from_metadata(w.metadata);
     vocab = text::vocabulary::load(dir.vocab());
     if (vocab.size() != c.vocab)

@@ -9,7 +9,7 @@
 #include "examples/common/progress.hpp"
 #include "examples/rnnlm/commands.hpp"
 #include "examples/text/batches.hpp"
-#include "xgrad/layers/safetensors.hpp"
+#include "xgrad/autograd/io/safetensors.hpp"
 #include "xgrad/optim/adam.hpp"
 #include "xgrad/optim/clip.hpp"
 #include "xgrad/optim/schedule.hpp"
@@ -43,7 +43,7 @@ struct position
 
 void save_position(const std::string& path, const position& p, const options& o)
 {
-    nn::save_tensors(
+    io::save_tensors(
         path,
         {{"epoch", Tensor::scalar(double(p.epoch), f64)},
          {"next_batch", Tensor::scalar(double(p.next_batch), f64)},
@@ -55,7 +55,7 @@ void save_position(const std::string& path, const position& p, const options& o)
 
 position load_position(const std::string& path, const options& o)
 {
-    auto f = nn::load_tensors(path);
+    auto f = io::load_tensors(path);
     if (f.metadata["seed"] != std::to_string(o.seed) ||
         f.metadata["batch"] != std::to_string(o.batch) || f.metadata["optim"] != o.optim)
         throw std::runtime_error(fmt::format(
@@ -176,7 +176,7 @@ int train_command(int argc, char** argv)
     pos.lr = o.lr;
     if (o.resume)
     {
-        nn::tensor_file w = nn::load_tensors(dir.weights());
+        io::tensor_file w = io::load_tensors(dir.weights());
         if (config::from_metadata(w.metadata).to_metadata() != c.to_metadata())
             throw std::runtime_error("--resume: " + dir.weights() + " holds a " +
                                      config::from_metadata(w.metadata).describe() +
@@ -203,7 +203,7 @@ int train_command(int argc, char** argv)
     }
 
     auto checkpoint = [&] {
-        nn::save_tensors(dir.weights(), m.state_dict(), c.to_metadata());
+        io::save_tensors(dir.weights(), m.state_dict(), c.to_metadata());
         vocab.save(dir.vocab());
         opt->save(dir.optimizer());
         pos.lr = opt->lr();

@@ -7,7 +7,7 @@
 #include <stdexcept>
 
 #include "examples/text/corpus.hpp"
-#include "xgrad/layers/atomic_file.hpp"
+#include "xgrad/autograd/io/atomic_file.hpp"
 
 namespace text
 {
@@ -68,7 +68,7 @@ std::vector<std::int64_t> vocabulary::encode(const std::vector<std::string>& sen
 
 void vocabulary::save(const std::string& path) const
 {
-    xgrad::write_file_atomically(path, [&](std::ostream& out) {
+    xgrad::io::write_file_atomically(path, [&](std::ostream& out) {
         for (const auto& w : words_)
             out << w << '\n';
     });

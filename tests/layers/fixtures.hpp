@@ -3,19 +3,20 @@
 
 #include <sstream>
 
-#include "xgrad/layers/safetensors.hpp"
 #include "tests/support.hpp"
+#include "xgrad/autograd/io/safetensors.hpp"
+#include "xgrad/layers/module.hpp"
 
 namespace xgrad::test
 {
 
-inline nn::tensor_file fixture(const std::string& name)
+inline io::tensor_file fixture(const std::string& name)
 {
-    return nn::load_tensors(std::string(XGRAD_FIXTURES) + "/" + name + ".safetensors");
+    return io::load_tensors(std::string(XGRAD_FIXTURES) + "/" + name + ".safetensors");
 }
 
 // The fixture's PyTorch state_dict keys, in PyTorch's order.
-inline std::vector<std::string> torch_keys(const nn::tensor_file& f)
+inline std::vector<std::string> torch_keys(const io::tensor_file& f)
 {
     std::vector<std::string> keys;
     std::stringstream ss(f.metadata.at("torch_keys"));
@@ -25,7 +26,7 @@ inline std::vector<std::string> torch_keys(const nn::tensor_file& f)
 }
 
 // Loads the fixture's weights into m; checks that m's names are exactly PyTorch's, in order.
-inline void load_torch_weights(nn::Module& m, const nn::tensor_file& f)
+inline void load_torch_weights(nn::Module& m, const io::tensor_file& f)
 {
     const auto keys = torch_keys(f);
     const auto params = m.named_parameters();
@@ -39,7 +40,7 @@ inline void load_torch_weights(nn::Module& m, const nn::tensor_file& f)
     m.load_state_dict(state);
 }
 
-inline std::vector<std::size_t> lengths_of(const nn::tensor_file& f)
+inline std::vector<std::size_t> lengths_of(const io::tensor_file& f)
 {
     std::vector<std::size_t> out;
     for (double v : f.tensors.at("lengths").to_vector())

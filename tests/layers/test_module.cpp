@@ -1,9 +1,11 @@
 // layers/module.hpp, linear.hpp, embedding.hpp, dropout.hpp, activation.hpp, sequential.hpp,
-// init.hpp.
+// init.hpp, weights.hpp.
 #include <algorithm>
 #include <cmath>
 #include <optional>
 
+#include "tests/files.hpp"
+#include "tests/layers/fixtures.hpp"
 #include "tests/support.hpp"
 #include "xgrad/layers/activation.hpp"
 #include "xgrad/layers/dropout.hpp"
@@ -12,11 +14,15 @@
 #include "xgrad/layers/linear.hpp"
 #include "xgrad/layers/rnn.hpp"
 #include "xgrad/layers/sequential.hpp"
+#include "xgrad/layers/weights.hpp"
 #include "xgrad/optim/sgd.hpp"
 
 using namespace xgrad;
 using namespace xgrad::test;
 using namespace xgrad::nn;
+using xgrad::io::load_tensors;
+using xgrad::io::save_tensors;
+using xgrad::io::tensor_file;
 
 namespace
 {
@@ -120,6 +126,76 @@ TEST_CASE("load_state_dict checks names, shapes and dtypes first", "[layers][mod
     auto typed = a.state_dict();
     typed["bias"] = typed["bias"].to(f64);
     CHECK_THROWS_WITH(b.load_state_dict(typed), Catch::Contains("float64"));
+}
+
+TEST_CASE("weight files use PyTorch's names, shapes and dtypes", "[layers][weights]")
+{
+    temp_dir dir;
+    auto f = fixture("lstm_2layer_bidir_masked");
+    rnn_options o;
+    o.num_layers = 2;
+    o.bidirectional = true;
+    LSTM lstm(3, 4, o);
+    save(lstm, dir.file("lstm.safetensors"));
+    tensor_file written = load_tensors(dir.file("lstm.safetensors"));
+    CHECK(written.metadata.at("format") == "pt");
+    const auto keys = torch_keys(f);
+    REQUIRE(written.tensors.size() == keys.size()); // exactly PyTorch's state_dict
+    for (const auto& k : keys)
+    {
+        REQUIRE(written.tensors.count(k) == 1);
+        CHECK(written.tensors.at(k).shape() == f.tensors.at(k).shape());
+        CHECK(written.tensors.at(k).dtype() == f32);
+    }
+    // The reverse: PyTorch's weights, written as a file, load into the xgrad module unchanged.
+    std::map<std::string, Tensor> torch_state;
+    for (const auto& k : keys)
+        torch_state[k] = f.tensors.at(k);
+    save_tensors(dir.file("torch.safetensors"), torch_state);
+    load(lstm, dir.file("torch.safetensors"));
+    CHECK(max_diff(lstm.named_parameters()[5].second.data(), f.tensors.at(keys[5])) == 0.0);
+}
+
+TEST_CASE("module load names every mismatch and changes nothing", "[layers][weights]")
+{
+    temp_dir dir;
+    GRU small(3, 4), other(3, 5);
+    save(other, dir.file("other.safetensors"));
+    const Tensor before = small.parameters()[0].data().clone();
+    CHECK_THROWS_WITH(load(small, dir.file("other.safetensors")),
+                      Catch::Contains("other.safetensors") && Catch::Contains("weight_ih_l0") &&
+                          Catch::Contains("[15,3]") && Catch::Contains("[12,3]"));
+    CHECK(max_diff(small.parameters()[0].data(), before) == 0.0);
+
+    GRU two(3, 4, [] {
+        rnn_options o;
+        o.num_layers = 2;
+        return o;
+    }());
+    save(two, dir.file("two.safetensors"));
+    CHECK_THROWS_WITH(load(small, dir.file("two.safetensors")),
+                      Catch::Contains("unexpected 'weight_ih_l1'"));
+    save(small, dir.file("small.safetensors"));
+    CHECK_THROWS_WITH(load(two, dir.file("small.safetensors")),
+                      Catch::Contains("missing 'weight_ih_l1'"));
+    GRU dbl(3, 4);
+    dbl.to(f64);
+    save(dbl, dir.file("f64.safetensors"));
+    CHECK_THROWS_WITH(load(small, dir.file("f64.safetensors")), Catch::Contains("float64"));
+}
+
+TEST_CASE("module load names a parameter stored in an unsupported dtype", "[layers][weights]")
+{
+    temp_dir dir;
+    GRU source(2, 3);
+    write_bytes(dir.file("bf16.safetensors"),
+                file_with_dtypes(source.state_dict(), {{"weight_hh_l0", "BF16"}}));
+    GRU target(2, 3);
+    const Tensor before = target.named_parameters()[0].second.data().clone();
+    CHECK_THROWS_WITH(load(target, dir.file("bf16.safetensors")),
+                      Catch::Contains("bf16.safetensors") && Catch::Contains("weight_hh_l0") &&
+                          Catch::Contains("BF16"));
+    CHECK(max_diff(target.named_parameters()[0].second.data(), before) == 0.0); // unchanged
 }
 
 TEST_CASE("Linear, Embedding, Dropout, Sequential", "[layers][module][gradcheck]")

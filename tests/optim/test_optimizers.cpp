@@ -5,9 +5,10 @@
 #include <functional>
 
 #include "tests/support.hpp"
+#include "xgrad/autograd/io/safetensors.hpp"
 #include "xgrad/layers/linear.hpp"
 #include "xgrad/layers/rnn.hpp"
-#include "xgrad/layers/safetensors.hpp"
+#include "xgrad/layers/weights.hpp"
 #include "xgrad/optim/adagrad.hpp"
 #include "xgrad/optim/adam.hpp"
 #include "xgrad/optim/clip.hpp"
@@ -81,7 +82,7 @@ double max_rel(const Tensor& a, const Tensor& b)
 
 TEST_CASE("every optimizer's first three updates equal PyTorch's", "[optim]")
 {
-    auto f = nn::load_tensors(std::string(XGRAD_OPTIM_FIXTURES) + "/updates.safetensors");
+    auto f = io::load_tensors(std::string(XGRAD_OPTIM_FIXTURES) + "/updates.safetensors");
     const auto all = configs();
     REQUIRE(all.size() == 16);
     for (const auto& [name, make] : all)

@@ -5,7 +5,7 @@
 #include <map>
 
 #include "tests/support.hpp"
-#include "xgrad/layers/safetensors.hpp"
+#include "xgrad/autograd/io/safetensors.hpp"
 
 using namespace xgrad;
 using namespace xgrad::test;
@@ -15,7 +15,7 @@ namespace
 
 const std::map<std::string, Tensor>& ops_fixture()
 {
-    static const auto file = nn::load_tensors(XGRAD_AUTOGRAD_FIXTURES "/ops.safetensors");
+    static const auto file = io::load_tensors(XGRAD_AUTOGRAD_FIXTURES "/ops.safetensors");
     return file.tensors;
 }
 

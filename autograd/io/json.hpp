@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-namespace xgrad::json
+namespace xgrad::io::json
 {
 
 struct value
@@ -40,4 +40,4 @@ value parse(const std::string& text);
 // "text" with JSON escapes.
 std::string quote(const std::string& text);
 
-} // namespace xgrad::json
+} // namespace xgrad::io::json

@@ -1,4 +1,4 @@
-#include "xgrad/layers/atomic_file.hpp"
+#include "xgrad/autograd/io/atomic_file.hpp"
 
 #include <cerrno>
 #include <cstdlib>
@@ -11,7 +11,7 @@
 
 #include "xgrad/autograd/error.hpp"
 
-namespace xgrad
+namespace xgrad::io
 {
 namespace
 {
@@ -99,4 +99,4 @@ void write_file_atomically(const std::string& path,
     }
 }
 
-} // namespace xgrad
+} // namespace xgrad::io

@@ -1,5 +1,5 @@
-// Weight files in the safetensors format, laid out as PyTorch lays out its modules, so a model
-// moves between xgrad and PyTorch without renaming anything.
+// Named tensors in the safetensors format (the format PyTorch and Hugging Face use for weights).
+// Module-level save/load, with PyTorch's parameter names, is in layers/weights.hpp.
 //
 // Format: an 8-byte little-endian header length N, N bytes of JSON mapping each tensor name to
 // {"dtype": "F32"|"F64", "shape": [...], "data_offsets": [begin, end]} (plus an optional
@@ -13,9 +13,8 @@
 #include <string>
 
 #include "xgrad/autograd/tensor.hpp"
-#include "xgrad/layers/module.hpp"
 
-namespace xgrad::nn
+namespace xgrad::io
 {
 
 struct tensor_file
@@ -42,12 +41,4 @@ void save_tensors(const std::string& path, const std::map<std::string, Tensor>& 
 // file's end. Entries of dtypes xgrad cannot hold go to `unsupported` (not an error here).
 tensor_file load_tensors(const std::string& path);
 
-// A module's state_dict() as a weight file (metadata {"format": "pt"}, as PyTorch writes).
-void save(const Module& module, const std::string& path);
-// Loads a weight file into a module. Every name, shape and dtype is checked first; a mismatch
-// throws value_error listing each missing, unexpected or wrong entry, and changes nothing. A
-// parameter stored in a dtype xgrad cannot read (BF16, ...) throws value_error naming the file,
-// the tensor and that dtype.
-void load(Module& module, const std::string& path);
-
-} // namespace xgrad::nn
+} // namespace xgrad::io

@@ -1,11 +1,11 @@
-#include "xgrad/layers/json.hpp"
+#include "xgrad/autograd/io/json.hpp"
 
 #include <cerrno>
 #include <cstdlib>
 
 #include "xgrad/autograd/error.hpp"
 
-namespace xgrad::json
+namespace xgrad::io::json
 {
 
 const value* value::find(const std::string& key) const
@@ -297,4 +297,4 @@ std::string quote(const std::string& text)
     return out + "\"";
 }
 
-} // namespace xgrad::json
+} // namespace xgrad::io::json

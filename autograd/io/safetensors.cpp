@@ -1,4 +1,4 @@
-#include "xgrad/layers/safetensors.hpp"
+#include "xgrad/autograd/io/safetensors.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -6,13 +6,13 @@
 #include <iterator>
 #include <vector>
 
-#include "xgrad/layers/atomic_file.hpp"
-#include "xgrad/layers/json.hpp"
+#include "xgrad/autograd/io/atomic_file.hpp"
+#include "xgrad/autograd/io/json.hpp"
 
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
               "safetensors data is little-endian; this build assumes a little-endian host");
 
-namespace xgrad::nn
+namespace xgrad::io
 {
 namespace
 {
@@ -220,11 +220,6 @@ tensor_file load_tensors(const std::string& path)
     return out;
 }
 
-void save(const Module& module, const std::string& path)
-{
-    save_tensors(path, module.state_dict(), {{"format", "pt"}});
-}
-
 const Tensor& tensor_file::at(const std::string& name) const
 {
     auto it = tensors.find(name);
@@ -243,26 +238,4 @@ void tensor_file::check_supported(const std::string& name) const
                           name, it->second);
 }
 
-void load(Module& module, const std::string& path)
-{
-    tensor_file f = load_tensors(path);
-    try
-    {
-        for (const auto& p : module.named_parameters())
-            f.check_supported(p.first);
-    }
-    catch (const value_error& e)
-    {
-        fail<value_error>("load '{}' into {}: {}", path, module.describe(), e.what());
-    }
-    try
-    {
-        module.load_state_dict(f.tensors);
-    }
-    catch (const value_error& e)
-    {
-        fail<value_error>("load '{}' into {}: {}", path, module.describe(), e.what());
-    }
-}
-
-} // namespace xgrad::nn
+} // namespace xgrad::io

@@ -7,7 +7,7 @@
 #include <ostream>
 #include <string>
 
-namespace xgrad
+namespace xgrad::io
 {
 
 // Calls write(out) on a stream to the temporary, then publishes it as `path`.
@@ -16,4 +16,4 @@ namespace xgrad
 void write_file_atomically(const std::string& path,
                            const std::function<void(std::ostream& out)>& write);
 
-} // namespace xgrad
+} // namespace xgrad::io
