@@ -678,15 +678,23 @@ void tape::backward(const Variable& root, const Tensor& seed, bool retain_graph)
     if (r.node_id == 0)
     {
         // A leaf differentiated with respect to itself: its gradient grows by the seed.
-        if (r.extras)
-            stash_leaf(r);
         if (r.grad.defined() && (r.grad.shape() != s.shape() || r.grad.dtype() != s.dtype()))
             fail<shape_error>("backward: the leaf holds a {} gradient of shape {} for a {} value "
                               "of shape {}",
                               dtype_name(r.grad.dtype()), to_string(r.grad.shape()),
                               dtype_name(r.data.dtype()), to_string(r.data.shape()));
-        r.sparse.drop();
-        add_gradient(r.grad, s);
+        try
+        {
+            if (r.extras)
+                stash_leaf(r);
+            r.sparse.drop();
+            add_gradient(r.grad, s);
+        }
+        catch (...)
+        {
+            finish_leaves(false);
+            throw;
+        }
         finish_leaves(true);
         return;
     }

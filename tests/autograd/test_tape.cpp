@@ -244,6 +244,15 @@ TEST_CASE("integer values cannot require gradients; float kernels reject them", 
     CHECK_NOTHROW(v.set_requires_grad(false));
     CHECK_THROWS_WITH(tanh(v), Catch::Contains("int64") && Catch::Contains("float32"));
     CHECK_THROWS_WITH(tanh(Variable(Tensor::ones({2}, i32))), Catch::Contains("int32"));
+    // An op with an integer output (an argmax) records nothing, even from a float input.
+    auto xf = randn({3}, 59);
+    Variable arg = record("argmax", Tensor::from_indices({2}), {xf}, [](grad_context&) {});
+    CHECK_FALSE(arg.requires_grad());
+    CHECK(arg.is_leaf());
+    // A leaf root holding a gradient of the wrong shape is refused, not overrun.
+    xf.grad() = Tensor::zeros({7}, f64);
+    CHECK_THROWS_WITH(xf.backward(Tensor::ones({3}, f64)), Catch::Contains("[7]"));
+    xf.zero_grad();
     // Integer data still flows through copies: detach, reshape of the data.
     CHECK(v.detach().data().to_indices() == std::vector<std::int64_t>{1, 2, 3});
 }
