@@ -38,6 +38,14 @@ public:
     using error::error;
 };
 
+// A NaN or infinity produced while anomaly detection is on (xgrad::detect_anomaly): names the op,
+// forward or backward, the shapes, and where on the tape the op was recorded.
+class anomaly_error : public value_error
+{
+public:
+    using value_error::value_error;
+};
+
 // A file that cannot be read or written, or whose contents are malformed.
 class io_error : public error
 {

@@ -1,5 +1,6 @@
 #include "xgrad/autograd/gradcheck.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "xgrad/autograd/ops/arithmetic.hpp"
@@ -46,13 +47,22 @@ bool gradcheck_report::ok() const
 
 std::string gradcheck_report::table() const
 {
-    std::string out =
-        fmt::format("{:<24} {:<14} {:>11} {:>11} {:>8} {:>13} {:>13}  {}\n", "input", "shape",
-                    "max abs err", "max rel err", "worst", "analytic", "numeric", "result");
+    // Columns as wide as their longest entry ("encoder.rnn.weight_hh_l0_reverse"), at least
+    // the default widths.
+    std::size_t name_w = 24, shape_w = 14;
     for (const auto& e : entries)
-        out += fmt::format("{:<24} {:<14} {:>11.3e} {:>11.3e} {:>8} {:>13.6e} {:>13.6e}  {}\n",
-                           e.name, to_string(e.shape), e.max_abs_error, e.max_rel_error,
-                           e.worst_index, e.analytic, e.numeric, e.ok ? "ok" : "FAIL");
+    {
+        name_w = std::max(name_w, e.name.size());
+        shape_w = std::max(shape_w, to_string(e.shape).size());
+    }
+    std::string out = fmt::format("{:<{}} {:<{}} {:>11} {:>11} {:>8} {:>13} {:>13}  {}\n", "input",
+                                  name_w, "shape", shape_w, "max abs err", "max rel err", "worst",
+                                  "analytic", "numeric", "result");
+    for (const auto& e : entries)
+        out +=
+            fmt::format("{:<{}} {:<{}} {:>11.3e} {:>11.3e} {:>8} {:>13.6e} {:>13.6e}  {}\n", e.name,
+                        name_w, to_string(e.shape), shape_w, e.max_abs_error, e.max_rel_error,
+                        e.worst_index, e.analytic, e.numeric, e.ok ? "ok" : "FAIL");
     return out;
 }
 

@@ -1,15 +1,29 @@
 #include "xgrad/autograd/tape.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <exception>
 
 namespace xgrad
 {
+
+namespace detail
+{
+thread_local bool anomaly_mode = false;
+}
+
+void set_anomaly_enabled(bool on)
+{
+    detail::anomaly_mode = on;
+}
 
 namespace
 {
 thread_local bool grad_mode = true;
 
-// a += b elementwise; both contiguous with equal sizes.
+// a += b elementwise; both contiguous with equal sizes and dtypes. The one place gradients are
+// summed.
 void add_into(Tensor& a, const Tensor& b)
 {
     dispatch(a.dtype(), [&](auto tag) {
@@ -64,6 +78,14 @@ bool grad_context::needs(std::size_t i) const
     return i < n_.n_inputs && n_.inputs[i] && n_.inputs[i]->requires_grad;
 }
 
+detail::var_impl& grad_context::target(std::size_t i)
+{
+    detail::var_impl& in = *n_.inputs[i];
+    if (in.extras && in.node_id == 0)
+        tape::current().stash_leaf(in);
+    return in;
+}
+
 namespace
 {
 // A gradient someone replaced with one of another shape or dtype would make kernels write out
@@ -78,19 +100,18 @@ void check_grad_buffer(const grad_context& c, std::size_t i, const detail::var_i
                           dtype_name(in.data.dtype()), to_string(in.data.shape()));
 }
 
-// Gives an input without a gradient the zeroed buffer kept by zero_grad(), if any.
-bool reuse_spare(detail::var_impl& in)
+// Adds g (same shape and dtype) to a gradient: adopted without a copy when there is none yet
+// (slot() copies a shared buffer before anyone writes into it), added in place otherwise.
+void add_gradient(Tensor& acc, const Tensor& g)
 {
-    if (in.grad.defined() || !in.spare.defined())
-        return false;
-    if (in.spare.shape() != in.data.shape() || in.spare.dtype() != in.data.dtype())
+    if (!acc.defined())
     {
-        in.spare = Tensor();
-        return false;
+        acc = g;
+        return;
     }
-    in.grad = std::move(in.spare);
-    in.spare = Tensor();
-    return true;
+    if (!acc.is_unique())
+        acc = acc.clone();
+    add_into(acc, g);
 }
 } // namespace
 
@@ -98,31 +119,24 @@ void grad_context::accumulate(std::size_t i, const Tensor& g)
 {
     if (!needs(i))
         return;
-    detail::var_impl& in = *n_.inputs[i];
+    detail::var_impl& in = target(i);
     if (g.shape() != in.data.shape())
         fail<shape_error>("{} backward: gradient of shape {} for input {} of shape {}", n_.name,
                           to_string(g.shape()), i, to_string(in.data.shape()));
     const Tensor gg = g.dtype() == in.data.dtype() ? g : g.to(in.data.dtype());
-    in.rows_of = 0; // a dense contribution
+    in.sparse.drop(); // a dense contribution
     check_grad_buffer(*this, i, in);
-    if (!in.grad.defined())
-    {
-        in.grad = gg; // shared, not copied: slot() copies before anyone writes into it
-        return;
-    }
-    if (!in.grad.is_unique())
-        in.grad = in.grad.clone();
-    add_into(in.grad, gg);
+    add_gradient(in.grad, gg);
 }
 
 Tensor& grad_context::slot(std::size_t i, bool* overwrite)
 {
-    detail::var_impl& in = *n_.inputs[i];
-    in.rows_of = 0; // a dense contribution
+    detail::var_impl& in = target(i);
+    in.sparse.drop(); // a dense contribution
     check_grad_buffer(*this, i, in);
     if (overwrite)
         *overwrite = false;
-    if (!in.grad.defined() && !reuse_spare(in))
+    if (!in.grad.defined() && !in.sparse.reuse_spare(in.grad, in.data))
     {
         if (overwrite)
         {
@@ -139,24 +153,15 @@ Tensor& grad_context::slot(std::size_t i, bool* overwrite)
 
 Tensor& grad_context::slot_rows(std::size_t i, const std::vector<std::int64_t>& rows)
 {
-    detail::var_impl& in = *n_.inputs[i];
+    detail::var_impl& in = target(i);
     check_grad_buffer(*this, i, in);
-    const bool was_sparse = in.grad.defined() && in.rows_of == in.grad.storage_id();
+    const bool was_sparse = in.sparse.covers(in.grad);
     const bool fresh = !in.grad.defined();
-    if (fresh && !reuse_spare(in))
+    if (fresh && !in.sparse.reuse_spare(in.grad, in.data))
         in.grad = Tensor::zeros(in.data.shape(), in.data.dtype());
     if (!in.grad.is_unique())
         in.grad = in.grad.clone(); // a copy of a row-sparse gradient is still row-sparse
-    if (fresh || was_sparse)
-    {
-        if (fresh)
-            in.rows.clear();
-        in.rows.insert(in.rows.end(), rows.begin(), rows.end());
-        in.rows_of = in.grad.storage_id();
-        in.rows_sorted = false;
-    }
-    else
-        in.rows_of = 0;
+    in.sparse.add(in.grad, rows, fresh, was_sparse);
     return in.grad;
 }
 
@@ -386,9 +391,257 @@ void tape::collect()
     collect_at_ = std::max<std::size_t>(std::size_t{1} << 14, 2 * nodes_.size());
 }
 
+// ---- hooks and retained gradients ------------------------------------------------------------
+
+namespace
+{
+std::atomic<std::uint64_t> next_hook_id{1};
+
+// What a message calls value v: "the output of 'tanh'" or "a leaf".
+std::string describe_value(const tape& t, const detail::var_impl& v)
+{
+    if (v.node_id == 0)
+        return "a leaf";
+    return fmt::format("the output of '{}'", t.op_name(v.node_id));
+}
+
+// "anomaly: <what> holds NaN at flat index k (shape [..]); <where>"
+[[noreturn]] void non_finite(const std::string& what, const Tensor& t, std::size_t k,
+                             const std::string& where = "")
+{
+    const double x = t.flat(k);
+    fail<anomaly_error>("anomaly: {} holds {} at flat index {} (shape {}){}{}", what,
+                        std::isnan(x) ? "NaN" : (x > 0 ? "inf" : "-inf"), k, to_string(t.shape()),
+                        where.empty() ? "" : "; ", where);
+}
+
+// Index of the first NaN or infinity of a float tensor, or numel() when there is none.
+std::size_t first_non_finite(const Tensor& t)
+{
+    if (!t.defined() || !is_floating(t.dtype()))
+        return t.numel();
+    return dispatch(t.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        const T* p = t.data<T>();
+        for (std::size_t k = 0; k < t.numel(); ++k)
+            if (!std::isfinite(p[k]))
+                return k;
+        return t.numel();
+    });
+}
+
+// Runs v's hooks in order on g; returns the final gradient.
+Tensor apply_hooks(const tape& t, detail::var_impl& v, Tensor g)
+{
+    // A copy: a hook may remove itself (or register others) while running.
+    const std::vector<detail::grad_hook> hooks = v.extras->hooks;
+    for (const auto& h : hooks)
+    {
+        std::optional<Tensor> r = h.fn(g);
+        if (!r)
+            continue;
+        const std::string who = h.name.empty() ? fmt::format("#{}", h.id) : "'" + h.name + "'";
+        if (!r->defined())
+            fail<value_error>("gradient hook {} on {} returned an undefined tensor (return "
+                              "std::nullopt to keep the gradient)",
+                              who, describe_value(t, v));
+        if (r->shape() != v.data.shape())
+            fail<shape_error>("gradient hook {} on {} returned a gradient of shape {} for a "
+                              "value of shape {}",
+                              who, describe_value(t, v), to_string(r->shape()),
+                              to_string(v.data.shape()));
+        g = r->dtype() == v.data.dtype() ? std::move(*r) : r->to(v.data.dtype());
+        if (is_anomaly_enabled())
+        {
+            const std::size_t k = first_non_finite(g);
+            if (k < g.numel())
+                non_finite(fmt::format("backward: the gradient returned by hook {} on {}", who,
+                                       describe_value(t, v)),
+                           g, k);
+        }
+    }
+    return g;
+}
+} // namespace
+
+bool hook_handle::remove()
+{
+    if (!v_.defined())
+        return false;
+    auto& extras = v_.impl()->extras;
+    bool found = false;
+    if (extras)
+    {
+        auto& hooks = extras->hooks;
+        const auto it = std::find_if(hooks.begin(), hooks.end(),
+                                     [&](const detail::grad_hook& h) { return h.id == id_; });
+        found = it != hooks.end();
+        if (found)
+            hooks.erase(it);
+    }
+    v_ = Variable();
+    return found;
+}
+
+hook_handle register_hook(const Variable& v, grad_hook_fn fn, std::string name)
+{
+    if (!v.defined())
+        fail<value_error>("register_hook: undefined Variable");
+    if (!v.requires_grad())
+        fail<graph_error>("register_hook: this value does not require grad, so no gradient will "
+                          "ever reach a hook on it");
+    if (!fn)
+        fail<value_error>("register_hook: empty hook function");
+    auto& extras = v.impl()->extras;
+    if (!extras)
+        extras = std::make_unique<detail::var_extras>();
+    const std::uint64_t id = next_hook_id.fetch_add(1);
+    extras->hooks.push_back({id, std::move(name), std::move(fn)});
+    return hook_handle(v, id);
+}
+
+void tape::stash_leaf(detail::var_impl& v)
+{
+    detail::var_extras& x = *v.extras;
+    if (x.hooks.empty() || x.pass == pass_ || !sweeping_)
+        return;
+    hooked_leaves_.reserve(hooked_leaves_.size() + 1);
+    x.pass = pass_;
+    x.before_pass = std::move(v.grad); // this pass's contributions collect apart
+    v.grad = Tensor();
+    detail::retain(&v);
+    hooked_leaves_.push_back(&v);
+}
+
+void tape::finish_leaves(bool run)
+{
+    std::exception_ptr failure;
+    for (detail::var_impl* v : hooked_leaves_)
+    {
+        detail::var_extras& x = *v->extras;
+        if (run && !failure && v->grad.defined())
+        {
+            try
+            {
+                v->grad = apply_hooks(*this, *v, v->grad);
+            }
+            catch (...)
+            {
+                failure = std::current_exception(); // the other leaves are still combined
+            }
+        }
+        if (x.before_pass.defined())
+        {
+            Tensor total = std::move(x.before_pass);
+            x.before_pass = Tensor();
+            if (v->grad.defined())
+            {
+                if (total.shape() == v->grad.shape() && total.dtype() == v->grad.dtype())
+                    add_gradient(total, v->grad);
+                else
+                    total = v->grad; // the old gradient was replaced by a wrong one: drop it
+            }
+            v->grad = std::move(total);
+            v->sparse.drop();
+        }
+        x.pass = 0;
+        detail::release(v);
+    }
+    hooked_leaves_.clear();
+    if (failure)
+        std::rethrow_exception(failure);
+}
+
+void tape::prepare_outputs(detail::node& n)
+{
+    for (std::uint32_t k = 0; k < n.n_outputs; ++k)
+    {
+        detail::var_impl& o = *n.outputs[k];
+        if (!o.extras || !o.grad.defined())
+            continue;
+        if (!o.extras->hooks.empty())
+            o.grad = apply_hooks(*this, o, o.grad);
+        if (o.extras->retains_grad)
+        {
+            Tensor& kept = o.extras->retained;
+            if (kept.defined() &&
+                (kept.shape() != o.grad.shape() || kept.dtype() != o.grad.dtype()))
+                kept = Tensor(); // replaced by the user with a wrong one
+            add_gradient(kept, o.grad);
+        }
+    }
+}
+
+// ---- anomaly detection ----------------------------------------------------------------------
+
+std::string tape::preceding(std::size_t index, std::size_t count) const
+{
+    std::string out;
+    for (std::size_t j = index; j-- > 0 && count > 0;)
+        if (nodes_[j])
+        {
+            out +=
+                fmt::format("{}{} (#{})", out.empty() ? "" : ", ", nodes_[j]->name, nodes_[j]->id);
+            --count;
+        }
+    return out.empty() ? "nothing (first on the tape)" : out;
+}
+
+void tape::check_forward(const char* name, const Tensor* outs, std::size_t n_outs,
+                         const Variable* inputs, std::size_t n) const
+{
+    for (std::size_t k = 0; k < n_outs; ++k)
+    {
+        const std::size_t at = first_non_finite(outs[k]);
+        if (at == outs[k].numel())
+            continue;
+        std::string shapes;
+        for (std::size_t i = 0; i < n; ++i)
+            shapes += (i ? ", " : "") + (inputs[i].defined() ? to_string(inputs[i].shape())
+                                                             : std::string("undefined"));
+        const std::string what =
+            fmt::format("forward of '{}' (inputs {}): its output{}", name, shapes,
+                        n_outs > 1 ? fmt::format(" {}", k) : std::string());
+        const std::string where =
+            wants_record(inputs, n)
+                ? fmt::format("it would be node #{} on the tape, recorded after {}", next_id_,
+                              preceding(nodes_.size(), 3))
+                : fmt::format("not recorded (grad mode off or no input requires grad); the "
+                              "tape's last ops: {}",
+                              preceding(nodes_.size(), 3));
+        non_finite(what, outs[k], at, where);
+    }
+}
+
+void tape::check_backward(const detail::node& n, std::size_t index) const
+{
+    for (std::uint32_t i = 0; i < n.n_inputs; ++i)
+    {
+        const detail::var_impl* in = n.inputs[i];
+        if (!in || !in->requires_grad)
+            continue;
+        const std::size_t at = first_non_finite(in->grad);
+        if (at == in->grad.numel())
+            continue;
+        std::string out_shapes;
+        for (std::uint32_t k = 0; k < n.n_outputs; ++k)
+            out_shapes += (k ? ", " : "") + to_string(n.outputs[k]->data.shape());
+        non_finite(fmt::format("backward of '{}' (output {}): the gradient of its input {} ({})",
+                               n.name, out_shapes, i, describe_value(*this, *in)),
+                   in->grad, at,
+                   fmt::format("'{}' is node #{} on the tape, recorded after {}", n.name, n.id,
+                               preceding(index, 3)));
+    }
+}
+
+// ---- backward -------------------------------------------------------------------------------
+
 void tape::backward(const Variable& root, const Tensor& seed, bool retain_graph)
 {
     detail::var_impl& r = *root.impl();
+    if (sweeping_)
+        fail<graph_error>("backward: called from inside a backward function or gradient hook; "
+                          "the tape cannot run two sweeps at once");
     if (!r.requires_grad)
         fail<graph_error>("backward: this value does not require grad: no input had "
                           "requires_grad = true, or it was computed under no_grad");
@@ -397,22 +650,16 @@ void tape::backward(const Variable& root, const Tensor& seed, bool retain_graph)
                           seed.defined() ? to_string(seed.shape()) : "undefined",
                           to_string(r.data.shape()));
     const Tensor s = seed.to(r.data.dtype());
-    if (r.node_id == 0)
+    if (is_anomaly_enabled())
     {
-        // A leaf differentiated with respect to itself.
-        r.grad = r.grad.defined() ? r.grad.clone() : Tensor::zeros(s.shape(), s.dtype());
-        r.rows_of = 0;
-        dispatch(s.dtype(), [&](auto tag) {
-            using T = decltype(tag);
-            for (std::size_t i = 0; i < s.numel(); ++i)
-                r.grad.data<T>()[i] += s.data<T>()[i];
-        });
-        return;
+        const std::size_t k = first_non_finite(s);
+        if (k < s.numel())
+            non_finite("backward: the seed", s, k);
     }
-    if (r.owner != this || r.tape_serial != serial_)
+    if (r.node_id != 0 && (r.owner != this || r.tape_serial != serial_))
         fail<graph_error>("backward: this graph was recorded on another thread's tape; call "
                           "backward() on the thread that computed it");
-    if (!find(r.node_id))
+    if (r.node_id != 0 && !find(r.node_id))
         fail<graph_error>("backward: the graph behind this value was already released by an "
                           "earlier backward(); pass retain_graph = true to the first backward() "
                           "to run it twice");
@@ -420,6 +667,38 @@ void tape::backward(const Variable& root, const Tensor& seed, bool retain_graph)
     // Backward functions run without recording: an op they call must not grow the tape (and
     // trigger a collection that moves the indices) while it is being swept.
     no_grad quiet;
+    ++pass_;
+    sweeping_ = true;
+    struct end_sweep
+    {
+        bool& flag;
+        ~end_sweep() { flag = false; }
+    } guard{sweeping_};
+
+    if (r.node_id == 0)
+    {
+        // A leaf differentiated with respect to itself: its gradient grows by the seed.
+        if (r.grad.defined() && (r.grad.shape() != s.shape() || r.grad.dtype() != s.dtype()))
+            fail<shape_error>("backward: the leaf holds a {} gradient of shape {} for a {} value "
+                              "of shape {}",
+                              dtype_name(r.grad.dtype()), to_string(r.grad.shape()),
+                              dtype_name(r.data.dtype()), to_string(r.data.shape()));
+        try
+        {
+            if (r.extras)
+                stash_leaf(r);
+            r.sparse.drop();
+            add_gradient(r.grad, s);
+        }
+        catch (...)
+        {
+            finish_leaves(false);
+            throw;
+        }
+        finish_leaves(true);
+        return;
+    }
+
     r.grad = s;
     std::size_t i = r.node_id - first_id_ + 1;
     try
@@ -429,8 +708,11 @@ void tape::backward(const Variable& root, const Tensor& seed, bool retain_graph)
             detail::node* n = nodes_[i];
             if (!n || !reached(*n))
                 continue; // released, or does not lead to the root
+            prepare_outputs(*n);
             grad_context ctx(*n);
             n->backward(ctx);
+            if (is_anomaly_enabled())
+                check_backward(*n, i);
             drop_output_grads(*n); // outputs of ops are never leaves: no grad is kept
             if (!retain_graph)
                 destroy(i);
@@ -442,9 +724,12 @@ void tape::backward(const Variable& root, const Tensor& seed, bool retain_graph)
         for (std::size_t j = i + 1; j-- > 0;)
             if (nodes_[j])
                 drop_output_grads(*nodes_[j]);
+        finish_leaves(false);
+        trim();
         throw;
     }
     trim();
+    finish_leaves(true);
 }
 
 } // namespace xgrad

@@ -21,8 +21,11 @@
 // no copy).
 #pragma once
 
+#include <functional>
 #include <initializer_list>
 #include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "xgrad/autograd/variable.hpp"
@@ -33,6 +36,8 @@ namespace xgrad
 // What a node's backward function sees: dL/d(output), the inputs, and where to add dL/d(input).
 class grad_context
 {
+    friend class tape;
+
 public:
     explicit grad_context(detail::node& n) : n_(n) {}
 
@@ -62,11 +67,38 @@ public:
     const char* op() const;
 
 private:
+    // The value input i's gradient goes to (prepared for a leaf with hooks, see register_hook).
+    detail::var_impl& target(std::size_t i);
     detail::node& n_;
 };
 
+// A gradient hook: called with dL/dv; returning a tensor replaces the gradient, std::nullopt
+// keeps it. See register_hook.
+using grad_hook_fn = std::function<std::optional<Tensor>(const Tensor& grad)>;
+
 namespace detail
 {
+
+struct grad_hook
+{
+    std::uint64_t id;
+    std::string name;
+    grad_hook_fn fn;
+};
+
+// What few values need: hooks and retain_grad() (Variable holds it through var_impl::extras).
+struct var_extras
+{
+    std::vector<grad_hook> hooks;
+    bool retains_grad = false;
+    Tensor retained; // a non-leaf's kept gradient (retain_grad)
+    // A leaf with hooks during a backward pass: the gradient it held before this pass (the pass
+    // collects its own contribution apart, runs the hooks on it, then adds the two).
+    Tensor before_pass;
+    std::uint64_t pass = 0; // the pass that stashed before_pass
+};
+
+extern thread_local bool anomaly_mode;
 
 struct node
 {
@@ -145,7 +177,24 @@ public:
     // Name of the op of node `id`, or "released" when it is gone.
     const char* op_name(std::uint64_t id) const;
 
+    // Anomaly detection: throws anomaly_error if out (the forward output of op `name`) holds a
+    // NaN or infinity. Called by record() while detect_anomaly is active.
+    void check_forward(const char* name, const Tensor* outs, std::size_t n_outs,
+                       const Variable* inputs, std::size_t n) const;
+
 private:
+    friend class grad_context;
+    // register_hook support: a leaf with hooks gets its own gradient for this pass.
+    void stash_leaf(detail::var_impl& v);
+    // Runs the hooks of every leaf stashed in this pass (when run is true) and adds each pass's
+    // gradient to what the leaf held before; releases the list.
+    void finish_leaves(bool run);
+    // Before a node's backward: the hooks and retain_grad() of its outputs.
+    void prepare_outputs(detail::node& n);
+    void check_backward(const detail::node& n, std::size_t index) const;
+    // "tanh (#12), matmul (#11), ..." for the live nodes just before index (most recent first).
+    std::string preceding(std::size_t index, std::size_t count) const;
+
     void* allocate_node(std::size_t bytes, std::size_t align);
     void push(detail::node* n, Tensor* outs, Variable* results, std::size_t n_outs,
               const Variable* inputs, std::size_t count);
@@ -161,6 +210,9 @@ private:
     std::size_t live_ = 0;
     std::size_t collect_at_ = 1 << 14;
     std::uint64_t serial_;
+    std::uint64_t pass_ = 0; // counts backward passes (leaf hooks know their pass by it)
+    bool sweeping_ = false;  // a backward is running (backward inside a hook is refused)
+    std::vector<detail::var_impl*> hooked_leaves_; // leaves stashed this pass (strong refs)
 };
 
 // Grad mode of the calling thread: while false, ops record nothing.
@@ -180,9 +232,75 @@ private:
     bool prev_;
 };
 
+// ---- gradient hooks -------------------------------------------------------------------------
+
+// Removes a hook registered by register_hook. Holds a reference to the hooked value until
+// remove() or its destruction (destroying the handle does not remove the hook, as in PyTorch).
+class hook_handle
+{
+public:
+    hook_handle() = default;
+    hook_handle(Variable v, std::uint64_t id) : v_(std::move(v)), id_(id) {}
+    // Unregisters the hook; returns whether it was still registered (false on a second call).
+    bool remove();
+    std::uint64_t id() const { return id_; }
+
+private:
+    Variable v_;
+    std::uint64_t id_ = 0;
+};
+
+// Registers fn to be called with dL/dv during backward, once per backward pass in which v gets
+// a gradient, with that pass's complete gradient of v:
+//  - v the output of an op: when the reverse sweep reaches the node that produced v, after
+//    every later use of v has contributed and before that node's backward runs. A returned
+//    tensor replaces dL/dv for the rest of the sweep (what the node's backward propagates, and
+//    what retain_grad() keeps).
+//  - v a leaf: once after the sweep, with the sum of every contribution of this pass (not per
+//    contribution as PyTorch does). A returned tensor replaces this pass's contribution; the
+//    result is then added to the gradient v already held from earlier passes.
+// Several hooks on one value run in registration order, each seeing the previous one's result.
+// Hooks run without recording (no_grad); they may read the gradient but must not change the
+// tensor they are given in place, and may not call backward(). A replacement of another shape
+// throws shape_error naming the hook (`name`, or "#<id>"), the value's op and both shapes; one
+// of another float dtype is converted. Throws graph_error when v does not require grad.
+hook_handle register_hook(const Variable& v, grad_hook_fn fn, std::string name = "");
+
+// ---- anomaly detection ----------------------------------------------------------------------
+
+// Whether NaN/inf checking is on for the calling thread.
+inline bool is_anomaly_enabled()
+{
+    return detail::anomaly_mode;
+}
+void set_anomaly_enabled(bool on);
+
+// Scope guard (thread-local, restores the previous setting on exit): while it lives, every op's
+// forward output (recorded or not) and every gradient a backward function produces (each
+// input's gradient after its node ran, and each hook's result) is checked for NaN and
+// infinity. The first one throws anomaly_error naming the op, forward or backward, the input
+// it concerns, the shapes, the node's id on the tape and the ops recorded just before it.
+// Off, it costs one branch per op and per node.
+class detect_anomaly
+{
+public:
+    explicit detect_anomaly(bool on = true) : prev_(is_anomaly_enabled())
+    {
+        set_anomaly_enabled(on);
+    }
+    ~detect_anomaly() { set_anomaly_enabled(prev_); }
+    detect_anomaly(const detect_anomaly&) = delete;
+    detect_anomaly& operator=(const detect_anomaly&) = delete;
+
+private:
+    bool prev_;
+};
+
 template <class F>
 Variable tape::record(const char* name, Tensor out, const Variable* inputs, std::size_t n, F&& bw)
 {
+    if (is_anomaly_enabled())
+        check_forward(name, &out, 1, inputs, n);
     if (!wants_record(inputs, n) || !is_floating(out.dtype()))
         return Variable(std::move(out));
     using node_t = detail::lambda_node<std::decay_t<F>>;
@@ -198,6 +316,8 @@ template <class F>
 std::vector<Variable> tape::record_multi(const char* name, std::vector<Tensor> outs,
                                          const Variable* inputs, std::size_t n, F&& bw)
 {
+    if (is_anomaly_enabled())
+        check_forward(name, outs.data(), outs.size(), inputs, n);
     std::vector<Variable> results(outs.size());
     if (!wants_record(inputs, n))
     {

@@ -70,6 +70,9 @@ void var_impl::operator delete(void* p) noexcept
     ::operator delete(p);
 }
 
+var_impl::var_impl() = default;
+var_impl::~var_impl() = default; // var_extras is complete here
+
 void release(var_impl* p) noexcept
 {
     if (p && p->refs.fetch_sub(1, std::memory_order_acq_rel) == 1)
@@ -140,39 +143,43 @@ Tensor& Variable::data() const
 }
 Tensor& Variable::grad() const
 {
-    return must(p_).grad;
+    auto& v = must(p_);
+    if (v.node_id != 0 && v.extras && v.extras->retains_grad)
+        return v.extras->retained;
+    return v.grad;
 }
 
 void Variable::zero_grad() const
 {
     auto& v = must(p_);
-    const auto* rows = grad_rows();
-    if (rows && v.grad.is_unique() && v.grad.dim() >= 1 && v.grad.shape()[0] > 0)
-    {
-        // Zero only the touched rows and keep the buffer: cheaper than a fresh zero-filled one.
-        const std::size_t width = v.grad.nbytes() / v.grad.shape()[0];
-        char* base = static_cast<char*>(v.grad.raw_data());
-        for (std::int64_t r : *rows)
-            std::memset(base + static_cast<std::size_t>(r) * width, 0, width);
-        v.spare = std::move(v.grad);
-    }
-    v.grad = Tensor();
-    v.rows.clear();
-    v.rows_of = 0;
+    if (v.node_id != 0 && v.extras && v.extras->retains_grad)
+        v.extras->retained = Tensor();
+    else
+        v.sparse.release(v.grad);
 }
 
 const std::vector<std::int64_t>* Variable::grad_rows() const
 {
     auto& v = must(p_);
-    if (!v.grad.defined() || v.rows_of != v.grad.storage_id())
-        return nullptr;
-    if (!v.rows_sorted)
-    {
-        std::sort(v.rows.begin(), v.rows.end());
-        v.rows.erase(std::unique(v.rows.begin(), v.rows.end()), v.rows.end());
-        v.rows_sorted = true;
-    }
-    return &v.rows;
+    if (v.node_id != 0 && v.extras && v.extras->retains_grad)
+        return nullptr; // grad() is the retained copy, which carries no row hint
+    return v.sparse.rows(v.grad);
+}
+
+void Variable::retain_grad() const
+{
+    auto& v = must(p_);
+    if (v.node_id == 0)
+        return; // a leaf keeps its gradient anyway
+    if (!v.extras)
+        v.extras = std::make_unique<detail::var_extras>();
+    v.extras->retains_grad = true;
+}
+
+bool Variable::retains_grad() const
+{
+    const auto& v = must(p_);
+    return v.node_id != 0 && v.extras && v.extras->retains_grad;
 }
 bool Variable::requires_grad() const
 {

@@ -3,8 +3,10 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
+#include "xgrad/autograd/sparse_rows.hpp"
 #include "xgrad/autograd/tensor.hpp"
 
 namespace xgrad
@@ -16,6 +18,7 @@ class grad_context;
 namespace detail
 {
 struct var_impl;
+struct var_extras;
 struct node;
 } // namespace detail
 
@@ -43,7 +46,8 @@ public:
     // The value. Writable: optimizers update parameters in place.
     Tensor& data() const;
     // dL/d(this), accumulated by backward(); undefined until a backward reaches this leaf.
-    // Intermediate (non-leaf) values do not keep their gradient after backward, as in PyTorch.
+    // Intermediate (non-leaf) values do not keep their gradient after backward, as in PyTorch,
+    // unless retain_grad() was called on them.
     Tensor& grad() const;
     bool has_grad() const { return p_ && grad().defined(); }
     // Drops the gradient (the next backward starts it afresh), like PyTorch's set_to_none. A
@@ -54,6 +58,15 @@ public:
     // that may be non-zero, sorted and distinct; every other row of grad() is zero. nullptr
     // when the gradient is dense or absent. Optimizers use it to update only those rows.
     const std::vector<std::int64_t>* grad_rows() const;
+
+    // On the output of an op: keep its gradient dL/d(this) after backward, readable through
+    // grad(), as PyTorch's retain_grad(). It is captured when the sweep reaches the node that
+    // produced this value (so it is complete, and includes any replacement made by a hook), and
+    // accumulates across backward calls like a leaf's until zero_grad(). On a leaf it does
+    // nothing (leaves keep their gradient anyway). Must be called before backward().
+    void retain_grad() const;
+    // Whether retain_grad() was called on this non-leaf value.
+    bool retains_grad() const;
 
     bool requires_grad() const;
     // Only on leaves; throws graph_error on the output of an op, value_error when turning it on
@@ -98,16 +111,22 @@ namespace detail
 
 struct var_impl
 {
+    var_impl();
+    ~var_impl();
+    var_impl(const var_impl&) = delete;
+    var_impl& operator=(const var_impl&) = delete;
+
     std::atomic<std::uint32_t> refs{1};
     bool requires_grad = false;
     Tensor data;
+    // For a leaf its accumulated gradient; for an op's output, dL/d(output) during the sweep
+    // only (dropped when its node has run).
     Tensor grad;
-    // Row-sparsity of grad (see Variable::grad_rows): valid while grad.storage_id() == rows_of.
-    std::vector<std::int64_t> rows;
-    std::uint64_t rows_of = 0;
-    bool rows_sorted = false;
-    // A zeroed buffer kept by zero_grad() for the next backward (row-sparse gradients only).
-    Tensor spare;
+    // Row-sparsity hint of grad (see Variable::grad_rows) and its spare buffer.
+    sparse_rows sparse;
+    // Gradient hooks and retain_grad() state (autograd/tape.hpp); null for almost every value,
+    // so the sweep pays one pointer test per output.
+    std::unique_ptr<var_extras> extras;
     // The producing node: its id on `owner` (0 for leaves). Ids are never reused, so a stale id
     // is recognised as "released" instead of pointing at another node.
     std::uint64_t node_id = 0;

@@ -3,6 +3,9 @@
 #include <cmath>
 #include <vector>
 
+#include "xgrad/layers/lstm_cell.hpp"
+#include "xgrad/layers/rnn.hpp"
+
 namespace xgrad::nn::init
 {
 namespace
@@ -59,6 +62,59 @@ void normal(const Variable& p, double mean, double stddev, generator& g)
 void constant(const Variable& p, double value)
 {
     p.data().fill(value);
+}
+
+void fill_rows(const Variable& p, std::size_t start, std::size_t length, double value)
+{
+    Tensor& t = p.data();
+    if (t.dim() == 0 || start > t.shape()[0] || length > t.shape()[0] - start)
+        fail<shape_error>("init.fill_rows: rows [{}, {}) do not fit axis 0 of shape {}", start,
+                          start + length, to_string(t.shape()));
+    const std::size_t width = t.numel() / t.shape()[0];
+    dispatch(t.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        T* d = t.data<T>() + start * width;
+        std::fill(d, d + length * width, static_cast<T>(value));
+    });
+}
+
+namespace
+{
+// bias_ih's forget slice to value, bias_hh's to 0 (see lstm_forget_bias).
+void forget_slice(const Variable& bias, bool input_side, double value, const std::string& name)
+{
+    if (bias.dim() != 1 || bias.shape()[0] % 4 != 0)
+        fail<shape_error>("init.lstm_forget_bias: '{}' has shape {}, not [4H]", name,
+                          to_string(bias.shape()));
+    const std::size_t H = bias.shape()[0] / 4;
+    fill_rows(bias, H, H, input_side ? value : 0.0);
+}
+} // namespace
+
+void lstm_forget_bias(LSTM& lstm, double value)
+{
+    std::size_t found = 0;
+    for (const auto& [name, p] : lstm.named_parameters())
+    {
+        const bool ih = name.rfind("bias_ih", 0) == 0, hh = name.rfind("bias_hh", 0) == 0;
+        if (ih || hh)
+        {
+            forget_slice(p, ih, value, name);
+            ++found;
+        }
+    }
+    if (found == 0)
+        fail<value_error>("init.lstm_forget_bias: {} has no biases (built with bias = false)",
+                          lstm.describe());
+}
+
+void lstm_forget_bias(LSTMCell& cell, double value)
+{
+    if (!cell.bias_ih.defined() || !cell.bias_hh.defined())
+        fail<value_error>("init.lstm_forget_bias: {} has no biases (built with bias = false)",
+                          cell.describe());
+    forget_slice(cell.bias_ih, true, value, "bias_ih");
+    forget_slice(cell.bias_hh, false, value, "bias_hh");
 }
 
 void xavier_uniform(const Variable& p, double gain, generator& g)

@@ -7,6 +7,12 @@
 #include "xgrad/autograd/random.hpp"
 #include "xgrad/autograd/variable.hpp"
 
+namespace xgrad::nn
+{
+class LSTM;
+class LSTMCell;
+} // namespace xgrad::nn
+
 namespace xgrad::nn::init
 {
 
@@ -24,6 +30,19 @@ void kaiming_uniform(const Variable& p, double a = 0.0, generator& g = default_g
 // A (semi-)orthogonal matrix (rows or columns orthonormal) times gain, from the QR of a Gaussian
 // matrix with the sign fix of PyTorch's orthogonal_. Viewed as [shape[0], rest].
 void orthogonal(const Variable& p, double gain = 1.0, generator& g = default_generator());
+
+// Sets rows [start, start + length) along axis 0 of p's data to value, in place and without
+// recording (elements, for a 1-D bias), in p's dtype (float32 or float64). Throws shape_error
+// naming the shape and the range when p is 0-D or the range does not fit axis 0.
+void fill_rows(const Variable& p, std::size_t start, std::size_t length, double value);
+
+// The forget-gate bias of an LSTM, for every layer and direction (or of one LSTMCell). Gates
+// are in PyTorch's order i, f, g, o, so the forget slice is rows [H, 2H) of bias_ih and bias_hh.
+// Convention: bias_ih's slice is set to value and bias_hh's to 0, so the gate's total bias
+// b_ih + b_hh is exactly value (filling both slices with 1, a common PyTorch recipe, gives 2).
+// Other rows are untouched. Throws value_error for a module built with bias = false.
+void lstm_forget_bias(LSTM& lstm, double value = 1.0);
+void lstm_forget_bias(LSTMCell& cell, double value = 1.0);
 
 std::size_t fan_in(const shape_t& s);
 std::size_t fan_out(const shape_t& s);

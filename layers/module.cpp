@@ -1,5 +1,6 @@
 #include "xgrad/layers/module.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <set>
 
@@ -68,34 +69,44 @@ std::map<std::string, Tensor> Module::state_dict() const
     return out;
 }
 
-void Module::load_state_dict(const std::map<std::string, Tensor>& state)
+incompatible_keys Module::load_state_dict(const std::map<std::string, Tensor>& state, bool strict)
 {
     std::vector<std::string> problems;
+    incompatible_keys keys;
     const auto params = named_parameters();
     std::set<std::string> known;
+    std::vector<std::pair<Variable, Tensor>> copies; // converted first: nothing changes on error
     for (const auto& [name, v] : params)
     {
         known.insert(name);
         auto it = state.find(name);
         if (it == state.end())
-            problems.push_back(fmt::format("missing '{}'", name));
-        else if (it->second.shape() != v.shape())
-            problems.push_back(fmt::format("'{}' has shape {}, expected {}", name,
-                                           to_string(it->second.shape()), to_string(v.shape())));
-        else if (it->second.dtype() != v.dtype())
-            problems.push_back(fmt::format("'{}' is {}, expected {}", name,
-                                           dtype_name(it->second.dtype()), dtype_name(v.dtype())));
+        {
+            keys.missing.push_back(name);
+            if (strict)
+                problems.push_back(fmt::format("missing '{}'", name));
+        }
+        else if (!it->second.defined() || it->second.shape() != v.shape())
+            problems.push_back(
+                fmt::format("'{}' has shape {}, expected {}", name,
+                            it->second.defined() ? to_string(it->second.shape()) : "undefined",
+                            to_string(v.shape())));
+        else if (problems.empty())
+            copies.emplace_back(v, it->second.to(v.dtype()));
     }
     for (const auto& entry : state)
         if (!known.count(entry.first))
-            problems.push_back(fmt::format("unexpected '{}'", entry.first));
+        {
+            keys.unexpected.push_back(entry.first);
+            if (strict)
+                problems.push_back(fmt::format("unexpected '{}'", entry.first));
+        }
     if (!problems.empty())
         fail<value_error>("load_state_dict: {}", fmt::join(problems, "; "));
-    for (const auto& [name, v] : params)
-    {
-        const Tensor& src = state.at(name);
+    for (const auto& [v, src] : copies)
         std::memcpy(v.data().raw_data(), src.raw_data(), src.nbytes());
-    }
+    std::sort(keys.missing.begin(), keys.missing.end());
+    return keys;
 }
 
 std::size_t Module::parameter_count() const
@@ -117,6 +128,36 @@ void Module::train(bool on)
     training_ = on;
     for (auto& c : children_)
         c.module->train(on);
+}
+
+void Module::collect_flags(std::vector<bool>& out) const
+{
+    out.push_back(training_);
+    for (const auto& c : children_)
+        c.module->collect_flags(out);
+}
+
+std::vector<bool> Module::training_flags() const
+{
+    std::vector<bool> out;
+    collect_flags(out);
+    return out;
+}
+
+std::size_t Module::apply_flags(const std::vector<bool>& flags, std::size_t at)
+{
+    training_ = flags[at++];
+    for (auto& c : children_)
+        at = c.module->apply_flags(flags, at);
+    return at;
+}
+
+void Module::set_training_flags(const std::vector<bool>& flags)
+{
+    if (flags.size() != training_flags().size())
+        fail<value_error>("set_training_flags: {} flags for {} with {} modules", flags.size(),
+                          describe(), training_flags().size());
+    apply_flags(flags, 0);
 }
 
 void Module::to(dtype dt)

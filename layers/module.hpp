@@ -15,6 +15,15 @@ namespace xgrad::nn
 
 using named_parameter = std::pair<std::string, Variable>;
 
+// What load_state_dict(state, strict = false) could not match, as PyTorch's _IncompatibleKeys:
+// parameter names the state lacks, and state entries no parameter has (both sorted).
+struct incompatible_keys
+{
+    std::vector<std::string> missing;
+    std::vector<std::string> unexpected;
+    bool empty() const { return missing.empty() && unexpected.empty(); }
+};
+
 class Module
 {
 public:
@@ -29,9 +38,13 @@ public:
     std::vector<named_parameter> named_parameters() const;
     // Name -> data of every parameter (shared, not copied), as PyTorch's state_dict().
     std::map<std::string, Tensor> state_dict() const;
-    // Copies values into the parameters. Throws value_error naming every missing, unexpected,
-    // wrongly shaped or wrongly typed entry (nothing is changed then).
-    void load_state_dict(const std::map<std::string, Tensor>& state);
+    // Copies values into the parameters, converting each to its parameter's dtype (a float32
+    // state loads into a float64 model and the reverse, as PyTorch's copy_ does). With strict,
+    // a missing or unexpected name throws value_error listing every one; without, they are
+    // returned and the matching entries are loaded. A wrongly shaped entry always throws
+    // value_error naming it and both shapes. Everything is checked before anything changes.
+    incompatible_keys load_state_dict(const std::map<std::string, Tensor>& state,
+                                      bool strict = true);
 
     std::size_t parameter_count() const;
     // Drops every parameter's gradient.
@@ -41,6 +54,11 @@ public:
     void train(bool on = true);
     void eval() { train(false); }
     bool is_training() const { return training_; }
+    // The training flags of this module and all its children (depth first), and their exact
+    // restoration (inference_mode uses it to put back a mixed train/eval state). Throws
+    // value_error when the flags do not come from a module of the same structure.
+    std::vector<bool> training_flags() const;
+    void set_training_flags(const std::vector<bool>& flags);
 
     // Converts every parameter to dt in place: the handles stay valid (e.g. to f64 for
     // gradcheck).
@@ -83,6 +101,8 @@ private:
     Variable register_parameter(const std::string& name, Variable v);
     void add_child(const std::string& name, std::shared_ptr<Module> m, bool exposed);
     void collect(const std::string& prefix, std::vector<named_parameter>& out) const;
+    void collect_flags(std::vector<bool>& out) const;
+    std::size_t apply_flags(const std::vector<bool>& flags, std::size_t at);
 
     std::vector<named_parameter> params_;
     std::vector<child> children_;

@@ -14,10 +14,13 @@ namespace xgrad::nn
 // A module's state_dict() as a weight file (metadata {"format": "pt"}, as PyTorch writes).
 // Written atomically; throws io_error.
 void save(const Module& module, const std::string& path);
-// Loads a weight file into a module. Every name, shape and dtype is checked first; a mismatch
-// throws value_error listing each missing, unexpected or wrong entry, and changes nothing. A
-// parameter stored in a dtype xgrad cannot read (BF16, ...) throws value_error naming the file,
-// the tensor and that dtype.
-void load(Module& module, const std::string& path);
+// Loads a weight file into a module: Module::load_state_dict(file tensors, strict), so entries
+// convert to the parameters' dtype (an F32 file loads into a float64 model), and without strict
+// the missing and unexpected names are returned instead of thrown. Everything is checked first
+// and nothing changes on an error: value_error naming the file and every problem. A parameter
+// stored in a dtype xgrad cannot read (BF16, ...) throws value_error naming the file, the
+// tensor and that dtype, strict or not; such entries that no parameter wants count as
+// unexpected.
+incompatible_keys load(Module& module, const std::string& path, bool strict = true);
 
 } // namespace xgrad::nn

@@ -244,6 +244,292 @@ TEST_CASE("integer values cannot require gradients; float kernels reject them", 
     CHECK_NOTHROW(v.set_requires_grad(false));
     CHECK_THROWS_WITH(tanh(v), Catch::Contains("int64") && Catch::Contains("float32"));
     CHECK_THROWS_WITH(tanh(Variable(Tensor::ones({2}, i32))), Catch::Contains("int32"));
+    // An op with an integer output (an argmax) records nothing, even from a float input.
+    auto xf = randn({3}, 59);
+    Variable arg = record("argmax", Tensor::from_indices({2}), {xf}, [](grad_context&) {});
+    CHECK_FALSE(arg.requires_grad());
+    CHECK(arg.is_leaf());
+    // A leaf root holding a gradient of the wrong shape is refused, not overrun.
+    xf.grad() = Tensor::zeros({7}, f64);
+    CHECK_THROWS_WITH(xf.backward(Tensor::ones({3}, f64)), Catch::Contains("[7]"));
+    xf.zero_grad();
     // Integer data still flows through copies: detach, reshape of the data.
     CHECK(v.detach().data().to_indices() == std::vector<std::int64_t>{1, 2, 3});
+}
+
+TEST_CASE("retain_grad keeps an intermediate gradient", "[tape][hooks]")
+{
+    auto x = randn({3}, 60);
+    Variable y = tanh(x);
+    Variable w = x * 3.0;
+    y.retain_grad();
+    CHECK(y.retains_grad());
+    x.retain_grad(); // on a leaf: nothing to do
+    CHECK_FALSE(x.retains_grad());
+    Variable loss = sum(y * y + w);
+    loss.backward(true);
+    REQUIRE(y.has_grad());
+    for (std::size_t i = 0; i < 3; ++i)
+        CHECK(y.grad().flat(i) == Approx(2 * y.data().flat(i)).epsilon(1e-14)); // dL/dy = 2y
+    CHECK_FALSE(w.has_grad()); // not retained: dropped as usual
+    const double once = y.grad().flat(0);
+    // Like a leaf's, it accumulates over backward calls until zero_grad().
+    loss.backward();
+    CHECK(y.grad().flat(0) == Approx(2 * once).epsilon(1e-14));
+    CHECK(x.grad().flat(0) ==
+          Approx(2 * (2 * y.data().flat(0) * (1 - y.data().flat(0) * y.data().flat(0)) + 3)));
+    y.zero_grad();
+    CHECK_FALSE(y.has_grad());
+    CHECK(tape::current().size() == 0);
+}
+
+TEST_CASE("gradient hooks read and replace gradients", "[tape][hooks]")
+{
+    SECTION("an intermediate value's hook sees its complete gradient before its node runs")
+    {
+        auto x = randn({3}, 61);
+        Variable y = tanh(x);
+        std::vector<Tensor> seen;
+        hook_handle h = register_hook(y, [&](const Tensor& g) -> std::optional<Tensor> {
+            seen.push_back(g.clone());
+            return std::nullopt;
+        });
+        y.retain_grad();
+        sum(y * y + y * 2.0).backward(); // two uses of y: the hook sees their sum, once
+        REQUIRE(seen.size() == 1);
+        CHECK(max_diff(seen[0], y.grad()) == 0.0);
+        CHECK(seen[0].flat(1) == Approx(2 * y.data().flat(1) + 2).epsilon(1e-14));
+        CHECK(h.remove());
+        CHECK_FALSE(h.remove()); // already removed
+        Variable y2 = tanh(x);
+        hook_handle h2 = register_hook(y2, [&](const Tensor& g) -> std::optional<Tensor> {
+            seen.push_back(g.clone());
+            return std::nullopt;
+        });
+        CHECK(h2.remove()); // removed before backward: never called
+        sum(y2).backward();
+        CHECK(seen.size() == 1);
+    }
+    SECTION("a replacement propagates, and retain_grad keeps the replaced gradient")
+    {
+        auto x = randn({3}, 62);
+        Variable y = x * 2.0;
+        y.retain_grad();
+        register_hook(y, [](const Tensor& g) -> std::optional<Tensor> {
+            Tensor r = g.clone();
+            r.fill(10.0);
+            return r;
+        });
+        sum(y).backward();
+        CHECK(y.grad().flat(0) == 10.0);
+        CHECK(x.grad().flat(2) == 20.0); // d(2x)/dx * 10
+    }
+    SECTION("hooks chain in registration order")
+    {
+        auto x = randn({2}, 63);
+        Variable y = x * 1.0;
+        register_hook(y, [](const Tensor& g) -> std::optional<Tensor> {
+            return Tensor::full(g.shape(), g.flat(0) + 1.0, g.dtype()); // 1 -> 2
+        });
+        register_hook(y, [](const Tensor& g) -> std::optional<Tensor> {
+            return Tensor::full(g.shape(), g.flat(0) * 3.0, g.dtype()); // 2 -> 6
+        });
+        sum(y).backward();
+        CHECK(x.grad().flat(0) == 6.0);
+    }
+    SECTION("a wrongly shaped replacement names the hook and both shapes")
+    {
+        auto x = randn({2, 3}, 64);
+        Variable y = tanh(x);
+        register_hook(
+            y,
+            [](const Tensor&) -> std::optional<Tensor> {
+                return Tensor::zeros({3, 2}, f64);
+            },
+            "bad shape");
+        CHECK_THROWS_AS(sum(y).backward(), shape_error);
+        Variable z = tanh(x);
+        register_hook(
+            z, [](const Tensor&) -> std::optional<Tensor> { return Tensor::zeros({6}, f64); });
+        try
+        {
+            sum(z).backward();
+            FAIL("no error");
+        }
+        catch (const shape_error& e)
+        {
+            const std::string m = e.what();
+            CHECK_THAT(m, Catch::Contains("hook #") && Catch::Contains("'tanh'") &&
+                              Catch::Contains("[6]") && Catch::Contains("[2,3]"));
+        }
+        auto w = randn({2}, 65);
+        Variable v = w * 2.0;
+        register_hook(
+            v, [](const Tensor&) -> std::optional<Tensor> { return Tensor::ones({5}); },
+            "bad shape");
+        CHECK_THROWS_WITH(sum(v).backward(),
+                          Catch::Contains("'bad shape'") && Catch::Contains("[5]"));
+        CHECK_FALSE(w.has_grad()); // nothing half-propagated
+        tape::current().clear();
+    }
+    SECTION("a leaf's hook runs once per pass with that pass's total")
+    {
+        auto x = randn({3}, 66);
+        sum(x).backward(); // an earlier pass: x.grad = 1
+        std::vector<double> seen;
+        register_hook(x, [&](const Tensor& g) -> std::optional<Tensor> {
+            seen.push_back(g.flat(0));
+            Tensor r = g.clone();
+            r.fill(2.0 * g.flat(0));
+            return r; // doubles this pass's contribution
+        });
+        sum(x * x + x).backward(); // x used three times: one call with 2x + 1
+        REQUIRE(seen.size() == 1);
+        CHECK(seen[0] == Approx(2 * x.data().flat(0) + 1).epsilon(1e-14));
+        CHECK(x.grad().flat(0) == Approx(1 + 2 * (2 * x.data().flat(0) + 1)).epsilon(1e-14));
+        // A leaf that is its own root: the seed is the pass's contribution.
+        x.zero_grad();
+        x.backward(Tensor::ones({3}, f64));
+        CHECK(seen.size() == 2);
+        CHECK(x.grad().flat(1) == 2.0);
+    }
+    SECTION("misuse is refused")
+    {
+        auto c = randn({2}, 67, false);
+        CHECK_THROWS_AS(register_hook(c, [](const Tensor&) { return std::optional<Tensor>(); }),
+                        graph_error);
+        auto x = randn({2}, 68);
+        Variable y = x * 2.0;
+        register_hook(y, [&](const Tensor&) -> std::optional<Tensor> {
+            sum(x).backward(); // a sweep inside a sweep
+            return std::nullopt;
+        });
+        CHECK_THROWS_WITH(sum(y).backward(), Catch::Contains("inside a backward"));
+        tape::current().clear();
+    }
+}
+
+TEST_CASE("hooks on every step of an unrolled RNN measure dL/dh_t", "[tape][hooks][bptt]")
+{
+    // h_t = tanh(h_{t-1} W^T + x_t U^T), L = sum_t sum(h_t * v_t): each h_t gets a direct
+    // gradient v_t and one through h_{t+1}. BPTT by hand:
+    //   d_t = v_t + (d_{t+1} * (1 - h_{t+1}^2)) W.
+    const std::size_t T = 6, H = 4, I = 3;
+    auto W = randn({H, H}, 70), U = randn({H, I}, 71);
+    std::vector<Variable> xs, vs, hs;
+    for (std::size_t t = 0; t < T; ++t)
+    {
+        xs.push_back(randn({1, I}, 80 + t, false));
+        vs.push_back(randn({1, H}, 90 + t, false));
+    }
+    std::vector<Tensor> hooked(T);
+    std::vector<hook_handle> handles;
+    Variable h = randn({1, H}, 72, false);
+    Variable loss;
+    for (std::size_t t = 0; t < T; ++t)
+    {
+        h = tanh(matmul(h, transpose(W)) + matmul(xs[t], transpose(U)));
+        hs.push_back(h);
+        handles.push_back(register_hook(h, [&hooked, t](const Tensor& g) -> std::optional<Tensor> {
+            hooked[t] = g.clone();
+            return std::nullopt;
+        }));
+        if (t == 2)
+            h.retain_grad(); // one step also kept the PyTorch way
+        Variable term = sum(h * vs[t]);
+        loss = loss.defined() ? loss + term : term;
+    }
+    loss.backward();
+
+    std::vector<std::vector<double>> d(T, std::vector<double>(H));
+    for (std::size_t t = T; t-- > 0;)
+        for (std::size_t j = 0; j < H; ++j)
+        {
+            double s = vs[t].data().flat(j);
+            if (t + 1 < T)
+                for (std::size_t k = 0; k < H; ++k)
+                {
+                    const double hk = hs[t + 1].data().flat(k);
+                    s += d[t + 1][k] * (1 - hk * hk) * W.data().flat(k * H + j);
+                }
+            d[t][j] = s;
+        }
+    for (std::size_t t = 0; t < T; ++t)
+    {
+        REQUIRE(hooked[t].defined());
+        double norm = 0, manual = 0;
+        for (std::size_t j = 0; j < H; ++j)
+        {
+            CHECK(hooked[t].flat(j) == Approx(d[t][j]).epsilon(1e-12));
+            norm += hooked[t].flat(j) * hooked[t].flat(j);
+            manual += d[t][j] * d[t][j];
+        }
+        CHECK(std::sqrt(norm) == Approx(std::sqrt(manual)).epsilon(1e-12));
+    }
+    CHECK(max_diff(hs[2].grad(), hooked[2]) == 0.0);
+    // The earliest step's gradient is more than its direct part: the recurrence contributes.
+    CHECK(std::abs(hooked[0].flat(0) - vs[0].data().flat(0)) > 1e-6);
+    for (auto& hd : handles)
+        CHECK(hd.remove());
+}
+
+TEST_CASE("anomaly mode names the op that made a NaN or infinity", "[tape][anomaly]")
+{
+    CHECK_FALSE(is_anomaly_enabled());
+    SECTION("forward")
+    {
+        auto x = Variable(Tensor::from_values({1.0, -1.0}, {2}, f64), true);
+        CHECK_NOTHROW(log(x)); // off: NaN passes silently
+        tape::current().clear();
+        detect_anomaly on;
+        CHECK(is_anomaly_enabled());
+        Variable y = x * 2.0;
+        try
+        {
+            log(y);
+            FAIL("no anomaly reported");
+        }
+        catch (const anomaly_error& e)
+        {
+            const std::string m = e.what();
+            CHECK_THAT(m, Catch::Contains("forward of 'log'") && Catch::Contains("NaN") &&
+                              Catch::Contains("flat index 1") && Catch::Contains("[2]") &&
+                              Catch::Contains("after mul_scalar (#"));
+        }
+        CHECK_THROWS_AS(log(y), value_error); // anomaly_error is a value_error
+        {
+            no_grad off;
+            CHECK_THROWS_WITH(log(x.detach()), Catch::Contains("not recorded"));
+        }
+        tape::current().clear();
+    }
+    SECTION("backward")
+    {
+        auto x = Variable(Tensor::from_values({0.0, 4.0}, {2}, f64), true);
+        detect_anomaly on;
+        Variable y = sqrt(x * 1.0); // forward is finite: sqrt(0) = 0
+        CHECK(y.data().flat(0) == 0.0);
+        try
+        {
+            sum(y).backward(); // d sqrt(u)/du at 0 is inf
+            FAIL("no anomaly reported");
+        }
+        catch (const anomaly_error& e)
+        {
+            const std::string m = e.what();
+            CHECK_THAT(m, Catch::Contains("backward of 'sqrt'") && Catch::Contains("inf") &&
+                              Catch::Contains("flat index 0") && Catch::Contains("node #") &&
+                              Catch::Contains("recorded after mul_scalar") &&
+                              Catch::Contains("the output of 'mul_scalar'"));
+        }
+        tape::current().clear();
+        {
+            detect_anomaly off(false); // nested: switched off, then back on
+            CHECK_FALSE(is_anomaly_enabled());
+            CHECK_NOTHROW(sum(sqrt(x)).backward());
+            CHECK(std::isinf(x.grad().flat(0)));
+        }
+        CHECK(is_anomaly_enabled());
+    }
+    CHECK_FALSE(is_anomaly_enabled()); // restored on exit
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <optional>
+#include <sstream>
 
 #include "tests/files.hpp"
 #include "tests/layers/fixtures.hpp"
@@ -10,8 +11,11 @@
 #include "xgrad/layers/activation.hpp"
 #include "xgrad/layers/dropout.hpp"
 #include "xgrad/layers/embedding.hpp"
+#include "xgrad/layers/gradcheck.hpp"
+#include "xgrad/layers/inference.hpp"
 #include "xgrad/layers/init.hpp"
 #include "xgrad/layers/linear.hpp"
+#include "xgrad/layers/lstm_cell.hpp"
 #include "xgrad/layers/rnn.hpp"
 #include "xgrad/layers/sequential.hpp"
 #include "xgrad/layers/weights.hpp"
@@ -125,7 +129,10 @@ TEST_CASE("load_state_dict checks names, shapes and dtypes first", "[layers][mod
     CHECK(b.bias.data().flat(0) == before); // nothing changed
     auto typed = a.state_dict();
     typed["bias"] = typed["bias"].to(f64);
-    CHECK_THROWS_WITH(b.load_state_dict(typed), Catch::Contains("float64"));
+    typed["bias"].data<double>()[0] = 0.1; // not representable in float32: rounds
+    b.load_state_dict(typed);              // another dtype converts, as PyTorch's copy_
+    CHECK(b.bias.dtype() == f32);
+    CHECK(b.bias.data().flat(0) == static_cast<double>(0.1f));
 }
 
 TEST_CASE("weight files use PyTorch's names, shapes and dtypes", "[layers][weights]")
@@ -178,10 +185,41 @@ TEST_CASE("module load names every mismatch and changes nothing", "[layers][weig
     save(small, dir.file("small.safetensors"));
     CHECK_THROWS_WITH(load(two, dir.file("small.safetensors")),
                       Catch::Contains("missing 'weight_ih_l1'"));
+    // Another dtype converts (float64 file into a float32 model and back), as PyTorch's load.
     GRU dbl(3, 4);
     dbl.to(f64);
     save(dbl, dir.file("f64.safetensors"));
-    CHECK_THROWS_WITH(load(small, dir.file("f64.safetensors")), Catch::Contains("float64"));
+    load(small, dir.file("f64.safetensors"));
+    CHECK(small.parameters()[0].dtype() == f32);
+    CHECK(max_diff(small.parameters()[0].data(), dbl.parameters()[0].data()) < 1e-7);
+    save(other, dir.file("other32.safetensors"));
+    GRU wide(3, 5);
+    wide.to(f64);
+    load(wide, dir.file("other32.safetensors"));
+    CHECK(wide.parameters()[1].dtype() == f64);
+    CHECK(max_diff(wide.parameters()[1].data(), other.parameters()[1].data()) == 0.0);
+
+    // Non-strict: missing and unexpected names are reported, the rest loads.
+    GRU fresh(3, 4);
+    const incompatible_keys k = load(fresh, dir.file("two.safetensors"), false);
+    CHECK(k.missing.empty());
+    CHECK(k.unexpected ==
+          std::vector<std::string>{"bias_hh_l1", "bias_ih_l1", "weight_hh_l1", "weight_ih_l1"});
+    CHECK(max_diff(fresh.parameters()[0].data(), two.parameters()[0].data()) == 0.0);
+    GRU two_b(3, 4, [] {
+        rnn_options o;
+        o.num_layers = 2;
+        return o;
+    }());
+    const incompatible_keys m = load(two_b, dir.file("small.safetensors"), false);
+    CHECK(m.missing.size() == 4);
+    CHECK(m.missing.front() == "bias_hh_l1");
+    CHECK(m.unexpected.empty());
+    CHECK(max_diff(two_b.parameters()[0].data(),
+                   load_tensors(dir.file("small.safetensors")).at("weight_ih_l0")) == 0.0);
+    // Shapes must still match, strict or not.
+    CHECK_THROWS_WITH(load(small, dir.file("other.safetensors"), false),
+                      Catch::Contains("[15,3]") && Catch::Contains("[12,3]"));
 }
 
 TEST_CASE("module load names a parameter stored in an unsupported dtype", "[layers][weights]")
@@ -196,6 +234,153 @@ TEST_CASE("module load names a parameter stored in an unsupported dtype", "[laye
                       Catch::Contains("bf16.safetensors") && Catch::Contains("weight_hh_l0") &&
                           Catch::Contains("BF16"));
     CHECK(max_diff(target.named_parameters()[0].second.data(), before) == 0.0); // unchanged
+}
+
+TEST_CASE("load_state_dict without strict reports missing and unexpected names", "[layers][module]")
+{
+    LSTM lstm(2, 3);
+    auto state = lstm.state_dict();
+    std::map<std::string, Tensor> partial;
+    partial["weight_ih_l0"] = Tensor::full({12, 2}, 0.25, f64); // converted to float32
+    partial["extra"] = Tensor::ones({1});
+    CHECK_THROWS_WITH(lstm.load_state_dict(partial), Catch::Contains("missing 'bias_hh_l0'") &&
+                                                         Catch::Contains("unexpected 'extra'"));
+    const incompatible_keys k = lstm.load_state_dict(partial, false);
+    CHECK(k.missing == std::vector<std::string>{"bias_hh_l0", "bias_ih_l0", "weight_hh_l0"});
+    CHECK(k.unexpected == std::vector<std::string>{"extra"});
+    CHECK_FALSE(k.empty());
+    CHECK(lstm.named_parameters()[0].second.dtype() == f32);
+    CHECK(lstm.named_parameters()[0].second.data().flat(7) == 0.25);
+    CHECK(lstm.load_state_dict(state, false).empty());
+    partial["weight_ih_l0"] = Tensor::ones({2, 12});
+    CHECK_THROWS_AS(lstm.load_state_dict(partial, false), value_error); // shapes still checked
+}
+
+TEST_CASE("inference_mode is no_grad plus eval, restored exactly", "[layers][module]")
+{
+    Encoder enc;
+    enc.out->eval(); // a mixed state: the head in eval inside a training model
+    REQUIRE(enc.is_training());
+    const auto before = enc.training_flags();
+    {
+        inference_mode guard(enc);
+        CHECK_FALSE(is_grad_enabled());
+        CHECK_FALSE(enc.is_training());
+        CHECK_FALSE(enc.rnn->is_training());
+        Variable y =
+            sum(linear(Variable(randn({1, 4}, 5, false).data().to(f32)), enc.out->parameters()[0]));
+        CHECK_FALSE(y.requires_grad());
+    }
+    CHECK(is_grad_enabled());
+    CHECK(enc.is_training());
+    CHECK(enc.rnn->is_training());
+    CHECK_FALSE(enc.out->is_training());
+    CHECK(enc.training_flags() == before);
+    // Exception-safe, and nested inside no_grad it leaves grad mode off.
+    try
+    {
+        inference_mode guard(enc);
+        throw std::runtime_error("boom");
+    }
+    catch (const std::runtime_error&)
+    {}
+    CHECK(is_grad_enabled());
+    CHECK(enc.rnn->is_training());
+    {
+        no_grad off;
+        {
+            inference_mode guard(enc);
+        }
+        CHECK_FALSE(is_grad_enabled());
+    }
+    CHECK(is_grad_enabled());
+}
+
+TEST_CASE("gradcheck_module checks every named parameter of a 2-layer LSTM", "[layers][gradcheck]")
+{
+    rnn_options o;
+    o.num_layers = 2;
+    o.bidirectional = true;
+    LSTM lstm(2, 2, o);
+    CHECK_THROWS_WITH(gradcheck_module(lstm, [] { return Variable(); }),
+                      Catch::Contains("weight_ih_l0") && Catch::Contains("float32"));
+    lstm.to(f64);
+    const Variable x = randn({3, 2, 2}, 50, false);
+    const gradcheck_report r = gradcheck_module(lstm, [&] { return lstm.forward(x).output; });
+    const auto params = lstm.named_parameters();
+    REQUIRE(r.entries.size() == params.size());
+    for (std::size_t i = 0; i < params.size(); ++i)
+        CHECK(r.entries[i].name == params[i].first);
+    INFO(r.table());
+    CHECK(r.ok());
+    // The table's name column fits the longest name, so every row keeps its columns aligned.
+    const std::string table = r.table();
+    CHECK_THAT(table, Catch::Contains("weight_hh_l1_reverse"));
+    std::istringstream lines(table);
+    std::string header, row;
+    std::getline(lines, header);
+    const std::size_t column = header.find("shape");
+    REQUIRE(column > std::string("weight_hh_l1_reverse").size());
+    std::size_t rows = 0;
+    while (std::getline(lines, row))
+    {
+        CHECK(row.find('[') == column);
+        ++rows;
+    }
+    CHECK(rows == params.size());
+    gradcheck_report longer;
+    longer.entries.push_back({"encoder.rnn.weight_hh_l0_reverse_and_more", {2}});
+    CHECK_THAT(longer.table(), Catch::Contains("encoder.rnn.weight_hh_l0_reverse_and_more [2]"));
+}
+
+TEST_CASE("init.fill_rows and lstm_forget_bias set named slices in any dtype", "[layers][init]")
+{
+    for (dtype dt : {f32, f64})
+    {
+        rnn_options o;
+        o.num_layers = 2;
+        o.bidirectional = true;
+        LSTM lstm(3, 5, o);
+        lstm.to(dt);
+        std::map<std::string, Tensor> before;
+        for (const auto& [name, p] : lstm.named_parameters())
+            before[name] = p.data().clone();
+        init::lstm_forget_bias(lstm, 1.5);
+        std::size_t biases = 0;
+        for (const auto& [name, p] : lstm.named_parameters())
+        {
+            CHECK(p.dtype() == dt);
+            const bool ih = name.rfind("bias_ih", 0) == 0, hh = name.rfind("bias_hh", 0) == 0;
+            for (std::size_t r = 0; r < p.numel(); ++r)
+            {
+                const bool forget = (ih || hh) && r >= 5 && r < 10; // gates i, f, g, o
+                const double want = !forget ? before[name].flat(r) : (ih ? 1.5 : 0.0);
+                CHECK(p.data().flat(r) == want);
+            }
+            biases += ih || hh;
+        }
+        CHECK(biases == 8); // 2 layers x 2 directions x (ih, hh)
+        // The gate's total bias is the value: b_ih + b_hh over the forget rows.
+        CHECK(lstm.state_dict().at("bias_ih_l1_reverse").flat(7) +
+                  lstm.state_dict().at("bias_hh_l1_reverse").flat(7) ==
+              1.5);
+    }
+    LSTMCell cell(2, 3);
+    init::lstm_forget_bias(cell);
+    CHECK(cell.bias_ih.data().flat(3) == 1.0);
+    CHECK(cell.bias_hh.data().flat(5) == 0.0);
+    CHECK(cell.bias_ih.data().flat(2) != 1.0);
+    rnn_options nb;
+    nb.bias = false;
+    LSTM nobias(2, 3, nb);
+    CHECK_THROWS_AS(init::lstm_forget_bias(nobias), value_error);
+
+    Variable w(Tensor::zeros({4, 2}, f64), true);
+    init::fill_rows(w, 1, 2, 3.0);
+    CHECK(w.data().to_vector() == std::vector<double>{0, 0, 3, 3, 3, 3, 0, 0});
+    CHECK_THROWS_WITH(init::fill_rows(w, 3, 2, 1.0),
+                      Catch::Contains("[3, 5)") && Catch::Contains("[4,2]"));
+    CHECK_THROWS_AS(init::fill_rows(Variable(Tensor::scalar(1.0)), 0, 1, 1.0), shape_error);
 }
 
 TEST_CASE("Linear, Embedding, Dropout, Sequential", "[layers][module][gradcheck]")
