@@ -1,5 +1,5 @@
 // Ops that move data without arithmetic: reshape, transpose, slicing, joining, gathering.
-// Results are contiguous copies (except reshape, which shares the data).
+// Results are contiguous copies (except reshape, unsqueeze and squeeze, which share the data).
 #pragma once
 
 #include <cstdint>

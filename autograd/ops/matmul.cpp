@@ -221,7 +221,9 @@ Variable linear(const Variable& x, const Variable& w, const Variable& bias)
                           "the input's last dimension",
                           to_string(xd.shape()), to_string(wd.shape()));
     const std::size_t in = wd.shape()[1], out = wd.shape()[0];
-    const std::size_t rows = xd.numel() / (in ? in : 1);
+    std::size_t rows = 1; // leading positions (not numel / in: that is 0 when in = 0)
+    for (std::size_t d = 0; d + 1 < xd.dim(); ++d)
+        rows *= xd.shape()[d];
     if (bias.defined())
     {
         detail::check_same_dtype("linear", xd, bias.data());

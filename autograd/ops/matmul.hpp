@@ -11,7 +11,7 @@ namespace xgrad
 // their dot product (shape []). Operands of rank > 2 are stacks of matrices whose leading
 // (batch) dimensions broadcast as NumPy's do: a [..., M, K] x b [..., K, N] -> [..., M, N], e.g.
 // [B,1,H] x [B,H,S] -> [B,1,S] (attention scores) or [T,B,H] x [H,N] -> [T,B,N]. A 2-D (or 1-D)
-// right operand folds every batch of a into one GEMM.
+// right operand folds every batch of a into one GEMM (unless transpose_a).
 // Throws shape_error "matmul: [3,4] x [5,2]: inner dimensions differ", or naming the batch
 // shapes that do not broadcast; value_error when the dtypes differ.
 // dL/da = dL/dy b^T and dL/db = a^T dL/dy per matrix, summed over the batch entries that

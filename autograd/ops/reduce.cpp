@@ -34,15 +34,17 @@ Tensor sum_to(const Tensor& t, const shape_t& shape)
 {
     if (t.shape() == shape)
         return t;
+    if (shape.size() > t.dim())
+        fail<shape_error>("sum_to: cannot reduce {} to {}", to_string(t.shape()), to_string(shape));
     const std::size_t lead = t.dim() - shape.size();
     Tensor r = t;
     // Leading axes the target does not have: sum the rows of a [prod(leading), numel(shape)] view.
     if (lead > 0)
     {
-        std::size_t rows = 1;
-        for (std::size_t i = 0; i < lead; ++i)
-            rows *= t.shape()[i];
-        r = sum_axis(t.reshape({rows, t.numel() / rows}), 0)
+        std::size_t rows = 1, tail = 1;
+        for (std::size_t i = 0; i < t.dim(); ++i)
+            (i < lead ? rows : tail) *= t.shape()[i];
+        r = sum_axis(t.reshape({rows, tail}), 0)
                 .reshape(shape_t(t.shape().begin() + lead, t.shape().end()));
     }
     for (std::size_t i = 0; i < shape.size(); ++i)

@@ -128,6 +128,18 @@ TEST_CASE("batched matmul broadcasts leading dimensions; bmm", "[ops][matmul]")
     }
     SECTION("empty dimensions")
     {
+        // in = 0: y is the bias alone, and the backward still runs.
+        Variable x0 = randn({2, 0}, 227), w0 = randn({3, 0}, 228), b0 = randn({3}, 229);
+        Variable y0 = linear(x0, w0, b0);
+        REQUIRE(y0.shape() == shape_t{2, 3});
+        for (std::size_t i = 0; i < 6; ++i)
+            CHECK(y0.data().flat(i) == b0.data().flat(i % 3));
+        sum(y0).backward();
+        CHECK(b0.grad().flat(0) == 2.0);
+        // No rows: the bias gradient is zero.
+        Variable xr = randn({0, 4}, 230), wr = randn({3, 4}, 231), br = randn({3}, 232);
+        sum(linear(xr, wr, br)).backward();
+        CHECK(br.grad().to_vector() == std::vector<double>(3, 0.0));
         Variable y = matmul(randn({2, 3, 0}, 220), randn({0, 4}, 221));
         REQUIRE(y.shape() == shape_t{2, 3, 4});
         CHECK(max_diff(y.data(), Tensor::zeros({2, 3, 4}, f64)) == 0.0);

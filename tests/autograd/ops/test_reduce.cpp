@@ -30,3 +30,11 @@ TEST_CASE("reductions", "[ops][reduce]")
     }
     CHECK_THROWS_WITH(sum(x, 3), Catch::Contains("sum") && Catch::Contains("[3,4,5]"));
 }
+
+TEST_CASE("sum_to: empty leading dims and impossible targets", "[ops][reduce]")
+{
+    auto x = randn({3}, 171);
+    sum(expand(x, {0, 3})).backward();
+    CHECK(x.grad().to_vector() == std::vector<double>(3, 0.0));
+    CHECK_THROWS_AS(sum_to(Tensor::ones({3}), {1, 3}), shape_error);
+}
