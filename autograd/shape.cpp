@@ -114,4 +114,17 @@ axis_split split_at(const shape_t& s, std::size_t axis)
     return r;
 }
 
+bool broadcasts_to(const shape_t& from, const shape_t& to)
+{
+    if (from.size() > to.size())
+        return false;
+    for (std::size_t i = 0; i < from.size(); ++i)
+    {
+        const std::size_t d = from[from.size() - 1 - i];
+        if (d != 1 && d != to[to.size() - 1 - i])
+            return false;
+    }
+    return true;
+}
+
 } // namespace xgrad

@@ -61,6 +61,10 @@ std::string to_string(const shape_t& s);
 // Throws shape_error "<op>: [a] and [b] cannot be broadcast" otherwise.
 shape_t broadcast_shapes(const char* op, const shape_t& a, const shape_t& b);
 
+// Whether `from` broadcasts to `to` without changing `to`: from has no more dims, and each of its
+// trailing dims equals to's or is 1.
+bool broadcasts_to(const shape_t& from, const shape_t& to);
+
 // Turns a possibly negative axis into [0, rank); throws shape_error naming op, axis and shape.
 std::size_t normalize_axis(const char* op, int axis, const shape_t& s);
 

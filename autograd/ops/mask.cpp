@@ -15,13 +15,7 @@ std::vector<std::uint8_t> detail::mask_bits(const char* op, const Tensor& mask,
 {
     if (!mask.defined())
         fail<value_error>("{}: the mask is undefined", op);
-    bool fits = mask.dim() <= shape.size();
-    for (std::size_t i = 0; fits && i < mask.dim(); ++i)
-    {
-        const std::size_t m = mask.shape()[mask.dim() - 1 - i];
-        fits = m == 1 || m == shape[shape.size() - 1 - i];
-    }
-    if (!fits)
+    if (!broadcasts_to(mask.shape(), shape))
         fail<shape_error>("{}: mask {} does not broadcast to {}", op, to_string(mask.shape()),
                           to_string(shape));
     std::vector<std::uint8_t> bits(numel(shape));
@@ -61,10 +55,6 @@ Tensor masked_grad(const Tensor& g, const std::vector<std::uint8_t>& bits, bool 
     return sum_to(out, shape);
 }
 
-Tensor broadcast_copy(const Tensor& t, const shape_t& shape)
-{
-    return t.shape() == shape ? t : broadcast_to(t, shape);
-}
 } // namespace
 
 Variable where(const Tensor& mask, const Variable& a, const Variable& b)
@@ -84,7 +74,7 @@ Variable where(const Tensor& mask, const Variable& a, const Variable& b)
                           to_string(mask.shape()), to_string(a.shape()), to_string(b.shape()));
     }
     auto bits = std::make_shared<std::vector<std::uint8_t>>(detail::mask_bits("where", mask, s));
-    const Tensor av = broadcast_copy(a.data(), s), bv = broadcast_copy(b.data(), s);
+    const Tensor av = broadcast_to(a.data(), s), bv = broadcast_to(b.data(), s);
     Tensor y = Tensor::empty(s, a.dtype());
     dispatch(y.dtype(), [&](auto tag) {
         using T = decltype(tag);

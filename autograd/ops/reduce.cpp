@@ -57,15 +57,11 @@ Tensor sum_to(const Tensor& t, const shape_t& shape)
 
 Tensor broadcast_to(const Tensor& t, const shape_t& shape)
 {
-    bool fits = t.dim() <= shape.size();
-    for (std::size_t i = 0; fits && i < t.dim(); ++i)
-    {
-        const std::size_t d = t.shape()[t.dim() - 1 - i];
-        fits = d == 1 || d == shape[shape.size() - 1 - i];
-    }
-    if (!fits)
+    if (!broadcasts_to(t.shape(), shape))
         fail<shape_error>("broadcast_to: {} does not broadcast to {}", to_string(t.shape()),
                           to_string(shape));
+    if (t.shape() == shape)
+        return t;
     Tensor out = Tensor::empty(shape, t.dtype());
     if (out.numel() == 0)
         return out;

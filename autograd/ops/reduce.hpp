@@ -20,7 +20,8 @@ Variable mean(const Variable& x, int axis, bool keepdims = false);
 Tensor sum_axis(const Tensor& t, std::size_t axis);
 // The reverse of broadcasting: sums t down to `shape` (which must broadcast to t's shape).
 Tensor sum_to(const Tensor& t, const shape_t& shape);
-// Broadcasting materialised: t repeated to `shape` (NumPy rules: trailing dims equal or 1).
+// Broadcasting materialised: t repeated to `shape` (NumPy rules: trailing dims equal or 1); t
+// itself (shared data) when the shapes are already equal.
 // Throws shape_error "broadcast_to: [a] does not broadcast to [b]".
 Tensor broadcast_to(const Tensor& t, const shape_t& shape);
 
