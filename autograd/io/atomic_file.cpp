@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "xgrad/autograd/error.hpp"
+#include "xgrad/autograd/io/fault_injection.hpp"
 
 namespace xgrad::io
 {
@@ -58,6 +59,12 @@ void write_file_atomically(const std::string& path,
         io_fail("cannot create a temporary file next to", path, errno);
     const char* p = bytes.data();
     std::size_t left = bytes.size();
+    if (const int err = detail::fault_point("write", tmp))
+    {
+        ::close(fd);
+        ::unlink(tmp.c_str());
+        io_fail("cannot write", path, err);
+    }
     while (left > 0)
     {
         const ssize_t n = ::write(fd, p, left);
@@ -75,8 +82,9 @@ void write_file_atomically(const std::string& path,
     }
     // mkstemp creates 0600; give the file the usual permissions (0666 less the umask).
     ::fchmod(fd, 0666 & ~process_umask());
-    const bool synced = ::fsync(fd) == 0;
-    const int sync_err = errno;
+    const int injected = detail::fault_point("fsync", tmp);
+    const bool synced = !injected && ::fsync(fd) == 0;
+    const int sync_err = injected ? injected : errno;
     const bool closed = ::close(fd) == 0; // always closed, even when fsync failed
     if (!synced || !closed)
     {
@@ -84,13 +92,15 @@ void write_file_atomically(const std::string& path,
         ::unlink(tmp.c_str());
         io_fail("cannot flush", path, err);
     }
-    if (::rename(tmp.c_str(), path.c_str()) != 0)
+    const int rename_fault = detail::fault_point("rename", path);
+    if (rename_fault || ::rename(tmp.c_str(), path.c_str()) != 0)
     {
-        const int err = errno;
+        const int err = rename_fault ? rename_fault : errno;
         ::unlink(tmp.c_str());
         io_fail("cannot replace", path, err);
     }
     // Make the rename itself durable.
+    detail::fault_point("fsync-dir", path);
     const int dir = ::open(parent_of(path).c_str(), O_RDONLY | O_DIRECTORY);
     if (dir >= 0)
     {

@@ -4,18 +4,19 @@
 //   char_lm train  [options]    fit the model, checkpointing to --out every epoch
 //   char_lm sample [options]    generate text from a priming string
 #include <cmath>
-#include <filesystem>
 
 #include <fmt/core.h>
 
 #include "examples/common/flags.hpp"
 #include "examples/common/progress.hpp"
+#include "examples/common/run_record.hpp"
 #include "examples/common/sampling.hpp"
 #include "examples/text/corpus.hpp"
 #include "examples/text/vocabulary.hpp"
 #include "xgrad/autograd/autograd.hpp"
-#include "xgrad/layers/embedding.hpp"
+#include "xgrad/autograd/io/checkpoint.hpp"
 #include "xgrad/autograd/io/safetensors.hpp"
+#include "xgrad/layers/embedding.hpp"
 #include "xgrad/layers/linear.hpp"
 #include "xgrad/layers/rnn.hpp"
 #include "xgrad/optim/adam.hpp"
@@ -119,7 +120,7 @@ int train(int argc, char** argv)
 {
     std::string data = std::string(XGRAD_DATA_DIR) + "/tinyshakespeare.txt", out = "char-model";
     config c;
-    std::size_t batch = 32, seq = 100, epochs = 10, max_chars = 0;
+    std::size_t batch = 32, seq = 100, epochs = 10, max_chars = 0, save_every = 0;
     double lr = 2e-3, clip = 5.0, valid = 0.1, budget = 0;
     std::uint64_t seed = 1;
     bool resume = false;
@@ -139,6 +140,7 @@ int train(int argc, char** argv)
     f.add("valid", valid, "fraction of the text (its end) held out");
     f.add("max-chars", max_chars, "use only the first N characters (0: all)");
     f.add("time-budget", budget, "stop (and save) after this many minutes (0: none)");
+    f.add("save-every", save_every, "also save a checkpoint every N steps (0: per epoch only)");
     f.add("seed", seed, "random seed", 0);
     f.add("resume", resume, "continue the run saved in --out");
     f.parse(argc, argv, 2);
@@ -163,35 +165,47 @@ int train(int argc, char** argv)
     generator g(seed);
     CharModel m(c, g);
     optim::Adam opt(m.parameters(), optim::adam_options{lr});
-    const std::string wpath = out + "/model.safetensors", opath = out + "/optimizer.safetensors",
-                      tpath = out + "/trainer.safetensors";
+    // What --resume must repeat to continue the same run (--epochs may grow).
+    cli::run_record record{
+        {"batch", std::to_string(batch)},         {"seq", std::to_string(seq)},
+        {"clip", fmt::format("{}", clip)},        {"valid", fmt::format("{}", valid)},
+        {"max-chars", std::to_string(max_chars)}, {"seed", std::to_string(seed)},
+        {"embed", std::to_string(c.embed)},       {"hidden", std::to_string(c.hidden)},
+        {"layers", std::to_string(c.layers)}};
+    cli::record_file(record, "data", data);
+    // A save killed half-way leaves a staging folder: drop it (the committed checkpoint stays).
+    io::checkpoint_dir ckpt(out);
+    ckpt.clean();
     std::size_t epoch = 0, step = 0;
     std::vector<cell_state> states;
     if (resume)
     {
-        auto w = io::load_tensors(wpath);
+        const std::string dir =
+            ckpt.verify({"model.safetensors", "optimizer.safetensors", "trainer.safetensors"});
+        auto t = io::load_tensors(dir + "/trainer.safetensors");
+        cli::check_run_record(t.metadata, record);
+        auto w = io::load_tensors(dir + "/model.safetensors");
         if (CharModel::from_metadata(w.metadata).chars != c.chars)
             throw std::runtime_error("--resume: the checkpoint was trained on other text");
         m.load_state_dict(w.tensors);
-        opt.load(opath);
-        auto t = io::load_tensors(tpath);
+        opt.load(dir + "/optimizer.safetensors");
         epoch = static_cast<std::size_t>(t.tensors.at("epoch").item());
         step = static_cast<std::size_t>(t.tensors.at("step").item());
         if (t.tensors.count("h_n"))
             states = m.rnn->initial_state(
                 {Variable(t.tensors.at("h_n")), Variable(t.tensors.at("c_n"))});
     }
-    else
-        std::filesystem::create_directories(out);
     fmt::print("{}: {} training and {} validation characters; {}, {} parameters\n", data,
                train_ids.size(), valid_ids.size(), m.describe(), m.parameter_count());
     if (!resume)
         fmt::print("initial validation loss {:.4f} (ln V = {:.4f})\n", evaluate(m, valid_ids, seq),
                    std::log(double(vocab.size())));
 
+    // One checkpoint = one atomic unit: the three files of a generation, or the previous one.
     auto checkpoint = [&] {
-        io::save_tensors(wpath, m.state_dict(), m.metadata());
-        opt.save(opath);
+        auto tx = ckpt.begin();
+        io::save_tensors(tx.file("model.safetensors"), m.state_dict(), m.metadata());
+        opt.save(tx.file("optimizer.safetensors"));
         std::map<std::string, Tensor> t{{"epoch", Tensor::scalar(double(epoch), f64)},
                                         {"step", Tensor::scalar(double(step), f64)}};
         if (!states.empty())
@@ -200,7 +214,8 @@ int train(int argc, char** argv)
             t["h_n"] = RNNBase::final_state(so, 0).data();
             t["c_n"] = RNNBase::final_state(so, 1).data();
         }
-        io::save_tensors(tpath, t);
+        io::save_tensors(tx.file("trainer.safetensors"), t, record);
+        tx.commit();
     };
 
     cli::progress bar;
@@ -222,6 +237,12 @@ int train(int argc, char** argv)
             running = step == 0 ? loss.item() : 0.98 * running + 0.02 * loss.item();
             tokens += x.size();
             bar.update(epoch + 1, epochs, step + 1, steps, running, tokens);
+            if (save_every && (step + 1) % save_every == 0 && step + 1 < steps)
+            {
+                ++step; // the checkpoint says where to continue
+                checkpoint();
+                --step;
+            }
             if (budget > 0 && bar.elapsed() > budget * 60 && step + 1 < steps)
             {
                 ++step;
@@ -261,7 +282,10 @@ int sample(int argc, char** argv)
     f.parse(argc, argv, 2);
     if (!(temperature > 0))
         throw std::runtime_error("--temperature must be positive");
-    auto w = io::load_tensors(model + "/model.safetensors");
+    // A checkpoint written by train (verified against its manifest), or a plain folder.
+    const io::checkpoint_dir ckpt(model);
+    auto w = io::load_tensors((ckpt.exists() ? ckpt.verify({"model.safetensors"}) : model) +
+                              "/model.safetensors");
     generator g(seed);
     CharModel m(CharModel::from_metadata(w.metadata), g);
     m.load_state_dict(w.tensors);

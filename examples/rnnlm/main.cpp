@@ -11,6 +11,7 @@
 #include "examples/rnnlm/generate.hpp"
 #include "examples/text/corpus.hpp"
 #include "examples/text/tokenizer.hpp"
+#include "xgrad/autograd/io/checkpoint.hpp"
 #include "xgrad/autograd/io/safetensors.hpp"
 
 using namespace xgrad;
@@ -38,14 +39,34 @@ std::vector<std::vector<std::string>> load_sentences(const std::string& path, st
     return out;
 }
 
-std::unique_ptr<Model> load_model(const model_dir& dir, text::vocabulary& vocab)
+model_files find_model(const std::string& path, bool for_resume)
 {
-    io::tensor_file w = io::load_tensors(dir.weights());
+    const io::checkpoint_dir ckpt(path);
+    if (ckpt.exists() || for_resume)
+    {
+        std::vector<std::string> required{"model.safetensors", "vocab.txt"};
+        if (for_resume)
+            required.insert(required.end(), {"optimizer.safetensors", "trainer.safetensors"});
+        return {ckpt.verify(required)};
+    }
+    return {path};
+}
+
+std::unique_ptr<Model> load_model(const model_files& files, text::vocabulary& vocab)
+{
+    io::tensor_file w = io::load_tensors(files.weights());
     const config c = config::from_metadata(w.metadata);
-    vocab = text::vocabulary::load(dir.vocab());
+    vocab = text::vocabulary::load(files.vocab());
     if (vocab.size() != c.vocab)
         throw std::runtime_error(fmt::format("{} has {} words but the model expects {}",
-                                             dir.vocab(), vocab.size(), c.vocab));
+                                             files.vocab(), vocab.size(), c.vocab));
+    // Same size is not enough: another corpus gives another vocabulary of the same size.
+    const auto bound = w.metadata.find("vocab_fnv1a64");
+    if (bound != w.metadata.end() &&
+        bound->second != fmt::format("{:016x}", io::file_fnv1a64(files.vocab())))
+        throw std::runtime_error(fmt::format("{} is not the vocabulary {} was trained with (its "
+                                             "checksum differs from the one in the weights)",
+                                             files.vocab(), files.weights()));
     generator g(0);
     auto m = std::make_unique<Model>(c, g);
     m->load_state_dict(w.tensors);
@@ -68,7 +89,7 @@ int score_command_impl(int argc, char** argv)
     f.add("data", data, "corpus file whose perplexity to report");
     std::vector<std::string> sentences = f.parse(argc, argv, 2);
     text::vocabulary vocab;
-    auto m = load_model({model_path}, vocab);
+    auto m = load_model(find_model(model_path), vocab);
 
     if (!data.empty())
     {
@@ -134,7 +155,7 @@ int generate_command_impl(int argc, char** argv)
     if (!(temperature > 0))
         throw std::runtime_error("--temperature must be positive");
     text::vocabulary vocab;
-    auto m = load_model({model_path}, vocab);
+    auto m = load_model(find_model(model_path), vocab);
     generator g(seed);
     const sampling how{temperature, top_k, max_length};
     std::size_t printed = 0, attempts = 0;

@@ -1,14 +1,15 @@
 // rnnlm train: fits the language model to a corpus, evaluating, checkpointing and resuming.
 #include <cmath>
-#include <filesystem>
 #include <memory>
 
 #include <fmt/core.h>
 
 #include "examples/common/flags.hpp"
 #include "examples/common/progress.hpp"
+#include "examples/common/run_record.hpp"
 #include "examples/rnnlm/commands.hpp"
 #include "examples/text/batches.hpp"
+#include "xgrad/autograd/io/checkpoint.hpp"
 #include "xgrad/autograd/io/safetensors.hpp"
 #include "xgrad/optim/adam.hpp"
 #include "xgrad/optim/clip.hpp"
@@ -26,7 +27,7 @@ struct options
 {
     std::string data, out = "rnnlm-model", cell = "rnn", optim = "sgd";
     std::size_t vocab = 8000, hidden = 100, layers = 1, batch = 1, epochs = 10, bptt = 0;
-    std::size_t max_sentences = 0, max_length = 80, max_steps = 0;
+    std::size_t max_sentences = 0, max_length = 80, max_steps = 0, save_every = 0;
     double lr = -1, valid = 0.05, time_budget = 0, clip = 0;
     std::uint64_t seed = 1;
     bool resume = false;
@@ -41,27 +42,38 @@ struct position
     double ref = 0;
 };
 
-void save_position(const std::string& path, const position& p, const options& o)
+// What --resume must repeat for the continuation to be the same run: the data, how it is split,
+// filtered and batched, and the update rule (--epochs may grow; the learning rate is part of
+// the saved position).
+cli::run_record make_record(const options& o)
 {
-    io::save_tensors(
-        path,
-        {{"epoch", Tensor::scalar(double(p.epoch), f64)},
-         {"next_batch", Tensor::scalar(double(p.next_batch), f64)},
-         {"lr", Tensor::scalar(p.lr, f64)},
-         {"has_ref", Tensor::scalar(p.has_ref ? 1.0 : 0.0, f64)},
-         {"ref", Tensor::scalar(p.ref, f64)}},
-        {{"seed", std::to_string(o.seed)}, {"batch", std::to_string(o.batch)}, {"optim", o.optim}});
+    cli::run_record r{{"seed", std::to_string(o.seed)},
+                      {"batch", std::to_string(o.batch)},
+                      {"optim", o.optim},
+                      {"valid", fmt::format("{}", o.valid)},
+                      {"max-sentences", std::to_string(o.max_sentences)},
+                      {"max-length", std::to_string(o.max_length)},
+                      {"bptt", std::to_string(o.bptt)},
+                      {"clip", fmt::format("{}", o.clip)}};
+    cli::record_file(r, "data", o.data);
+    return r;
 }
 
-position load_position(const std::string& path, const options& o)
+void save_position(const std::string& path, const position& p, const cli::run_record& record)
+{
+    io::save_tensors(path,
+                     {{"epoch", Tensor::scalar(double(p.epoch), f64)},
+                      {"next_batch", Tensor::scalar(double(p.next_batch), f64)},
+                      {"lr", Tensor::scalar(p.lr, f64)},
+                      {"has_ref", Tensor::scalar(p.has_ref ? 1.0 : 0.0, f64)},
+                      {"ref", Tensor::scalar(p.ref, f64)}},
+                     record);
+}
+
+position load_position(const std::string& path, const cli::run_record& record)
 {
     auto f = io::load_tensors(path);
-    if (f.metadata["seed"] != std::to_string(o.seed) ||
-        f.metadata["batch"] != std::to_string(o.batch) || f.metadata["optim"] != o.optim)
-        throw std::runtime_error(fmt::format(
-            "--resume: the checkpoint was trained with --seed {} --batch {} --optim {}; pass the "
-            "same values",
-            f.metadata["seed"], f.metadata["batch"], f.metadata["optim"]));
+    cli::check_run_record(f.metadata, record);
     position p;
     p.epoch = static_cast<std::size_t>(f.tensors.at("epoch").item());
     p.next_batch = static_cast<std::size_t>(f.tensors.at("next_batch").item());
@@ -115,6 +127,7 @@ int train_command(int argc, char** argv)
     f.add("max-length", o.max_length, "drop training sentences longer than N tokens (0: keep all)");
     f.add("time-budget", o.time_budget, "stop (and save) after this many minutes (0: none)");
     f.add("max-steps", o.max_steps, "stop (and save) after this many steps in this run (0: none)");
+    f.add("save-every", o.save_every, "also save a checkpoint every N steps (0: per epoch only)");
     f.add("seed", o.seed, "seed for initialisation and shuffling", 0);
     f.add("resume", o.resume, "continue the run saved in --out exactly where it stopped");
     f.parse(argc, argv, 2);
@@ -131,7 +144,11 @@ int train_command(int argc, char** argv)
     text::split(sentences, o.valid, train_s, valid_s);
     if (train_s.empty())
         throw std::runtime_error("the corpus has no training sentences");
-    const model_dir dir{o.out};
+    // A save killed half-way leaves a staging folder: drop it (the committed checkpoint stays).
+    io::checkpoint_dir ckpt(o.out);
+    ckpt.clean();
+    const auto record = make_record(o);
+    const model_files dir = o.resume ? find_model(o.out, true) : model_files{o.out};
     text::vocabulary vocab =
         o.resume ? text::vocabulary::load(dir.vocab()) : text::vocabulary::build(train_s, o.vocab);
     if (vocab.size() != o.vocab)
@@ -181,9 +198,12 @@ int train_command(int argc, char** argv)
             throw std::runtime_error("--resume: " + dir.weights() + " holds a " +
                                      config::from_metadata(w.metadata).describe() +
                                      ", not the requested " + c.describe());
+        if (w.metadata["vocab_fnv1a64"] != fmt::format("{:016x}", io::file_fnv1a64(dir.vocab())))
+            throw std::runtime_error("--resume: " + dir.vocab() +
+                                     " is not the vocabulary the weights were trained with");
+        pos = load_position(dir.trainer(), record);
         m.load_state_dict(w.tensors);
         opt->load(dir.optimizer());
-        pos = load_position(dir.trainer(), o);
         if (pos.has_ref)
             rule.step(pos.ref); // restore the rule's reference value
         fmt::print("resuming at epoch {} batch {} (lr {})\n", pos.epoch + 1, pos.next_batch,
@@ -191,7 +211,6 @@ int train_command(int argc, char** argv)
     }
     else
     {
-        std::filesystem::create_directories(o.out);
         const double initial = evaluate(
             m,
             train.size() > 200 ? std::vector<text::sequence>(train.begin(), train.begin() + 200)
@@ -202,12 +221,17 @@ int train_command(int argc, char** argv)
         std::fflush(stdout);
     }
 
+    // One checkpoint = one atomic unit: all four files of a generation, or the previous one.
     auto checkpoint = [&] {
-        io::save_tensors(dir.weights(), m.state_dict(), c.to_metadata());
-        vocab.save(dir.vocab());
-        opt->save(dir.optimizer());
+        auto tx = ckpt.begin();
+        vocab.save(tx.file("vocab.txt"));
+        auto meta = c.to_metadata();
+        meta["vocab_fnv1a64"] = fmt::format("{:016x}", io::file_fnv1a64(tx.file("vocab.txt")));
+        io::save_tensors(tx.file("model.safetensors"), m.state_dict(), meta);
+        opt->save(tx.file("optimizer.safetensors"));
         pos.lr = opt->lr();
-        save_position(dir.trainer(), pos, o);
+        save_position(tx.file("trainer.safetensors"), pos, record);
+        tx.commit();
     };
 
     cli::progress bar;
@@ -232,6 +256,13 @@ int train_command(int argc, char** argv)
             bar.update(pos.epoch + 1, o.epochs, pos.next_batch + 1, batches.size(),
                        running / double(running_tokens), tokens_done);
             ++steps_done;
+            if (o.save_every && steps_done % o.save_every == 0 &&
+                pos.next_batch + 1 < batches.size())
+            {
+                ++pos.next_batch; // the checkpoint says where to continue
+                checkpoint();
+                --pos.next_batch;
+            }
             if ((o.time_budget > 0 && bar.elapsed() > o.time_budget * 60) ||
                 (o.max_steps > 0 && steps_done >= o.max_steps))
             {

@@ -39,8 +39,8 @@ fi
 # --resume continues bit-exactly: stop after 5 steps, resume, compare with the straight run.
 "$bin/rnnlm" "${train[@]}" --out "$tmp/b" --epochs 2 --max-steps 5 > /dev/null 2>&1
 "$bin/rnnlm" "${train[@]}" --out "$tmp/b" --epochs 2 --resume > /dev/null 2>&1
-if cmp -s "$tmp/a/model.safetensors" "$tmp/b/model.safetensors" &&
-   cmp -s "$tmp/a/optimizer.safetensors" "$tmp/b/optimizer.safetensors"; then
+if cmp -s "$tmp/a/current/model.safetensors" "$tmp/b/current/model.safetensors" &&
+   cmp -s "$tmp/a/current/optimizer.safetensors" "$tmp/b/current/optimizer.safetensors"; then
   pass "rnnlm --resume is bit-exact"
 else
   fail "rnnlm --resume is bit-exact"
@@ -77,10 +77,38 @@ if [ ! -e "$tmp/c" ]; then pass "no output files after bad input"; else fail "no
 expect_error "resume with a different configuration" "not the requested" \
   "$bin/rnnlm" "${train[@]}" --out "$tmp/a" --hidden 32 --resume
 expect_error "model directory without a model" "cannot open" "$bin/rnnlm" score --model "$tmp/none" "x"
-cp "$tmp/a/vocab.txt" "$tmp/vocab.bak"
-{ head -n 10 "$tmp/vocab.bak"; echo UNKNOWN_TOKEN; } > "$tmp/a/vocab.txt"
-expect_error "vocabulary that does not fit the model" "expects 300" "$bin/rnnlm" score --model "$tmp/a" "x"
-cp "$tmp/vocab.bak" "$tmp/a/vocab.txt"
+# A checkpoint is checked against its manifest; a plain folder's vocabulary against the model.
+cp "$tmp/a/current/vocab.txt" "$tmp/vocab.bak"
+{ head -n 10 "$tmp/vocab.bak"; echo UNKNOWN_TOKEN; } > "$tmp/a/current/vocab.txt"
+expect_error "checkpoint file truncated after saving" "the manifest says" \
+  "$bin/rnnlm" score --model "$tmp/a" "x"
+{ sed -n 2p "$tmp/vocab.bak"; sed -n 1p "$tmp/vocab.bak"; tail -n +3 "$tmp/vocab.bak"; } > "$tmp/a/current/vocab.txt"
+expect_error "checkpoint file changed after saving" "does not match its checksum" \
+  "$bin/rnnlm" score --model "$tmp/a" "x"
+cp "$tmp/vocab.bak" "$tmp/a/current/vocab.txt"
+mkdir -p "$tmp/plain" && cp "$tmp/a/current/model.safetensors" "$tmp/plain/"
+{ head -n 10 "$tmp/vocab.bak"; echo UNKNOWN_TOKEN; } > "$tmp/plain/vocab.txt"
+expect_error "vocabulary that does not fit the model" "expects 300" \
+  "$bin/rnnlm" score --model "$tmp/plain" "x"
+{ sed -n 2p "$tmp/vocab.bak"; sed -n 1p "$tmp/vocab.bak"; tail -n +3 "$tmp/vocab.bak"; } > "$tmp/plain/vocab.txt"
+expect_error "vocabulary of the same size but other words" "is not the vocabulary" \
+  "$bin/rnnlm" score --model "$tmp/plain" "x"
+cp "$tmp/vocab.bak" "$tmp/plain/vocab.txt"
+if "$bin/rnnlm" score --model "$tmp/plain" "what say you ?" | grep -q "log-prob"; then
+  pass "rnnlm score reads a plain model folder"
+else
+  fail "rnnlm score reads a plain model folder"
+fi
+# --resume refuses another run's settings: another corpus of the same size, another --batch.
+sed -n 601,1200p "$src/data/tinyshakespeare.txt" > "$tmp/other.txt"
+expect_error "resume on another corpus" "--data: not the file it was trained on" \
+  "$bin/rnnlm" train --data "$tmp/other.txt" --vocab 300 --hidden 16 --batch 8 --seed 3 \
+  --out "$tmp/a" --epochs 3 --resume
+expect_error "resume with another --batch" "--batch: trained with 8, now 4" \
+  "$bin/rnnlm" train --data "$tmp/small.txt" --vocab 300 --hidden 16 --batch 4 --seed 3 \
+  --out "$tmp/a" --epochs 3 --resume
+expect_error "resume without a checkpoint" "holds no completed checkpoint" \
+  "$bin/rnnlm" "${train[@]}" --out "$tmp/plain" --epochs 3 --resume
 expect_error "unknown option" "unknown option" "$bin/rnnlm" train --bogus 1
 expect_error "bad option value" "not a valid value" "$bin/rnnlm" train --batch -3
 
@@ -92,6 +120,9 @@ if "$bin/char_lm" train --data "$tmp/small.txt" --out "$tmp/ch" --epochs 1 --hid
 else
   fail "char_lm train and sample"
 fi
+expect_error "char_lm resume with another --batch" "--batch: trained with 8, now 4" \
+  "$bin/char_lm" train --data "$tmp/small.txt" --out "$tmp/ch" --epochs 2 --hidden 32 --embed 8 \
+  --layers 2 --batch 4 --seq 20 --resume
 if "$bin/gradcheck" --cell custom --bidirectional --layers 2 --lengths 4,2,1 > "$tmp/gc.txt"; then
   pass "gradcheck example"
 else
