@@ -184,6 +184,11 @@ TEST_CASE("variable lengths: state freezes, outputs are zero past the end", "[la
     CHECK(r.data().flat((0 * 2 + 1) * 3) == x.data().flat((1 * 2 + 1) * 3));
     CHECK(r.data().flat((3 * 2 + 1) * 3) == x.data().flat((3 * 2 + 1) * 3));
     CHECK(max_diff(reverse_sequences(r, {5, 2}).data(), x.data()) == 0.0);
+    // Fewer (or more) lengths than the batch, or a length past T, are refused before any read
+    // (issue 18: a short list read past the heap buffer).
+    CHECK_THROWS_AS(reverse_sequences(x, {5}), shape_error);
+    CHECK_THROWS_AS(reverse_sequences(x, {5, 2, 1}), shape_error);
+    CHECK_THROWS_AS(reverse_sequences(x, {6, 2}), error);
 
     CHECK_THROWS_WITH(layer.forward(x, {6, 1}),
                       Catch::Contains("Recurrent") && Catch::Contains("6"));

@@ -19,6 +19,12 @@ TEST_CASE("layout ops", "[ops][layout]")
         CHECK(t.data().flat(1 * 3 + 2) == m.data().flat(2 * 5 + 1));
         check_gradients([](auto& v) { return transpose(v[0]); }, {m});
         CHECK_THROWS_AS(reshape(x, {5, 5}), shape_error);
+        // Shapes whose element count wraps around 2^64 to the right count (issue 18: 2 elements
+        // reshaped to [2^63+1, 2] were accepted and later read out of bounds).
+        const std::size_t wraps = (std::size_t{1} << 63) + 1;
+        CHECK_THROWS_AS(reshape(randn({2}, 1), {wraps, 2}), shape_error);
+        CHECK_THROWS_AS(Tensor::zeros({2}).reshape({wraps, 2}), shape_error);
+        CHECK_THROWS_AS(Tensor::empty({std::size_t{1} << 62}), error); // 2^64 bytes as f32
         CHECK_THROWS_AS(transpose(x), shape_error);
     }
     SECTION("narrow, select, split, chunk")
