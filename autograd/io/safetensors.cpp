@@ -122,10 +122,15 @@ tensor_file load_tensors(const std::string& path)
     std::memcpy(&n, bytes.data(), 8);
     if (n > max_header || n > bytes.size() - 8)
         bad(fmt::format("header length {} but the file has {} bytes", n, bytes.size()));
+    // The format requires a UTF-8 header; checked apart from the JSON for a clearer message.
+    const std::string header_text = bytes.substr(8, n);
+    if (const std::size_t at = json::utf8_invalid_at(header_text); at != std::string::npos)
+        bad(fmt::format("the header is not valid UTF-8 (byte {} of the header, {} of the file)", at,
+                        at + 8));
     json::value header;
     try
     {
-        header = json::parse(bytes.substr(8, n));
+        header = json::parse(header_text);
     }
     catch (const io_error& e)
     {

@@ -35,8 +35,9 @@ struct tensor_file
 void save_tensors(const std::string& path, const std::map<std::string, Tensor>& tensors,
                   const std::map<std::string, std::string>& metadata = {});
 
-// Reads and validates the whole file: header length within the file, well-formed JSON, dtypes
-// the format defines, shapes that match their byte ranges, ranges that tile the data exactly.
+// Reads and validates the whole file: header length within the file, a UTF-8 header holding
+// well-formed JSON (RFC 8259), dtypes the format defines, shapes that match their byte ranges,
+// ranges that tile the data exactly.
 // Anything else throws io_error naming the file and the problem; no read ever goes past the
 // file's end. Entries of dtypes xgrad cannot hold go to `unsupported` (not an error here).
 tensor_file load_tensors(const std::string& path);
