@@ -62,11 +62,42 @@ std::size_t other_dtype_size(const std::string& code)
     return 0;
 }
 
+// A name or metadata string the header cannot carry: the format's header is UTF-8 JSON, and a
+// reader (this one included) refuses anything else. Names the offending byte.
+void check_utf8(const std::string& text, const char* what)
+{
+    const std::size_t at = json::utf8_invalid_at(text);
+    if (at == std::string::npos)
+        return;
+    // The text as printable ASCII (other bytes as \xNN): the message itself stays valid UTF-8.
+    std::string shown;
+    for (const char c : text)
+    {
+        const auto u = static_cast<unsigned char>(c);
+        shown += u >= 0x20 && u < 0x7F ? std::string(1, c) : fmt::format("\\x{:02X}", u);
+    }
+    fail<value_error>("save_tensors: {} '{}' is not valid UTF-8 (byte {}); the safetensors "
+                      "header must be UTF-8",
+                      what, shown, at);
+}
 } // namespace
 
 void save_tensors(const std::string& path, const std::map<std::string, Tensor>& tensors,
                   const std::map<std::string, std::string>& metadata)
 {
+    // Everything is checked before the file is touched.
+    for (const auto& [k, v] : metadata)
+    {
+        check_utf8(k, "metadata key");
+        check_utf8(v, fmt::format("value of metadata key '{}'", k).c_str());
+    }
+    for (const auto& entry : tensors)
+    {
+        if (entry.first == "__metadata__")
+            fail<value_error>("save_tensors: a tensor cannot be named '__metadata__' (the "
+                              "format reserves that key for the metadata)");
+        check_utf8(entry.first, "tensor name");
+    }
     std::string header = "{";
     bool first = true;
     if (!metadata.empty())

@@ -31,7 +31,10 @@ struct tensor_file
     void check_supported(const std::string& name) const;
 };
 
-// Writes atomically (temporary file in the same folder, then rename). Throws io_error.
+// Writes atomically (temporary file in the same folder, then rename). Throws value_error, before
+// anything is written, for an undefined tensor, a tensor named "__metadata__" (the format's
+// reserved key), or a tensor name, metadata key or metadata value that is not valid UTF-8 (the
+// header is UTF-8 JSON); io_error when the file cannot be written.
 void save_tensors(const std::string& path, const std::map<std::string, Tensor>& tensors,
                   const std::map<std::string, std::string>& metadata = {});
 

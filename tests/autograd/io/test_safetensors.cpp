@@ -277,7 +277,7 @@ TEST_CASE("json reader follows RFC 8259 strings and UTF-8", "[io][json]")
     CHECK(json::utf8_invalid_at("ab") == std::string_view::npos);
 }
 
-TEST_CASE("safetensors headers must be UTF-8", "[io][safetensors]")
+TEST_CASE("safetensors headers and names must be UTF-8", "[io][safetensors]")
 {
     temp_dir dir;
     const std::string p = dir.file("u.safetensors");
@@ -286,4 +286,25 @@ TEST_CASE("safetensors headers must be UTF-8", "[io][safetensors]")
                              std::string(4, '\0')));
     CHECK_THROWS_AS(load_tensors(p), io_error);
     CHECK_THROWS_WITH(load_tensors(p), Catch::Contains("UTF-8") && Catch::Contains("byte 3"));
+
+    // Writing: nothing is written for a name the header cannot carry.
+    const std::string q = dir.file("v.safetensors");
+    const std::map<std::string, Tensor> bad_name{{"w\xC3", Tensor::ones({1})}};
+    CHECK_THROWS_AS(save_tensors(q, bad_name), value_error);
+    CHECK_THROWS_WITH(save_tensors(q, bad_name),
+                      Catch::Contains("tensor name") && Catch::Contains("\\xC3"));
+    CHECK_THROWS_AS(save_tensors(q, {{"w", Tensor::ones({1})}}, {{"k\x80", "v"}}), value_error);
+    CHECK_THROWS_WITH(save_tensors(q, {{"w", Tensor::ones({1})}}, {{"k", "v\xED\xA0\x80"}}),
+                      Catch::Contains("value of metadata key 'k'"));
+    CHECK_THROWS_WITH(save_tensors(q, {{"__metadata__", Tensor::ones({1})}}),
+                      Catch::Contains("__metadata__"));
+    CHECK_THROWS_AS(save_tensors(q, {{"__metadata__", Tensor::ones({1})}}), value_error);
+    CHECK(dir.entries() == 1); // only u.safetensors: no output, no temporary
+
+    // Valid UTF-8 names and metadata round trip.
+    const std::string name = "poids.\xC3\xA9t\xC3\xA9\xF0\x9F\x98\x80";
+    save_tensors(q, {{name, Tensor::ones({2})}}, {{"note", "\xE2\x82\xAC"}});
+    tensor_file f = load_tensors(q);
+    CHECK(f.at(name).numel() == 2);
+    CHECK(f.metadata.at("note") == "\xE2\x82\xAC");
 }
