@@ -2,12 +2,11 @@
 
 #include <algorithm>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <vector>
 
 #include "xgrad/autograd/io/atomic_file.hpp"
 #include "xgrad/autograd/io/json.hpp"
+#include "xgrad/autograd/io/read_file.hpp"
 
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
               "safetensors data is little-endian; this build assumes a little-endian host");
@@ -140,10 +139,7 @@ void save_tensors(const std::string& path, const std::map<std::string, Tensor>& 
 
 tensor_file load_tensors(const std::string& path)
 {
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        fail<io_error>("load_tensors: cannot open '{}'", path);
-    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string bytes = read_file(path, "load_tensors");
     auto bad = [&](const std::string& why) -> void {
         fail<io_error>("load_tensors: '{}' is not a valid safetensors file: {}", path, why);
     };

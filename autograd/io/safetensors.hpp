@@ -43,6 +43,8 @@ void save_tensors(const std::string& path, const std::map<std::string, Tensor>& 
 // ranges that tile the data exactly.
 // Anything else throws io_error naming the file and the problem; no read ever goes past the
 // file's end. Entries of dtypes xgrad cannot hold go to `unsupported` (not an error here).
+// A path that cannot be read throws io_error "load_tensors: cannot open '<path>': <reason>"
+// (a directory: "it is a directory"); a FIFO or pipe is read to its end.
 tensor_file load_tensors(const std::string& path);
 
 } // namespace xgrad::io

@@ -1,9 +1,13 @@
-// autograd/io/safetensors.hpp, json.hpp, atomic_file.hpp: round trips, every
+// autograd/io/safetensors.hpp, json.hpp, atomic_file.hpp, read_file.hpp: round trips, every
 // dtype, and every way a file can be wrong. Module weight files (layers/weights.hpp) are tested in
 // tests/layers/test_module.cpp.
+#include <sys/stat.h>
+#include <thread>
+
 #include "tests/files.hpp"
 #include "tests/support.hpp"
 #include "xgrad/autograd/io/json.hpp"
+#include "xgrad/autograd/io/read_file.hpp"
 #include "xgrad/autograd/io/safetensors.hpp"
 
 using namespace xgrad;
@@ -130,7 +134,8 @@ TEST_CASE("corrupt and truncated files give errors, never crashes", "[io][safete
     CHECK_THAT(error_of(make_file(std::string(40, '[') + std::string(40, ']'), "")),
                Catch::Contains("nesting"));
     CHECK_THROWS_WITH(load_tensors(dir.file("missing.safetensors")),
-                      Catch::Contains("cannot open"));
+                      Catch::Contains("cannot open") &&
+                          Catch::Contains("No such file or directory"));
 
     // Every single-byte corruption of a real file either loads or throws io_error.
     save_tensors(dir.file("good.safetensors"),
@@ -307,4 +312,60 @@ TEST_CASE("safetensors headers and names must be UTF-8", "[io][safetensors]")
     tensor_file f = load_tensors(q);
     CHECK(f.at(name).numel() == 2);
     CHECK(f.metadata.at("note") == "\xE2\x82\xAC");
+}
+
+TEST_CASE("read_file names the operation, the path and the reason", "[io][read_file]")
+{
+    temp_dir dir;
+    auto error_of = [](const std::string& path) {
+        try
+        {
+            load_tensors(path);
+        }
+        catch (const io_error& e)
+        {
+            return std::string(e.what());
+        }
+        catch (const std::exception& e)
+        {
+            return std::string("wrong type: ") + e.what();
+        }
+        return std::string("no error");
+    };
+    // A directory "opens" as a stream and then failed with std::ios_base::failure, no path.
+    CHECK(error_of(dir.path) ==
+          fmt::format("load_tensors: cannot open '{}': it is a directory", dir.path));
+    CHECK(
+        error_of(dir.file("none")) ==
+        fmt::format("load_tensors: cannot open '{}': No such file or directory", dir.file("none")));
+    CHECK_THAT(error_of(dir.file("none/deeper")), Catch::Contains("none/deeper"));
+    CHECK_THROWS_WITH(read_file(dir.path, "my_op"), Catch::StartsWith("my_op: "));
+
+    // Whole files, empty and not, byte for byte.
+    write_bytes(dir.file("empty"), "");
+    CHECK(read_file(dir.file("empty"), "t").empty());
+    std::string big(200000, '\0');
+    for (std::size_t i = 0; i < big.size(); ++i)
+        big[i] = static_cast<char>(i * 7 + i / 251);
+    write_bytes(dir.file("big"), big);
+    CHECK(read_file(dir.file("big"), "t") == big);
+
+    // A FIFO has no size: it is read to its end (a weight file streamed through a pipe).
+    save_tensors(dir.file("w.safetensors"), {{"w", Tensor::full({3}, 2.5)}});
+    const std::string bytes = read_bytes(dir.file("w.safetensors"));
+    const std::string fifo = dir.file("fifo");
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    std::thread writer([&] { write_bytes(fifo, bytes); });
+    tensor_file f;
+    try
+    {
+        f = load_tensors(fifo);
+    }
+    catch (...)
+    {
+        writer.join();
+        throw;
+    }
+    writer.join();
+    CHECK(f.at("w").flat(2) == 2.5);
 }
