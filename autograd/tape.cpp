@@ -269,7 +269,10 @@ void tape::push(detail::node* n, Tensor* outs, Variable* results, std::size_t n_
                                   "cannot flow between threads (detach() it first)",
                                   n->name, i);
         }
-        nodes_.reserve(nodes_.size() + 1);
+        // Room for the push_back below (so that it cannot throw), grown geometrically:
+        // reserve(size + 1) reallocates on every push and made long graphs quadratic.
+        if (nodes_.size() == nodes_.capacity())
+            nodes_.reserve(std::max<std::size_t>(64, 2 * nodes_.capacity()));
         auto** in_arr = static_cast<detail::var_impl**>(
             arena_.allocate(sizeof(detail::var_impl*) * count, alignof(detail::var_impl*)));
         auto** out_arr = static_cast<detail::var_impl**>(
