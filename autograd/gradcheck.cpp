@@ -93,7 +93,9 @@ gradcheck_report gradcheck(const std::function<Variable(const std::vector<Variab
                 projection.data<double>()[i] = gen.normal();
         }
         if (y.requires_grad())
-            y.backward(projection.defined() ? projection : Tensor::ones(y.shape(), f64));
+            // In y's dtype: backward() refuses a seed of another one (f may end in a cast).
+            y.backward(projection.defined() ? projection.to(y.dtype())
+                                            : Tensor::ones(y.shape(), y.dtype()));
     }
     std::vector<Tensor> analytic(inputs.size());
     for (std::size_t i = 0; i < inputs.size(); ++i)

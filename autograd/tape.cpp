@@ -269,7 +269,10 @@ void tape::push(detail::node* n, Tensor* outs, Variable* results, std::size_t n_
                                   "cannot flow between threads (detach() it first)",
                                   n->name, i);
         }
-        nodes_.reserve(nodes_.size() + 1);
+        // Room for the push_back below (so that it cannot throw), grown geometrically:
+        // reserve(size + 1) reallocates on every push and made long graphs quadratic.
+        if (nodes_.size() == nodes_.capacity())
+            nodes_.reserve(std::max<std::size_t>(64, 2 * nodes_.capacity()));
         auto** in_arr = static_cast<detail::var_impl**>(
             arena_.allocate(sizeof(detail::var_impl*) * count, alignof(detail::var_impl*)));
         auto** out_arr = static_cast<detail::var_impl**>(
@@ -636,6 +639,36 @@ void tape::check_backward(const detail::node& n, std::size_t index) const
 
 // ---- backward -------------------------------------------------------------------------------
 
+void tape::check_graph_intact(const detail::var_impl& root)
+{
+    // Structural reachability from the root, in one reverse pass over the nodes (each node's
+    // inputs come before it). A value that requires grad and was produced by a node that is
+    // gone (released by an earlier backward, or by clear()) would silently take the gradient
+    // of its whole released sub-graph with it; refuse before any gradient is touched.
+    const std::size_t top = root.node_id - first_id_;
+    reach_.assign(top + 1, 0);
+    reach_[top] = 1;
+    for (std::size_t i = top + 1; i-- > 0;)
+    {
+        const detail::node* n = nodes_[i];
+        if (!n || !reach_[i])
+            continue;
+        for (std::uint32_t k = 0; k < n->n_inputs; ++k)
+        {
+            const detail::var_impl* in = n->inputs[k];
+            if (!in || !in->requires_grad || in->node_id == 0)
+                continue;
+            if (!find(in->node_id))
+                fail<graph_error>("backward: the graph behind this value was already released by "
+                                  "an earlier backward(): input {} of '{}' (#{}) was computed by "
+                                  "a released op; pass retain_graph = true to the first "
+                                  "backward() to run it twice",
+                                  k, n->name, n->id);
+            reach_[in->node_id - first_id_] = 1;
+        }
+    }
+}
+
 void tape::backward(const Variable& root, const Tensor& seed, bool retain_graph)
 {
     detail::var_impl& r = *root.impl();
@@ -649,7 +682,14 @@ void tape::backward(const Variable& root, const Tensor& seed, bool retain_graph)
         fail<shape_error>("backward: seed of shape {} for an output of shape {}",
                           seed.defined() ? to_string(seed.shape()) : "undefined",
                           to_string(r.data.shape()));
-    const Tensor s = seed.to(r.data.dtype());
+    // A seed of another dtype would be converted silently (a float32 seed for a float64 loss
+    // loses precision without a word): the caller says which one it means.
+    if (seed.dtype() != r.data.dtype())
+        fail<value_error>("backward: seed of dtype {} for an output of dtype {}; convert the "
+                          "seed with .to({})",
+                          dtype_name(seed.dtype()), dtype_name(r.data.dtype()),
+                          dtype_name(r.data.dtype()));
+    const Tensor& s = seed;
     if (is_anomaly_enabled())
     {
         const std::size_t k = first_non_finite(s);
@@ -663,6 +703,9 @@ void tape::backward(const Variable& root, const Tensor& seed, bool retain_graph)
         fail<graph_error>("backward: the graph behind this value was already released by an "
                           "earlier backward(); pass retain_graph = true to the first backward() "
                           "to run it twice");
+
+    if (r.node_id != 0)
+        check_graph_intact(r);
 
     // Backward functions run without recording: an op they call must not grow the tape (and
     // trigger a collection that moves the indices) while it is being swept.

@@ -169,6 +169,9 @@ public:
     std::vector<Variable> record_multi(const char* name, std::vector<Tensor> outs,
                                        const Variable* inputs, std::size_t n, F&& bw);
 
+    // Throws graph_error (before any gradient changes) when the root's graph, or any part of
+    // it the sweep would reach, was released by an earlier backward() or clear(); value_error
+    // when seed's dtype differs from root's; shape_error when its shape does.
     // If a backward function throws, the exception propagates and the nodes not yet visited
     // keep no partial gradients; leaves may hold part of this backward's contributions (call
     // zero_grad() before retrying).
@@ -192,6 +195,9 @@ private:
     // Before a node's backward: the hooks and retain_grad() of its outputs.
     void prepare_outputs(detail::node& n);
     void check_backward(const detail::node& n, std::size_t index) const;
+    // Throws graph_error when a value the sweep from root would reach was produced by a node
+    // already released (its contribution would be lost silently).
+    void check_graph_intact(const detail::var_impl& root);
     // "tanh (#12), matmul (#11), ..." for the live nodes just before index (most recent first).
     std::string preceding(std::size_t index, std::size_t count) const;
 
@@ -213,6 +219,7 @@ private:
     std::uint64_t pass_ = 0; // counts backward passes (leaf hooks know their pass by it)
     bool sweeping_ = false;  // a backward is running (backward inside a hook is refused)
     std::vector<detail::var_impl*> hooked_leaves_; // leaves stashed this pass (strong refs)
+    std::vector<char> reach_; // check_graph_intact's marks, kept to reuse the buffer
 };
 
 // Grad mode of the calling thread: while false, ops record nothing.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <new>
 #include <ostream>
 
 namespace xgrad
@@ -78,7 +79,19 @@ Tensor Tensor::empty(const shape_t& shape, xgrad::dtype dt)
     if (t.numel_ > (std::size_t{1} << 48))
         fail<shape_error>("tensor: shape {} is too large ({} elements)", to_string(shape),
                           t.numel_);
-    t.block_ = detail::storage_acquire(t.numel_ * dtype_size(dt));
+    const std::size_t bytes = t.numel_ * dtype_size(dt); // <= 2^51: cannot wrap
+    try
+    {
+        t.block_ = detail::storage_acquire(bytes);
+    }
+    catch (const std::bad_alloc&)
+    {
+        // A bare bad_alloc says nothing about which of a program's sizes was impossible.
+        fail<value_error>("tensor: cannot allocate shape {} of {}: {:.3f} GiB requested, more "
+                          "than the system can give",
+                          to_string(shape), dtype_name(dt),
+                          static_cast<double>(bytes) / double(std::size_t{1} << 30));
+    }
     return t;
 }
 

@@ -34,7 +34,9 @@ public:
     ~Tensor() { detail::storage_release(block_); }
 
     // Uninitialised contents. Every factory accepts any dtype (integer ones included); a shape
-    // whose element count overflows std::size_t throws shape_error naming it.
+    // whose element count overflows std::size_t, or exceeds 2^48 elements, throws shape_error
+    // naming it; one whose memory cannot be allocated throws value_error naming the shape, the
+    // dtype and the GiB requested (never a bare std::bad_alloc).
     static Tensor empty(const shape_t& shape, xgrad::dtype dt = f32);
     static Tensor zeros(const shape_t& shape, xgrad::dtype dt = f32);
     static Tensor ones(const shape_t& shape, xgrad::dtype dt = f32);

@@ -88,8 +88,11 @@ public:
 
     // Reverse sweep from this value. Without a seed the value must have one element (seed 1).
     // Throws graph_error when nothing requires grad, when the graph was already released (pass
-    // retain_graph = true to the first call to backward twice), or when the graph was recorded on
-    // another thread; shape_error when the seed's shape differs from this value's.
+    // retain_graph = true to the first call to backward twice) -- also when only a part of it
+    // was, e.g. y = f(x); g(y).backward(); h(y).backward() fails since f's node is gone -- or
+    // when the graph was recorded on another thread; shape_error when the seed's shape differs
+    // from this value's, value_error when its dtype does (a seed is never converted). Every
+    // one of these is thrown before any gradient changes.
     void backward(bool retain_graph = false) const;
     void backward(const Tensor& seed, bool retain_graph = false) const;
 

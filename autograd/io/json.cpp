@@ -1,7 +1,8 @@
 #include "xgrad/autograd/io/json.hpp"
 
-#include <cerrno>
-#include <cstdlib>
+#include <charconv>
+#include <cmath>
+#include <limits>
 
 #include "xgrad/autograd/error.hpp"
 
@@ -19,6 +20,46 @@ const value* value::find(const std::string& key) const
 namespace
 {
 
+// Length of the well-formed UTF-8 sequence starting at s[i], or 0 when there is none
+// (RFC 3629, table 3-7 of Unicode: no overlong forms, no surrogates, nothing past U+10FFFF).
+std::size_t utf8_length(std::string_view s, std::size_t i)
+{
+    const auto b0 = static_cast<unsigned char>(s[i]);
+    if (b0 < 0x80)
+        return 1;
+    std::size_t n = 0;
+    unsigned char lo = 0x80, hi = 0xBF; // the allowed range of the second byte
+    if (b0 >= 0xC2 && b0 <= 0xDF)
+        n = 2;
+    else if (b0 >= 0xE0 && b0 <= 0xEF)
+    {
+        n = 3;
+        if (b0 == 0xE0)
+            lo = 0xA0; // overlong below U+0800
+        else if (b0 == 0xED)
+            hi = 0x9F; // U+D800..U+DFFF are surrogates
+    }
+    else if (b0 >= 0xF0 && b0 <= 0xF4)
+    {
+        n = 4;
+        if (b0 == 0xF0)
+            lo = 0x90; // overlong below U+10000
+        else if (b0 == 0xF4)
+            hi = 0x8F; // past U+10FFFF
+    }
+    else
+        return 0; // a continuation byte, C0/C1 (always overlong) or F5..FF
+    if (n > s.size() - i)
+        return 0;
+    for (std::size_t k = 1; k < n; ++k)
+    {
+        const auto b = static_cast<unsigned char>(s[i + k]);
+        if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xBF))
+            return 0;
+    }
+    return n;
+}
+
 constexpr int max_depth = 32;
 
 struct parser
@@ -26,10 +67,12 @@ struct parser
     const std::string& s;
     std::size_t i = 0;
 
-    [[noreturn]] void bad(const char* what) const
+    [[noreturn]] void bad(const char* what) const { bad_at(what, i); }
+    [[noreturn]] void bad_at(const char* what, std::size_t at) const
     {
-        fail<io_error>("json: {} at offset {}", what, i);
+        fail<io_error>("json: {} at offset {}", what, at);
     }
+    bool digit_at(std::size_t k) const { return k < s.size() && s[k] >= '0' && s[k] <= '9'; }
     void ws()
     {
         while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
@@ -81,10 +124,11 @@ struct parser
         }
     }
 
-    unsigned hex4()
+    // The 4 hex digits of a \\u escape that starts (at its backslash) at `escape`.
+    unsigned hex4(std::size_t escape)
     {
-        if (i + 4 > s.size())
-            bad("short \\u escape");
+        if (s.size() - i < 4)
+            bad_at("short \\u escape", escape);
         unsigned v = 0;
         for (int k = 0; k < 4; ++k)
         {
@@ -97,7 +141,7 @@ struct parser
             else if (c >= 'A' && c <= 'F')
                 v |= static_cast<unsigned>(c - 'A' + 10);
             else
-                bad("bad \\u escape");
+                bad_at("bad \\u escape", escape);
         }
         return v;
     }
@@ -114,14 +158,25 @@ struct parser
             if (c == '"')
                 return out;
             if (static_cast<unsigned char>(c) < 0x20)
-                bad("control character in string");
+                bad_at("control character in string (escape it)", i - 1);
+            if (static_cast<unsigned char>(c) >= 0x80)
+            {
+                // Raw bytes must be UTF-8 (RFC 8259 section 8.1): copied as a whole sequence.
+                const std::size_t n = utf8_length(s, i - 1);
+                if (n == 0)
+                    bad_at("invalid UTF-8 in string", i - 1);
+                out.append(s, i - 1, n);
+                i += n - 1;
+                continue;
+            }
             if (c != '\\')
             {
                 out += c;
                 continue;
             }
+            const std::size_t escape = i - 1;
             if (i >= s.size())
-                bad("unterminated escape");
+                bad_at("unterminated escape", escape);
             const char e = s[i++];
             switch (e)
             {
@@ -151,50 +206,97 @@ struct parser
                 break;
             case 'u':
             {
-                unsigned cp = hex4();
-                if (cp >= 0xD800 && cp < 0xDC00 && i + 1 < s.size() && s[i] == '\\' &&
-                    s[i + 1] == 'u')
+                unsigned cp = hex4(escape);
+                if (cp >= 0xDC00 && cp < 0xE000)
+                    bad_at("lone low surrogate in \\u escape", escape);
+                if (cp >= 0xD800 && cp < 0xDC00)
                 {
+                    // Only a low surrogate escape may follow; anything else is an error, never
+                    // consumed as part of this one.
+                    if (s.size() - i < 2 || s[i] != '\\' || s[i + 1] != 'u')
+                        bad_at("lone high surrogate in \\u escape", escape);
+                    const std::size_t second = i;
                     i += 2;
-                    const unsigned lo = hex4();
+                    const unsigned lo = hex4(second);
+                    if (lo < 0xDC00 || lo >= 0xE000)
+                        bad_at("high surrogate not followed by a low surrogate", escape);
                     cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
                 }
                 utf8(out, cp);
                 break;
             }
             default:
-                bad("bad escape");
+                bad_at("bad escape", escape);
             }
         }
     }
 
+    // RFC 8259 section 6: -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?
     value number()
     {
         const std::size_t start = i;
-        bool integral = true;
         if (i < s.size() && s[i] == '-')
             ++i;
-        while (i < s.size() && ((s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == 'e' ||
-                                s[i] == 'E' || s[i] == '+' || s[i] == '-'))
+        if (!digit_at(i))
+            bad_at(i == start ? "unexpected character" : "digit expected after '-'", i);
+        if (s[i] == '0' && digit_at(i + 1))
+            bad_at("leading zero in number", i);
+        std::size_t first_nonzero = std::string::npos; // of the significand's digits
+        std::int64_t point = 0;                        // digits before the decimal point
+        for (; digit_at(i); ++i, ++point)
+            if (first_nonzero == std::string::npos && s[i] != '0')
+                first_nonzero = static_cast<std::size_t>(point);
+        bool integral = true;
+        std::int64_t position = point;
+        if (i < s.size() && s[i] == '.')
         {
-            if (s[i] == '.' || s[i] == 'e' || s[i] == 'E')
-                integral = false;
+            integral = false;
             ++i;
+            if (!digit_at(i))
+                bad_at("digit expected after '.'", i);
+            for (; digit_at(i); ++i, ++position)
+                if (first_nonzero == std::string::npos && s[i] != '0')
+                    first_nonzero = static_cast<std::size_t>(position);
         }
-        const std::string text = s.substr(start, i - start);
-        char* end = nullptr;
+        std::int64_t exponent = 0;
+        if (i < s.size() && (s[i] == 'e' || s[i] == 'E'))
+        {
+            integral = false;
+            ++i;
+            bool negative = false;
+            if (i < s.size() && (s[i] == '+' || s[i] == '-'))
+                negative = s[i++] == '-';
+            if (!digit_at(i))
+                bad_at("digit expected in exponent", i);
+            for (; digit_at(i); ++i)
+                exponent = std::min<std::int64_t>(exponent * 10 + (s[i] - '0'), 1 << 30);
+            if (negative)
+                exponent = -exponent;
+        }
         value v;
         v.kind = value::number;
-        v.num = std::strtod(text.c_str(), &end);
-        if (text.empty() || end != text.c_str() + text.size())
-            bad("bad number");
         v.integral = integral;
+        const char* b = s.data() + start;
+        const char* e = s.data() + i;
+        // from_chars: locale-independent (strtod would read "1.5" as 1 under a "1,5" locale).
+        const auto r = std::from_chars(b, e, v.num);
+        if (r.ec == std::errc::result_out_of_range)
+        {
+            // Too large for a double, or so small it rounds to zero: the decimal exponent of
+            // the first significant digit tells which.
+            const std::int64_t magnitude =
+                exponent + point - static_cast<std::int64_t>(first_nonzero) - 1;
+            if (first_nonzero != std::string::npos && magnitude > 0)
+                bad_at("number out of the range of a double", start);
+            v.num = s[start] == '-' ? -0.0 : 0.0;
+        }
+        else if (r.ec != std::errc() || r.ptr != e)
+            bad_at("bad number", start);
         if (integral)
         {
-            errno = 0;
-            v.integer = std::strtoll(text.c_str(), &end, 10);
-            if (errno == ERANGE)
-                bad("integer out of range");
+            const auto ri = std::from_chars(b, e, v.integer);
+            if (ri.ec != std::errc() || ri.ptr != e)
+                bad_at("integer out of range", start);
         }
         return v;
     }
@@ -254,6 +356,23 @@ struct parser
 };
 
 } // namespace
+
+std::size_t utf8_invalid_at(std::string_view text)
+{
+    for (std::size_t i = 0; i < text.size();)
+    {
+        const std::size_t n = utf8_length(text, i);
+        if (n == 0)
+            return i;
+        i += n;
+    }
+    return std::string_view::npos;
+}
+
+bool valid_utf8(std::string_view text)
+{
+    return utf8_invalid_at(text) == std::string_view::npos;
+}
 
 value parse(const std::string& text)
 {

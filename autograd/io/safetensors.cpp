@@ -2,12 +2,11 @@
 
 #include <algorithm>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <vector>
 
 #include "xgrad/autograd/io/atomic_file.hpp"
 #include "xgrad/autograd/io/json.hpp"
+#include "xgrad/autograd/io/read_file.hpp"
 
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
               "safetensors data is little-endian; this build assumes a little-endian host");
@@ -62,11 +61,42 @@ std::size_t other_dtype_size(const std::string& code)
     return 0;
 }
 
+// A name or metadata string the header cannot carry: the format's header is UTF-8 JSON, and a
+// reader (this one included) refuses anything else. Names the offending byte.
+void check_utf8(const std::string& text, const char* what)
+{
+    const std::size_t at = json::utf8_invalid_at(text);
+    if (at == std::string::npos)
+        return;
+    // The text as printable ASCII (other bytes as \xNN): the message itself stays valid UTF-8.
+    std::string shown;
+    for (const char c : text)
+    {
+        const auto u = static_cast<unsigned char>(c);
+        shown += u >= 0x20 && u < 0x7F ? std::string(1, c) : fmt::format("\\x{:02X}", u);
+    }
+    fail<value_error>("save_tensors: {} '{}' is not valid UTF-8 (byte {}); the safetensors "
+                      "header must be UTF-8",
+                      what, shown, at);
+}
 } // namespace
 
 void save_tensors(const std::string& path, const std::map<std::string, Tensor>& tensors,
                   const std::map<std::string, std::string>& metadata)
 {
+    // Everything is checked before the file is touched.
+    for (const auto& [k, v] : metadata)
+    {
+        check_utf8(k, "metadata key");
+        check_utf8(v, fmt::format("value of metadata key '{}'", k).c_str());
+    }
+    for (const auto& entry : tensors)
+    {
+        if (entry.first == "__metadata__")
+            fail<value_error>("save_tensors: a tensor cannot be named '__metadata__' (the "
+                              "format reserves that key for the metadata)");
+        check_utf8(entry.first, "tensor name");
+    }
     std::string header = "{";
     bool first = true;
     if (!metadata.empty())
@@ -109,10 +139,7 @@ void save_tensors(const std::string& path, const std::map<std::string, Tensor>& 
 
 tensor_file load_tensors(const std::string& path)
 {
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        fail<io_error>("load_tensors: cannot open '{}'", path);
-    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string bytes = read_file(path, "load_tensors");
     auto bad = [&](const std::string& why) -> void {
         fail<io_error>("load_tensors: '{}' is not a valid safetensors file: {}", path, why);
     };
@@ -122,10 +149,15 @@ tensor_file load_tensors(const std::string& path)
     std::memcpy(&n, bytes.data(), 8);
     if (n > max_header || n > bytes.size() - 8)
         bad(fmt::format("header length {} but the file has {} bytes", n, bytes.size()));
+    // The format requires a UTF-8 header; checked apart from the JSON for a clearer message.
+    const std::string header_text = bytes.substr(8, n);
+    if (const std::size_t at = json::utf8_invalid_at(header_text); at != std::string::npos)
+        bad(fmt::format("the header is not valid UTF-8 (byte {} of the header, {} of the file)", at,
+                        at + 8));
     json::value header;
     try
     {
-        header = json::parse(bytes.substr(8, n));
+        header = json::parse(header_text);
     }
     catch (const io_error& e)
     {

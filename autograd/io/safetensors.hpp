@@ -31,14 +31,20 @@ struct tensor_file
     void check_supported(const std::string& name) const;
 };
 
-// Writes atomically (temporary file in the same folder, then rename). Throws io_error.
+// Writes atomically (temporary file in the same folder, then rename). Throws value_error, before
+// anything is written, for an undefined tensor, a tensor named "__metadata__" (the format's
+// reserved key), or a tensor name, metadata key or metadata value that is not valid UTF-8 (the
+// header is UTF-8 JSON); io_error when the file cannot be written.
 void save_tensors(const std::string& path, const std::map<std::string, Tensor>& tensors,
                   const std::map<std::string, std::string>& metadata = {});
 
-// Reads and validates the whole file: header length within the file, well-formed JSON, dtypes
-// the format defines, shapes that match their byte ranges, ranges that tile the data exactly.
+// Reads and validates the whole file: header length within the file, a UTF-8 header holding
+// well-formed JSON (RFC 8259), dtypes the format defines, shapes that match their byte ranges,
+// ranges that tile the data exactly.
 // Anything else throws io_error naming the file and the problem; no read ever goes past the
 // file's end. Entries of dtypes xgrad cannot hold go to `unsupported` (not an error here).
+// A path that cannot be read throws io_error "load_tensors: cannot open '<path>': <reason>"
+// (a directory: "it is a directory"); a FIFO or pipe is read to its end.
 tensor_file load_tensors(const std::string& path);
 
 } // namespace xgrad::io

@@ -37,6 +37,66 @@ TEST_CASE("backward releases the graph unless asked to keep it", "[tape]")
     CHECK_THROWS_WITH(y.backward(), Catch::Contains("retain_graph"));
 }
 
+TEST_CASE("backward through a sub-graph an earlier backward released is refused", "[tape]")
+{
+    tape::current().clear();
+    auto x = randn({3}, 70);
+    auto a = randn({3}, 71);
+    Variable h = x * 2.0;
+    Variable y = tanh(h);
+    sum(y * 3.0).backward(); // releases tanh and x * 2
+    const Tensor before = x.grad().clone();
+    // y's history is gone: the contribution through it to x would be lost without a word.
+    Variable w = sum(y * a);
+    CHECK_THROWS_AS(w.backward(), graph_error);
+    CHECK_THROWS_WITH(w.backward(),
+                      Catch::Contains("already released") && Catch::Contains("retain_graph"));
+    // Refused before anything moved: neither x's nor a's gradient changed, the graph is intact.
+    CHECK(max_diff(x.grad(), before) == 0.0);
+    CHECK_FALSE(a.has_grad());
+    CHECK(tape::current().size() == 2);
+    // Deeper down too: h itself was released with the first sweep.
+    CHECK_THROWS_AS(sum(h * a).backward(), graph_error);
+    CHECK_FALSE(a.has_grad());
+    // Detaching is the way to say "stop here": a's gradient is y.
+    sum(y.detach() * a).backward();
+    CHECK(max_diff(a.grad(), y.data()) == 0.0);
+    tape::current().clear();
+
+    // With retain_graph the second sweep goes through: d/dx sum(y^2) = 2 y (1 - y^2) * 2.
+    x.zero_grad();
+    Variable y2 = tanh(x * 2.0);
+    sum(y2).backward(true);
+    x.zero_grad();
+    sum(y2 * y2).backward();
+    for (std::size_t i = 0; i < 3; ++i)
+    {
+        const double t = y2.data().flat(i);
+        CHECK(x.grad().flat(i) == Approx(4 * t * (1 - t * t)).epsilon(1e-12));
+    }
+    CHECK(tape::current().size() == 1); // only the first sum, which the second never reached
+    tape::current().clear();
+}
+
+TEST_CASE("backward refuses a seed of another dtype", "[tape]")
+{
+    tape::current().clear();
+    auto x = randn({2, 3}, 72);
+    Variable y = tanh(x); // float64
+    CHECK_THROWS_AS(y.backward(Tensor::ones({2, 3}, f32)), value_error);
+    CHECK_THROWS_WITH(y.backward(Tensor::ones({2, 3}, f32)),
+                      Catch::Contains("float32") && Catch::Contains("float64"));
+    CHECK_FALSE(x.has_grad());
+    CHECK(tape::current().size() == 1); // nothing released: a right seed still works
+    y.backward(Tensor::ones({2, 3}, f64));
+    CHECK(x.has_grad());
+    // A leaf that is its own root too.
+    auto l = randn({2}, 73);
+    CHECK_THROWS_AS(l.backward(Tensor::ones({2}, f32)), value_error);
+    CHECK_FALSE(l.has_grad());
+    tape::current().clear();
+}
+
 TEST_CASE("gradients accumulate across uses and across backward calls", "[tape]")
 {
     auto x = randn({4}, 2);

@@ -144,6 +144,25 @@ TEST_CASE("element counts that overflow are shape errors", "[tensor][shape]")
     CHECK_THROWS_AS(Tensor::zeros({4}).reshape({half, half, 4}), shape_error);
     CHECK_THROWS_AS(Tensor::empty({std::size_t{1} << 50}), shape_error); // counts, but too big
     CHECK(Tensor::empty({half, half, 0}).numel() == 0); // a zero makes any shape empty
+    // 2^62 elements count in 64 bits, but their bytes (2^64 for float32) would wrap to 0.
+    CHECK_THROWS_AS(Tensor::empty({std::size_t{1} << 62}), shape_error);
+    CHECK_THROWS_WITH(Tensor::empty({std::size_t{1} << 62}, f64), Catch::Contains("too large"));
+    CHECK_THROWS_AS(Tensor::empty({std::size_t{1} << 62, 4}), shape_error); // 2^64 wraps to 0
+}
+
+TEST_CASE("a tensor too large to allocate is a value_error naming its size", "[tensor]")
+{
+    // 2^47 float64 = 1 PiB: counted, but more than any address space here holds. The bare
+    // std::bad_alloc would not say which size was impossible.
+    const std::size_t n = std::size_t{1} << 47;
+    CHECK_THROWS_AS(Tensor::empty({n, 1}, f64), value_error);
+    CHECK_THROWS_WITH(Tensor::empty({n, 1}, f64), Catch::Contains("[140737488355328,1]") &&
+                                                      Catch::Contains("float64") &&
+                                                      Catch::Contains("1048576.000 GiB"));
+    // Refused by the storage's own limit (2^51 bytes) before asking the system: same error.
+    CHECK_THROWS_WITH(Tensor::zeros({std::size_t{1} << 48}, f64),
+                      Catch::Contains("float64") && Catch::Contains("2097152.000 GiB"));
+    CHECK(Tensor::empty({4}, f64).numel() == 4); // the pool still works afterwards
 }
 
 TEST_CASE("storage pool recycles blocks", "[tensor][storage]")

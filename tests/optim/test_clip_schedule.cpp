@@ -2,13 +2,57 @@
 #include <cmath>
 #include <limits>
 
+#include "tests/support.hpp"
 #include "xgrad/optim/clip.hpp"
 #include "xgrad/optim/schedule.hpp"
 #include "xgrad/optim/sgd.hpp"
-#include "tests/support.hpp"
 
 using namespace xgrad;
 using namespace xgrad::optim;
+
+TEST_CASE("clip_grad_norm of huge and tiny float64 gradients does not overflow", "[optim][clip]")
+{
+    // 1e200 squared overflows a double: the norm must still be sqrt(2) * 1e200, and clipping
+    // must bring the gradients to max_norm, not report them as "not finite".
+    Variable a(Tensor::zeros({2}, f64), true);
+    a.grad() = Tensor::from_values({1e200, -1e200}, {2}, f64);
+    double norm = 0;
+    REQUIRE_NOTHROW(norm = clip_grad_norm({a}, 1.0));
+    CHECK(norm == Approx(std::sqrt(2.0) * 1e200).epsilon(1e-14));
+    CHECK(a.grad().flat(0) == Approx(1 / std::sqrt(2.0)).epsilon(1e-12));
+    CHECK(a.grad().flat(1) == Approx(-1 / std::sqrt(2.0)).epsilon(1e-12));
+
+    // Split over parameters, with a float32 one beside.
+    Variable b(Tensor::zeros({1}, f64), true), c(Tensor::zeros({1}, f32), true);
+    a.grad() = Tensor::from_values({3e200, 0}, {2}, f64);
+    b.grad() = Tensor::from_values({4e200}, {1}, f64);
+    c.grad() = Tensor::from_values({1}, {1}, f32);
+    CHECK(clip_grad_norm({a, b, c}, 10.0) == Approx(5e200).epsilon(1e-14));
+    CHECK(b.grad().flat(0) == Approx(8.0).epsilon(1e-12));
+
+    // 1e-200 squared underflows to 0: the norm is 5e-200, not 0; nothing is clipped.
+    a.grad() = Tensor::from_values({3e-200, 4e-200}, {2}, f64);
+    CHECK(clip_grad_norm({a}, 1.0) == Approx(5e-200).epsilon(1e-14));
+    CHECK(a.grad().flat(0) == 3e-200);
+
+    // A norm beyond double's range: inf, but the gradients are finite and still clipped.
+    Variable d(Tensor::zeros({4}, f64), true);
+    d.grad() = Tensor::full({4}, 1e308, f64); // norm 2e308 > DBL_MAX
+    CHECK(std::isinf(clip_grad_norm({d}, 3.0)));
+    CHECK(d.grad().flat(0) == Approx(1.5).epsilon(1e-12));
+    CHECK(d.grad().flat(3) == Approx(1.5).epsilon(1e-12));
+
+    // A real infinity or NaN beside huge finite values is still refused, and names its owner.
+    a.grad() = Tensor::from_values({1e200, 1}, {2}, f64);
+    b.grad() = Tensor::from_values({std::numeric_limits<double>::infinity()}, {1}, f64);
+    CHECK_THROWS_WITH(clip_grad_norm({a, b}, 1.0),
+                      Catch::Contains("parameter 1") && Catch::Contains("not finite"));
+    CHECK(a.grad().flat(0) == 1e200); // nothing scaled
+    CHECK(std::isinf(clip_grad_norm({a, b}, 1.0, false)));
+    CHECK(a.grad().flat(0) == 1e200);
+    b.grad() = Tensor::from_values({std::nan("")}, {1}, f64);
+    CHECK_THROWS_AS(clip_grad_norm({a, b}, 1.0), value_error);
+}
 
 TEST_CASE("clip_grad_norm scales to the global norm and reports it", "[optim][clip]")
 {
