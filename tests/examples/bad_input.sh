@@ -218,6 +218,7 @@ row 1 "byte offset 4: a NUL byte" "${rt[@]}" --data "$tmp/nul.txt"
 row 1 "no column named 'body'" "${rt[@]}" --data "$tmp/nobody.csv"
 row 1 "not closed" "${rt[@]}" --data "$tmp/unclosed.csv"
 row 1 "" "${rt[@]}" --resume --out "$tmp/resume-empty"
+row 1 "Not a directory" "${rt[@]}" --out "$tmp/small.txt"
 
 # ---- rnnlm score / generate -----------------------------------------------------------------
 row 2 "--model: '' is not a valid value" "$bin/rnnlm" score --model '' x
@@ -299,6 +300,7 @@ row 1 "byte offset 203: invalid UTF-8" "${ct[@]}" --data "$tmp/cut.txt"
 row 1 "byte offset 3: invalid UTF-8" "${ct[@]}" --data "$tmp/overlong.txt"
 row 1 "byte offset 4: a NUL byte" "${ct[@]}" --data "$tmp/nul.txt"
 row 1 "" "${ct[@]}" --resume --out "$tmp/resume-empty"
+row 1 "Not a directory" "${ct[@]}" --out "$tmp/small.txt"
 
 # ---- char_lm sample -------------------------------------------------------------------------
 cs=("$bin/char_lm" sample --model "$tmp/cm" --length 5)
