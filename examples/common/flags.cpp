@@ -240,25 +240,27 @@ std::string flags::flag::check(const std::string& v)
         set_text(v);
         return "";
     }
-    double x = 0;
+    // Outside the declared bounds (0 passes when or_zero() allows it).
+    auto outside = [&](double x) {
+        if (zero_ok && x == 0)
+            return false;
+        return (lo && (x < *lo || (lo_open && x == *lo))) ||
+               (hi && (x > *hi || (hi_open && x == *hi)));
+    };
     if (k == kind::integer)
     {
         std::uint64_t u = 0;
         if (!parse_unsigned(v, u))
             return "--" + name + ": '" + v + "' is not a valid value" + accepted;
-        x = static_cast<double>(u);
-        const bool out = !(zero_ok && u == 0) && ((lo && (x < *lo || (lo_open && x == *lo))) ||
-                                                  (hi && (x > *hi || (hi_open && x == *hi))));
-        if (out)
+        if (outside(static_cast<double>(u)))
             return "--" + name + ": '" + v + "' is out of range" + accepted;
-        set_text(v); // from the text: a double cannot hold every 64-bit value
+        set_text(v); // stored from the text: a double cannot hold every 64-bit value
         return "";
     }
+    double x = 0;
     if (!parse_double(v, x, infinite_ok))
         return "--" + name + ": '" + v + "' is not a valid value" + accepted;
-    const bool out = !(zero_ok && x == 0) && ((lo && (x < *lo || (lo_open && x == *lo))) ||
-                                              (hi && (x > *hi || (hi_open && x == *hi))));
-    if (out)
+    if (outside(x))
         return "--" + name + ": '" + v + "' is out of range" + accepted;
     set_number(x);
     return "";
