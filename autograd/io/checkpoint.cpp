@@ -101,8 +101,8 @@ int lock_folder(const std::string& dir)
     return fd;
 }
 
-// Removes staging folders, the temporary symlink and generations other than the current one.
-std::size_t clean_unlocked(const std::string& dir, std::uint64_t live)
+// Staging folders, the temporary symlink and generations other than the current one.
+std::vector<fs::path> leftovers(const std::string& dir, std::uint64_t live)
 {
     std::error_code ec;
     std::vector<fs::path> doomed;
@@ -115,8 +115,14 @@ std::size_t clean_unlocked(const std::string& dir, std::uint64_t live)
         if (staging || old_generation || name == ".current.tmp")
             doomed.push_back(entry.path());
     }
+    return doomed;
+}
+
+std::size_t clean_unlocked(const std::string& dir, std::uint64_t live)
+{
     std::size_t removed = 0;
-    for (const auto& p : doomed)
+    std::error_code ec;
+    for (const auto& p : leftovers(dir, live))
         if (fs::remove_all(p, ec) > 0 && !ec)
             ++removed;
     return removed;
@@ -391,7 +397,8 @@ void checkpoint_dir::transaction::commit()
 std::size_t checkpoint_dir::clean() const
 {
     std::error_code ec;
-    if (!fs::is_directory(dir_, ec))
+    // Nothing to remove: touch nothing (not even the lock file) in a folder that is not ours.
+    if (!fs::is_directory(dir_, ec) || leftovers(dir_, generation()).empty())
         return 0;
     const int fd = lock_folder(dir_);
     const std::size_t removed = clean_unlocked(dir_, generation());

@@ -78,7 +78,8 @@ public:
 
     // Removes what a killed save leaves behind (staging folders, stray symlinks) and generations
     // other than the current one. Returns how many entries it removed; trainers call it when
-    // they start. Throws io_error if another process is saving into DIR.
+    // they start. Throws io_error if there is something to remove and another process is saving
+    // into DIR; a folder with nothing to remove is not touched.
     std::size_t clean() const;
 
 private:

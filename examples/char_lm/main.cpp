@@ -34,11 +34,77 @@ struct config
     std::size_t embed = 64, hidden = 256, layers = 2;
 };
 
+constexpr std::size_t max_width = 65536, max_layers = 64;
+
+// Refuses sizes no machine here can hold, before anything is allocated; the count is computed
+// without overflow.
+std::size_t count_parameters(const config& c)
+{
+    if (c.chars.empty() || c.embed < 1 || c.embed > max_width || c.hidden < 1 ||
+        c.hidden > max_width || c.layers < 1 || c.layers > max_layers)
+        throw cli::usage_error(fmt::format("impossible sizes: {} characters, embed {}, hidden {}, "
+                                           "{} layers",
+                                           c.chars.size(), c.embed, c.hidden, c.layers));
+    const std::string what = "char_lm model";
+    auto mul = [&](std::size_t a, std::size_t b) {
+        return cli::checked_mul(a, b, what);
+    };
+    auto add = [&](std::size_t a, std::size_t b) {
+        return cli::checked_add(a, b, what);
+    };
+    const std::size_t V = c.chars.size(), E = c.embed, H = c.hidden, G = mul(4, H);
+    // Embedding; the first LSTM layer (weight_ih [4H, E], weight_hh [4H, H], two biases [4H]);
+    // the layers on it (weight_ih [4H, H]); the head (weight [V, H], bias [V]).
+    std::size_t n = add(mul(V, E), add(mul(G, add(E, H)), mul(2, G)));
+    n = add(n, mul(c.layers - 1, add(mul(G, mul(2, H)), mul(2, G))));
+    n = add(n, add(mul(V, H), V));
+    cli::check_parameter_count(n, fmt::format("embed {}, hidden {}, {} layers", E, H, c.layers));
+    return n;
+}
+
+// The alphabet is a set of bytes; a UTF-8 text's bytes >= 0x80 are not valid UTF-8 one by one,
+// and safetensors metadata must be. So byte b is stored as the code point U+00bb (ASCII stays
+// as it is) and read back the same way.
+std::string bytes_as_code_points(const std::string& bytes)
+{
+    std::string out;
+    for (unsigned char b : bytes)
+        if (b < 0x80)
+            out += char(b);
+        else
+        {
+            out += char(0xC0 | (b >> 6));
+            out += char(0x80 | (b & 0x3F));
+        }
+    return out;
+}
+
+std::string code_points_as_bytes(const std::string& s, const std::string& source)
+{
+    std::string out;
+    for (std::size_t i = 0; i < s.size(); ++i)
+    {
+        const auto b = static_cast<unsigned char>(s[i]);
+        if (b < 0x80)
+            out += char(b);
+        else if ((b == 0xC2 || b == 0xC3) && i + 1 < s.size() &&
+                 (static_cast<unsigned char>(s[i + 1]) & 0xC0) == 0x80)
+            out += char(((b & 0x03) << 6) | (static_cast<unsigned char>(s[++i]) & 0x3F));
+        else
+            throw std::runtime_error(source +
+                                     ": metadata 'chars' holds a character above U+00FF "
+                                     "at byte offset " +
+                                     std::to_string(i) + " (it lists bytes)");
+    }
+    return out;
+}
+
 class CharModel : public Module
 {
 public:
     CharModel(const config& c, generator& g) : cfg(c)
     {
+        count_parameters(c);
         rnn_options o;
         o.num_layers = c.layers;
         embed = register_module("embed", std::make_shared<Embedding>(c.chars.size(), c.embed, g));
@@ -60,17 +126,40 @@ public:
     }
     std::map<std::string, std::string> metadata() const
     {
-        return {{"chars", cfg.chars},
+        return {{"chars", bytes_as_code_points(cfg.chars)},
                 {"embed", std::to_string(cfg.embed)},
                 {"hidden", std::to_string(cfg.hidden)},
                 {"layers", std::to_string(cfg.layers)}};
     }
-    static config from_metadata(std::map<std::string, std::string> m)
+    // Throws std::runtime_error naming `source` and the key that is missing or bad.
+    static config from_metadata(const std::map<std::string, std::string>& m,
+                                const std::string& source = "the weight file")
     {
-        if (!m.count("chars") || !m.count("embed") || !m.count("hidden") || !m.count("layers"))
-            throw std::runtime_error("the weight file does not describe a char_lm model");
-        return {m["chars"], std::stoul(m["embed"]), std::stoul(m["hidden"]),
-                std::stoul(m["layers"])};
+        const auto chars = m.find("chars");
+        if (chars == m.end())
+            throw std::runtime_error(source +
+                                     " does not describe a char_lm model (its metadata lacks "
+                                     "'chars')");
+        // char_vocabulary writes the alphabet's bytes once each, in increasing order.
+        const std::string a = code_points_as_bytes(chars->second, source);
+        for (std::size_t i = 1; i < a.size(); ++i)
+            if (static_cast<unsigned char>(a[i - 1]) >= static_cast<unsigned char>(a[i]))
+                throw std::runtime_error(source + ": metadata 'chars' is not an alphabet (its "
+                                                  "bytes are not distinct and sorted)");
+        if (a.empty())
+            throw std::runtime_error(source + ": metadata 'chars' is empty");
+        config c{a, cli::metadata_size(m, "embed", source, 1, max_width),
+                 cli::metadata_size(m, "hidden", source, 1, max_width),
+                 cli::metadata_size(m, "layers", source, 1, max_layers)};
+        try
+        {
+            count_parameters(c);
+        }
+        catch (const std::exception& e)
+        {
+            throw std::runtime_error(source + ": " + e.what());
+        }
+        return c;
     }
 
     config cfg;
@@ -127,31 +216,41 @@ int train(int argc, char** argv)
     cli::flags f("usage: char_lm train [options]\n"
                  "Trains a character-level stacked LSTM with truncated BPTT, Adam and gradient\n"
                  "clipping; reports validation loss per epoch; checkpoints to --out.");
-    f.add("data", data, "text file");
-    f.add("out", out, "checkpoint directory");
-    f.add("embed", c.embed, "embedding width");
-    f.add("hidden", c.hidden, "LSTM hidden size");
-    f.add("layers", c.layers, "LSTM layers");
-    f.add("batch", batch, "parallel streams");
-    f.add("seq", seq, "characters per truncated-BPTT step");
-    f.add("epochs", epochs, "passes over the training text");
-    f.add("lr", lr, "Adam learning rate");
-    f.add("clip", clip, "global gradient-norm clip (0: off)");
-    f.add("valid", valid, "fraction of the text (its end) held out");
+    f.add("data", data, "text file").not_empty();
+    f.add("out", out, "checkpoint directory").not_empty();
+    f.add("embed", c.embed, "embedding width").in_range(1, max_width);
+    f.add("hidden", c.hidden, "LSTM hidden size").in_range(1, max_width);
+    f.add("layers", c.layers, "LSTM layers").in_range(1, max_layers);
+    f.add("batch", batch, "parallel streams").in_range(1, 1 << 20);
+    f.add("seq", seq, "characters per truncated-BPTT step").in_range(1, 1 << 20);
+    f.add("epochs", epochs, "passes over the training text").in_range(1, 1000000);
+    f.add("lr", lr, "Adam learning rate").positive().at_most(1e6);
+    f.add("clip", clip, "global gradient-norm clip (0: off)").at_least(0);
+    // Both parts must be non-empty: the validation loss is reported every epoch.
+    f.add("valid", valid, "fraction of the text (its end) held out").above(0).below(1);
     f.add("max-chars", max_chars, "use only the first N characters (0: all)");
-    f.add("time-budget", budget, "stop (and save) after this many minutes (0: none)");
+    f.add("time-budget", budget, "stop (and save) after this many minutes (0: none)").at_least(0);
     f.add("save-every", save_every, "also save a checkpoint every N steps (0: per epoch only)");
     f.add("seed", seed, "random seed", 0);
     f.add("resume", resume, "continue the run saved in --out");
     f.parse(argc, argv, 2);
+    count_parameters({std::string(256, ' '), c.embed, c.hidden, c.layers}); // at most 256 chars
 
     std::string text = text::read_file(data);
+    text::check_text(text, data);
     if (max_chars && text.size() > max_chars)
         text.resize(max_chars);
+    if (text.empty())
+        throw std::runtime_error("'" + data + "' is empty");
     if (text.size() < 2 * seq + 2)
-        throw std::runtime_error(
+        throw cli::usage_error(
             fmt::format("'{}' has {} characters: too short for --seq {}", data, text.size(), seq));
     const std::size_t cut = static_cast<std::size_t>(double(text.size()) * (1 - valid));
+    if (text.size() - cut < seq + 1)
+        throw cli::usage_error(fmt::format(
+            "--valid {} holds out {} of {} characters: the validation part needs at least --seq "
+            "+ 1 = {}",
+            valid, text.size() - cut, text.size(), seq + 1));
     text::char_vocabulary vocab(text);
     const auto all = vocab.encode(text);
     const std::vector<std::int64_t> train_ids(all.begin(), all.begin() + cut),
@@ -159,7 +258,9 @@ int train(int argc, char** argv)
     const std::size_t stream_len = (train_ids.size() - 1) / batch;
     const std::size_t steps = stream_len / seq;
     if (steps == 0)
-        throw std::runtime_error("the training text is too short for --batch x --seq");
+        throw cli::usage_error(fmt::format(
+            "the {} training characters are too few for --batch {} x --seq {} (at least {})",
+            train_ids.size(), batch, seq, cli::checked_mul(batch, seq, "--batch x --seq") + 1));
 
     c.chars = vocab.chars();
     generator g(seed);
@@ -185,7 +286,7 @@ int train(int argc, char** argv)
         auto t = io::load_tensors(dir + "/trainer.safetensors");
         cli::check_run_record(t.metadata, record);
         auto w = io::load_tensors(dir + "/model.safetensors");
-        if (CharModel::from_metadata(w.metadata).chars != c.chars)
+        if (CharModel::from_metadata(w.metadata, dir + "/model.safetensors").chars != c.chars)
             throw std::runtime_error("--resume: the checkpoint was trained on other text");
         m.load_state_dict(w.tensors);
         opt.load(dir + "/optimizer.safetensors");
@@ -274,23 +375,35 @@ int sample(int argc, char** argv)
     std::uint64_t seed = 1;
     cli::flags f("usage: char_lm sample [options]\n"
                  "Feeds --prime to a trained model, then samples --length characters.");
-    f.add("model", model, "checkpoint directory written by char_lm train");
-    f.add("prime", prime, "text to start from");
-    f.add("length", length, "characters to generate");
-    f.add("temperature", temperature, "softmax temperature");
+    f.add("model", model, "checkpoint directory written by char_lm train").not_empty();
+    // The model predicts from the state the prime leaves: without one there is nothing to
+    // sample from.
+    f.add("prime", prime, "text to start from (characters of the training text)").not_empty();
+    f.add("length", length, "characters to generate").at_most(100000000);
+    f.add("temperature", temperature, "softmax temperature").positive().at_most(1e6);
     f.add("seed", seed, "random seed", 0);
     f.parse(argc, argv, 2);
-    if (!(temperature > 0))
-        throw std::runtime_error("--temperature must be positive");
     // A checkpoint written by train (verified against its manifest), or a plain folder.
     const io::checkpoint_dir ckpt(model);
-    auto w = io::load_tensors((ckpt.exists() ? ckpt.verify({"model.safetensors"}) : model) +
-                              "/model.safetensors");
+    const std::string wpath =
+        (ckpt.exists() ? ckpt.verify({"model.safetensors"}) : model) + "/model.safetensors";
+    auto w = io::load_tensors(wpath);
     generator g(seed);
-    CharModel m(CharModel::from_metadata(w.metadata), g);
+    CharModel m(CharModel::from_metadata(w.metadata, wpath), g);
     m.load_state_dict(w.tensors);
     m.eval();
     text::char_vocabulary vocab(m.cfg.chars);
+    for (std::size_t i = 0; i < prime.size(); ++i)
+        if (m.cfg.chars.find(prime[i]) == std::string::npos)
+        {
+            const auto byte = static_cast<unsigned char>(prime[i]);
+            throw cli::usage_error(fmt::format(
+                "--prime: the character {} at byte offset {} is not in the model's alphabet of {} "
+                "characters (those of its training text)",
+                byte >= 0x20 && byte < 0x7f ? fmt::format("'{}'", char(byte))
+                                            : fmt::format("0x{:02X}", byte),
+                i, m.cfg.chars.size()));
+        }
     no_grad guard;
     std::vector<cell_state> states;
     std::vector<double> logits;

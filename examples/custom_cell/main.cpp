@@ -76,18 +76,14 @@ int main(int argc, char** argv)
                  "gated unit of examples/custom_cell/mgu_cell.hpp) to reverse variable-length\n"
                  "sequences, then gradient-checks it in float64. Exits non-zero if the accuracy\n"
                  "stays below 90% or a gradient mismatches.");
-    f.add("steps", steps, "training steps");
-    f.add("symbols", symbols, "alphabet size");
-    f.add("length", length, "longest sequence");
-    f.add("hidden", hidden, "hidden size per direction");
-    f.add("batch", batch, "sequences per step");
+    // A toy task: the bounds keep it to sizes that fit in memory and finish.
+    f.add("steps", steps, "training steps").in_range(1, 10000000);
+    f.add("symbols", symbols, "alphabet size").in_range(2, 4096);
+    f.add("length", length, "longest sequence").in_range(2, 4096);
+    f.add("hidden", hidden, "hidden size per direction").in_range(1, 4096);
+    f.add("batch", batch, "sequences per step").in_range(1, 4096);
     f.add("seed", seed, "random seed", 0);
     f.parse(argc, argv);
-    if (length < 2 || symbols < 2 || batch == 0 || hidden == 0)
-    {
-        fmt::print(stderr, "custom_cell: needs --length >= 2, --symbols >= 2, positive sizes\n");
-        return 2;
-    }
     manual_seed(seed);
     generator g(seed);
     Tagger model(symbols, hidden);

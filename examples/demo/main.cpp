@@ -1,12 +1,11 @@
 // xgrad-demo: fits y = sin(3x) with a small tanh network using only the engine (no modules yet),
 // printing the loss as it falls, then gradient-checks the same model in float64.
 #include <cmath>
-#include <cstdlib>
-#include <cstring>
 #include <string>
 
 #include <fmt/core.h>
 
+#include "examples/common/flags.hpp"
 #include "xgrad/autograd/autograd.hpp"
 
 using namespace xgrad;
@@ -16,57 +15,22 @@ namespace
 
 struct options
 {
-    int steps = 2000;
+    std::size_t steps = 2000, hidden = 32;
     double lr = 0.1;
     std::uint64_t seed = 1;
-    int hidden = 32;
 };
-
-void usage()
-{
-    fmt::print("usage: xgrad-demo [--steps N] [--lr X] [--hidden H] [--seed S]\n"
-               "Fits y = sin(3x) on [-1, 1] with a tanh network (1 -> H -> 1), printing the\n"
-               "mean squared error every tenth of the run, then a float64 gradient check.\n");
-}
 
 options parse(int argc, char** argv)
 {
     options o;
-    for (int i = 1; i < argc; ++i)
-    {
-        const std::string a = argv[i];
-        auto value = [&]() -> const char* {
-            if (i + 1 >= argc)
-            {
-                fmt::print(stderr, "xgrad-demo: {} needs a value\n", a);
-                std::exit(2);
-            }
-            return argv[++i];
-        };
-        if (a == "--help" || a == "-h")
-        {
-            usage();
-            std::exit(0);
-        }
-        else if (a == "--steps")
-            o.steps = std::atoi(value());
-        else if (a == "--lr")
-            o.lr = std::atof(value());
-        else if (a == "--hidden")
-            o.hidden = std::atoi(value());
-        else if (a == "--seed")
-            o.seed = std::strtoull(value(), nullptr, 10);
-        else
-        {
-            fmt::print(stderr, "xgrad-demo: unknown option {} (see --help)\n", a);
-            std::exit(2);
-        }
-    }
-    if (o.steps < 1 || o.hidden < 1 || !(o.lr > 0))
-    {
-        fmt::print(stderr, "xgrad-demo: --steps, --hidden and --lr must be positive\n");
-        std::exit(2);
-    }
+    cli::flags f("usage: xgrad-demo [--steps N] [--lr X] [--hidden H] [--seed S]\n"
+                 "Fits y = sin(3x) on [-1, 1] with a tanh network (1 -> H -> 1), printing the\n"
+                 "mean squared error every tenth of the run, then a float64 gradient check.");
+    f.add("steps", o.steps, "SGD steps").in_range(1, 100000000);
+    f.add("lr", o.lr, "learning rate").positive().at_most(1e6);
+    f.add("hidden", o.hidden, "hidden units").in_range(1, 65536);
+    f.add("seed", o.seed, "random seed", 0);
+    f.parse(argc, argv);
     return o;
 }
 
@@ -108,11 +72,11 @@ int main(int argc, char** argv)
     }
     const Variable x(xs), y(ys);
 
-    mlp model = make_mlp(static_cast<std::size_t>(opt.hidden), opt.seed, f32);
+    mlp model = make_mlp(opt.hidden, opt.seed, f32);
     fmt::print("xgrad demo: fit sin(3x) with 1 -> {} -> 1 tanh network, SGD lr {}, {} steps\n",
                opt.hidden, opt.lr, opt.steps);
     double first = 0, last = 0;
-    for (int step = 1; step <= opt.steps; ++step)
+    for (std::size_t step = 1; step <= opt.steps; ++step)
     {
         Variable diff = model(x) - y;
         Variable loss = mean(diff * diff);
@@ -131,7 +95,7 @@ int main(int argc, char** argv)
         last = loss.item();
         if (step == 1)
             first = last;
-        if (step == 1 || step % std::max(1, opt.steps / 10) == 0)
+        if (step == 1 || step % std::max<std::size_t>(1, opt.steps / 10) == 0)
             fmt::print("step {:>6}  loss {:.6f}\n", step, last);
     }
     fmt::print("loss fell from {:.6f} to {:.6f} ({:.1f}x)\n\n", first, last, first / last);

@@ -37,12 +37,13 @@ std::vector<std::size_t> parse_lengths(const std::string& s)
         {
             used = 0;
         }
-        if (used != item.size() || v == 0)
-            throw std::runtime_error("--lengths: '" + item + "' is not a positive integer");
+        if (used != item.size() || v == 0 || v > 1000 ||
+            item.find_first_not_of("0123456789") != std::string::npos)
+            throw cli::usage_error("--lengths: '" + item + "' is not an integer from 1 to 1000");
         out.push_back(v);
     }
-    if (out.empty())
-        throw std::runtime_error("--lengths needs at least one value");
+    if (out.empty() || out.size() > 64)
+        throw cli::usage_error("--lengths needs 1 to 64 values");
     return out;
 }
 
@@ -87,23 +88,24 @@ int main(int argc, char** argv)
                  "Checks the tape's gradients of a recurrent network (a layer stack of the chosen\n"
                  "cell over a batch with the given sequence lengths) and of the tutorial language\n"
                  "model's loss against central differences in float64.");
-    f.add("cell", cell, "rnn | lstm | gru | custom (the user-defined MGU cell)");
-    f.add("layers", layers, "stacked layers");
+    // A central-difference check costs two forward passes per parameter: the sizes are kept to
+    // what finishes in minutes.
+    f.add("cell", cell, "rnn | lstm | gru | custom (the user-defined MGU cell)")
+        .one_of({"rnn", "lstm", "gru", "custom"});
+    f.add("layers", layers, "stacked layers").in_range(1, 8);
     f.add("bidirectional", bidirectional, "make every layer bidirectional");
-    f.add("lengths", lengths_s, "comma-separated sequence lengths: the batch");
-    f.add("input", input, "input width");
-    f.add("hidden", hidden, "hidden size");
-    f.add("eps", eps, "central-difference step");
-    f.add("atol", atol, "absolute tolerance");
-    f.add("rtol", rtol, "relative tolerance");
+    f.add("lengths", lengths_s, "comma-separated sequence lengths: the batch").not_empty();
+    f.add("input", input, "input width").in_range(1, 256);
+    f.add("hidden", hidden, "hidden size").in_range(1, 256);
+    f.add("eps", eps, "central-difference step").positive().at_most(1);
+    f.add("atol", atol, "absolute tolerance").at_least(0);
+    f.add("rtol", rtol, "relative tolerance").at_least(0);
     f.add("seed", seed, "random seed", 0);
     f.add("no-tutorial", skip_tutorial, "skip the tutorial model check");
     f.parse(argc, argv);
     try
     {
         const auto lengths = parse_lengths(lengths_s);
-        if (layers == 0 || input == 0 || hidden == 0)
-            throw std::runtime_error("--layers, --input and --hidden must be positive");
         manual_seed(seed);
         gradcheck_options opt;
         opt.eps = eps;
@@ -169,9 +171,14 @@ int main(int argc, char** argv)
         fmt::print("{}\n", ok ? "all gradients match" : "GRADIENT MISMATCH");
         return ok ? 0 : 1;
     }
-    catch (const std::exception& e)
+    catch (const cli::usage_error& e)
     {
         fmt::print(stderr, "gradcheck: error: {}\n", e.what());
         return 2;
+    }
+    catch (const std::exception& e)
+    {
+        fmt::print(stderr, "gradcheck: error: {}\n", e.what());
+        return 1;
     }
 }

@@ -55,7 +55,7 @@ model_files find_model(const std::string& path, bool for_resume)
 std::unique_ptr<Model> load_model(const model_files& files, text::vocabulary& vocab)
 {
     io::tensor_file w = io::load_tensors(files.weights());
-    const config c = config::from_metadata(w.metadata);
+    const config c = config::from_metadata(w.metadata, files.weights());
     vocab = text::vocabulary::load(files.vocab());
     if (vocab.size() != c.vocab)
         throw std::runtime_error(fmt::format("{} has {} words but the model expects {}",
@@ -69,7 +69,14 @@ std::unique_ptr<Model> load_model(const model_files& files, text::vocabulary& vo
                                              files.vocab(), files.weights()));
     generator g(0);
     auto m = std::make_unique<Model>(c, g);
-    m->load_state_dict(w.tensors);
+    try
+    {
+        m->load_state_dict(w.tensors);
+    }
+    catch (const std::exception& e)
+    {
+        throw std::runtime_error(files.weights() + ": " + e.what()); // which file does not fit
+    }
     m->eval();
     return m;
 }
@@ -85,9 +92,12 @@ int score_command_impl(int argc, char** argv)
                  "SENTENCE_END), its per-word perplexity and its most surprising word. Sentences\n"
                  "come from the arguments, or one per line on standard input. With --data, prints\n"
                  "the perplexity of a whole corpus instead.");
-    f.add("model", model_path, "model directory written by rnnlm train");
+    f.add("model", model_path, "model directory written by rnnlm train").not_empty();
     f.add("data", data, "corpus file whose perplexity to report");
+    f.positionals("SENTENCE");
     std::vector<std::string> sentences = f.parse(argc, argv, 2);
+    if (!data.empty() && !sentences.empty())
+        throw cli::usage_error("give either --data or SENTENCE arguments, not both");
     text::vocabulary vocab;
     auto m = load_model(find_model(model_path), vocab);
 
@@ -144,16 +154,22 @@ int generate_command_impl(int argc, char** argv)
                  "Samples sentences as the tutorial does: start from SENTENCE_START, draw each\n"
                  "next word from the model's distribution, redraw UNKNOWN_TOKEN, stop at\n"
                  "SENTENCE_END, and discard sentences shorter than --min-length words.");
-    f.add("model", model_path, "model directory written by rnnlm train");
-    f.add("count", count, "sentences to print");
-    f.add("min-length", min_length, "discard sentences with fewer words");
-    f.add("max-length", max_length, "give up on a sentence after this many words");
-    f.add("temperature", temperature, "divide the logits by this (< 1: safer, > 1: wilder)");
+    f.add("model", model_path, "model directory written by rnnlm train").not_empty();
+    // Bounded so that the 1000 * --count sampling attempts cannot overflow.
+    f.add("count", count, "sentences to print").in_range(1, 1000000);
+    f.add("min-length", min_length, "discard sentences with fewer words").at_most(1000000);
+    f.add("max-length", max_length, "give up on a sentence after this many words")
+        .in_range(1, 1000000);
+    f.add("temperature", temperature, "divide the logits by this (< 1: safer, > 1: wilder)")
+        .positive()
+        .at_most(1e6);
     f.add("top-k", top_k, "sample only among the k most likely words (0: all)");
     f.add("seed", seed, "random seed", 0);
     f.parse(argc, argv, 2);
-    if (!(temperature > 0))
-        throw std::runtime_error("--temperature must be positive");
+    if (min_length > max_length)
+        throw cli::usage_error(fmt::format("--min-length {} is more than --max-length {}: no "
+                                           "sentence could be kept",
+                                           min_length, max_length));
     text::vocabulary vocab;
     auto m = load_model(find_model(model_path), vocab);
     generator g(seed);

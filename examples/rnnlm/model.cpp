@@ -3,6 +3,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "examples/common/flags.hpp"
 #include "xgrad/layers/init.hpp"
 #include "xgrad/layers/recurrent.hpp"
 #include "xgrad/layers/rnn.hpp"
@@ -50,22 +51,68 @@ std::map<std::string, std::string> config::to_metadata() const
             {"vocab", std::to_string(vocab)}};
 }
 
-config config::from_metadata(const std::map<std::string, std::string>& m)
+config config::from_metadata(const std::map<std::string, std::string>& m, const std::string& source)
 {
     config c;
+    const auto cell = m.find("cell");
+    if (cell == m.end())
+        throw std::runtime_error(source + " does not describe an rnnlm model (its metadata lacks "
+                                          "'cell')");
+    c.cell = cell->second;
+    if (c.cell != "rnn" && c.cell != "lstm" && c.cell != "gru")
+        throw std::runtime_error(source + ": metadata 'cell' is '" + c.cell +
+                                 "', not rnn, lstm or gru");
+    c.layers = cli::metadata_size(m, "layers", source, 1, max_layers);
+    c.hidden = cli::metadata_size(m, "hidden", source, 1, max_hidden);
+    c.vocab = cli::metadata_size(m, "vocab", source, min_vocab, max_vocab);
     try
     {
-        c.cell = m.at("cell");
-        c.layers = std::stoul(m.at("layers"));
-        c.hidden = std::stoul(m.at("hidden"));
-        c.vocab = std::stoul(m.at("vocab"));
+        c.parameter_count();
     }
-    catch (const std::exception&)
+    catch (const std::exception& e)
     {
-        throw std::runtime_error("the weight file does not describe an rnnlm model (its metadata "
-                                 "lacks cell/layers/hidden/vocab)");
+        // A file, not the command line, is at fault: a runtime error naming it.
+        throw std::runtime_error(source + ": " + e.what());
     }
     return c;
+}
+
+std::size_t config::parameter_count() const
+{
+    if (cell != "rnn" && cell != "lstm" && cell != "gru")
+        throw cli::usage_error("unknown --cell '" + cell + "' (rnn, lstm or gru)");
+    if (layers < 1 || layers > max_layers)
+        throw cli::usage_error("--layers " + std::to_string(layers) + " is not from 1 to " +
+                               std::to_string(max_layers));
+    if (hidden < 1 || hidden > max_hidden)
+        throw cli::usage_error("--hidden " + std::to_string(hidden) + " is not from 1 to " +
+                               std::to_string(max_hidden));
+    if (vocab < min_vocab || vocab > max_vocab)
+        throw cli::usage_error("--vocab " + std::to_string(vocab) + " is not from " +
+                               std::to_string(min_vocab) + " to " + std::to_string(max_vocab));
+    const std::string what = describe();
+    auto mul = [&](std::size_t a, std::size_t b) {
+        return cli::checked_mul(a, b, what);
+    };
+    auto add = [&](std::size_t a, std::size_t b) {
+        return cli::checked_add(a, b, what);
+    };
+    const std::size_t H = hidden, C = vocab;
+    const std::size_t hh = mul(H, H), ch = mul(C, H);
+    std::size_t n = mul(2, ch); // U or the embedding, and V
+    if (cell == "rnn")
+        n = add(n, add(hh, mul(layers - 1, mul(2, hh)))); // W; bias-free RNN layers on top
+    else
+    {
+        const std::size_t gates = cell == "lstm" ? 4 : 3;
+        // Per layer: weight_ih and weight_hh [gates H, H], bias_ih and bias_hh [gates H].
+        const std::size_t per_layer = add(mul(2, mul(gates, hh)), mul(2, mul(gates, H)));
+        n = add(n, mul(layers, per_layer));
+    }
+    cli::check_parameter_count(n, "vocabulary " + std::to_string(C) + ", hidden " +
+                                      std::to_string(H) + ", " + std::to_string(layers) +
+                                      (layers == 1 ? " layer" : " layers"));
+    return n;
 }
 
 std::string config::describe() const
@@ -76,10 +123,7 @@ std::string config::describe() const
 
 Model::Model(const config& c, generator& g) : cfg_(c)
 {
-    if (c.cell != "rnn" && c.cell != "lstm" && c.cell != "gru")
-        throw std::runtime_error("unknown --cell '" + c.cell + "' (rnn, lstm or gru)");
-    if (c.layers == 0 || c.hidden == 0 || c.vocab < 4)
-        throw std::runtime_error("--layers and --hidden must be positive and --vocab at least 4");
+    c.parameter_count(); // refuses impossible sizes before allocating
     const std::size_t H = c.hidden, C = c.vocab;
     std::vector<std::shared_ptr<SequenceLayer>> layers;
     if (c.cell == "rnn")

@@ -32,16 +32,27 @@ struct config
     std::size_t hidden = 100;
     std::size_t vocab = 8000;
 
-    // Written into the weight file's metadata, and checked when a model is loaded.
+    // The sizes the example builds: beyond them a typo, not a model (and an allocation failure).
+    static constexpr std::size_t max_layers = 64, max_hidden = 65536, min_vocab = 4,
+                                 max_vocab = std::size_t(1) << 24;
+
+    // Written into the weight file's metadata, and checked when a model is loaded. from_metadata
+    // throws std::runtime_error naming `source` and the key that is missing or bad.
     std::map<std::string, std::string> to_metadata() const;
-    static config from_metadata(const std::map<std::string, std::string>& m);
+    static config from_metadata(const std::map<std::string, std::string>& m,
+                                const std::string& source = "the weight file");
     std::string describe() const;
+
+    // The number of parameters, computed without overflow; throws cli::usage_error for a cell
+    // other than rnn/lstm/gru, sizes outside the bounds above or more than
+    // cli::max_parameters, before anything is allocated.
+    std::size_t parameter_count() const;
 };
 
 class Model : public xgrad::nn::Module
 {
 public:
-    // Throws std::runtime_error for an unknown cell or a zero size.
+    // Throws (see config::parameter_count) for an unknown cell or an impossible size.
     Model(const config& c, xgrad::generator& g);
 
     const config& cfg() const { return cfg_; }

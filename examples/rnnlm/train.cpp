@@ -110,22 +110,35 @@ int train_command(int argc, char** argv)
                  "Trains the RNN tutorial's language model (or an LSTM/GRU variant) on a corpus,\n"
                  "evaluating validation loss and perplexity every epoch and saving the model,\n"
                  "vocabulary and optimizer state to --out after every epoch.");
-    f.add("data", o.data, "corpus: a text file, or a .csv with a 'body' column");
-    f.add("out", o.out, "model directory to write (created if needed)");
-    f.add("cell", o.cell, "rnn (the tutorial's model) | lstm | gru");
-    f.add("layers", o.layers, "recurrent layers");
-    f.add("hidden", o.hidden, "hidden size H");
-    f.add("vocab", o.vocab, "vocabulary size V, including UNKNOWN_TOKEN");
-    f.add("optim", o.optim, "sgd (tutorial: lr 0.005, halved when validation loss rises) | adam");
-    f.add("lr", o.lr, "learning rate (default 0.005 for sgd, 0.002 for adam)");
-    f.add("batch", o.batch, "sentences per step (1 reproduces the tutorial)");
-    f.add("epochs", o.epochs, "passes over the training sentences");
+    f.add("data", o.data, "corpus: a text file, or a .csv with a 'body' column").not_empty();
+    f.add("out", o.out, "model directory to write (created if needed)").not_empty();
+    f.add("cell", o.cell, "rnn (the tutorial's model) | lstm | gru").one_of({"rnn", "lstm", "gru"});
+    f.add("layers", o.layers, "recurrent layers").in_range(1, config::max_layers);
+    f.add("hidden", o.hidden, "hidden size H").in_range(1, config::max_hidden);
+    f.add("vocab", o.vocab, "vocabulary size V, including UNKNOWN_TOKEN")
+        .in_range(config::min_vocab, config::max_vocab);
+    f.add("optim", o.optim, "sgd (tutorial: lr 0.005, halved when validation loss rises) | adam")
+        .one_of({"sgd", "adam"});
+    // The default -1 means "chosen from --optim"; only a given value is checked.
+    f.add("lr", o.lr, "learning rate (default 0.005 for sgd, 0.002 for adam)")
+        .positive()
+        .at_most(1e6)
+        .hide_default();
+    f.add("batch", o.batch, "sentences per step (1 reproduces the tutorial)").in_range(1, 1 << 20);
+    f.add("epochs", o.epochs, "passes over the training sentences").in_range(1, 1000000);
     f.add("bptt", o.bptt, "truncate BPTT to chunks of N steps (0: full sentences)");
-    f.add("clip", o.clip, "clip the global gradient norm (0: off)");
-    f.add("valid", o.valid, "fraction of sentences held out for validation");
+    f.add("clip", o.clip, "clip the global gradient norm (0: off)").at_least(0);
+    // text::split holds out every round(1/valid)-th sentence, at least every second one: 0.5 is
+    // the most it can do. 0 is fine: the epoch reports the training loss instead.
+    f.add("valid", o.valid, "fraction of sentences held out for validation (0: none)")
+        .in_range(0, 0.5);
     f.add("max-sentences", o.max_sentences, "use only the first N sentences (0: all)");
-    f.add("max-length", o.max_length, "drop training sentences longer than N tokens (0: keep all)");
-    f.add("time-budget", o.time_budget, "stop (and save) after this many minutes (0: none)");
+    // A sentence predicts at least two tokens (a word and SENTENCE_END): 1 would drop them all.
+    f.add("max-length", o.max_length, "drop training sentences longer than N tokens (0: keep all)")
+        .at_least(2)
+        .or_zero();
+    f.add("time-budget", o.time_budget, "stop (and save) after this many minutes (0: none)")
+        .at_least(0);
     f.add("max-steps", o.max_steps, "stop (and save) after this many steps in this run (0: none)");
     f.add("save-every", o.save_every, "also save a checkpoint every N steps (0: per epoch only)");
     f.add("seed", o.seed, "seed for initialisation and shuffling", 0);
@@ -133,10 +146,8 @@ int train_command(int argc, char** argv)
     f.parse(argc, argv, 2);
     if (o.lr < 0)
         o.lr = o.optim == "adam" ? 0.002 : 0.005;
-    if (o.optim != "sgd" && o.optim != "adam")
-        throw std::runtime_error("--optim must be sgd or adam");
-    if (o.batch == 0 || o.epochs == 0)
-        throw std::runtime_error("--batch and --epochs must be at least 1");
+    // Sizes first: an impossible model is refused before the corpus is read.
+    config{o.cell, o.layers, o.hidden, o.vocab}.parameter_count();
 
     // Data: sentences -> vocabulary (from the training part) -> id sequences.
     const auto sentences = load_sentences(o.data, o.max_sentences);
@@ -166,6 +177,10 @@ int train_command(int argc, char** argv)
         }
         train.push_back(vocab.encode(s));
     }
+    if (train.empty())
+        throw cli::usage_error(
+            fmt::format("--max-length {} drops all {} training sentences (each is longer)",
+                        o.max_length, train_s.size()));
     for (const auto& s : valid_s)
         valid.push_back(vocab.encode(s));
     std::size_t train_tokens = 0;
@@ -194,9 +209,9 @@ int train_command(int argc, char** argv)
     if (o.resume)
     {
         io::tensor_file w = io::load_tensors(dir.weights());
-        if (config::from_metadata(w.metadata).to_metadata() != c.to_metadata())
+        if (config::from_metadata(w.metadata, dir.weights()).to_metadata() != c.to_metadata())
             throw std::runtime_error("--resume: " + dir.weights() + " holds a " +
-                                     config::from_metadata(w.metadata).describe() +
+                                     config::from_metadata(w.metadata, dir.weights()).describe() +
                                      ", not the requested " + c.describe());
         if (w.metadata["vocab_fnv1a64"] != fmt::format("{:016x}", io::file_fnv1a64(dir.vocab())))
             throw std::runtime_error("--resume: " + dir.vocab() +

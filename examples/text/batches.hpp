@@ -20,9 +20,12 @@ void split(const std::vector<T>& all, double valid_fraction, std::vector<T>& tra
 {
     train.clear();
     valid.clear();
+    // 1 / fraction is capped before the conversion: a tiny fraction would overflow it (and
+    // hold out nothing anyway).
     const std::size_t k =
         valid_fraction > 0
-            ? std::max<std::size_t>(2, static_cast<std::size_t>(std::lround(1 / valid_fraction)))
+            ? std::max<std::size_t>(
+                  2, static_cast<std::size_t>(std::round(std::min(1 / valid_fraction, 1e15))))
             : 0;
     for (std::size_t i = 0; i < all.size(); ++i)
         (k && i % k == k - 1 ? valid : train).push_back(all[i]);

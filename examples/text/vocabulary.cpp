@@ -76,13 +76,22 @@ void vocabulary::save(const std::string& path) const
 
 vocabulary vocabulary::load(const std::string& path)
 {
-    std::istringstream in(read_file(path));
+    const std::string data = read_file(path);
+    check_text(data, path);
+    std::istringstream in(data);
     std::vector<std::string> words;
     for (std::string line; std::getline(in, line);)
         words.push_back(line);
     if (words.empty())
         throw std::runtime_error("vocabulary file '" + path + "' is empty");
-    return vocabulary(std::move(words));
+    try
+    {
+        return vocabulary(std::move(words));
+    }
+    catch (const std::exception& e)
+    {
+        throw std::runtime_error("'" + path + "': " + e.what());
+    }
 }
 
 char_vocabulary::char_vocabulary(const std::string& text)

@@ -138,3 +138,28 @@ TEST_CASE("the rnnlm weight file names: tutorial names and PyTorch's flat ones",
     // Each parameter is listed once, so an optimizer over parameters() updates it once.
     CHECK(lstm.parameter_count() == 10 * 4 + 2 * (16 * 4 + 16 * 4 + 32) + 10 * 4);
 }
+
+TEST_CASE("rnnlm config: parameter count before allocating, strict metadata", "[examples][rnnlm]")
+{
+    for (const char* cell : {"rnn", "lstm", "gru"})
+        for (std::size_t layers : {1, 3})
+        {
+            const rnnlm::config c{cell, layers, 6, 11};
+            xgrad::generator g(1);
+            CHECK(c.parameter_count() == rnnlm::Model(c, g).parameter_count());
+        }
+    // 2^62 would wrap the products: refused, not allocated.
+    CHECK_THROWS(rnnlm::config{"rnn", 1, std::size_t(1) << 62, 8000}.parameter_count());
+    CHECK_THROWS_WITH(rnnlm::config({"rnn", 1, 65536, 65536}).parameter_count(),
+                      Catch::Contains("more than the limit"));
+    auto meta = rnnlm::config{"lstm", 2, 8, 50}.to_metadata();
+    CHECK(rnnlm::config::from_metadata(meta).describe() ==
+          rnnlm::config{"lstm", 2, 8, 50}.describe());
+    meta["hidden"] = "abc";
+    CHECK_THROWS_WITH(rnnlm::config::from_metadata(meta, "m.safetensors"),
+                      "m.safetensors: metadata 'hidden' is 'abc', not an integer from 1 to 65536");
+    meta["hidden"] = "65536";
+    meta["vocab"] = "65536";
+    CHECK_THROWS_WITH(rnnlm::config::from_metadata(meta, "m.safetensors"),
+                      Catch::StartsWith("m.safetensors: a model of"));
+}
