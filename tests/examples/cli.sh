@@ -120,6 +120,15 @@ if "$bin/char_lm" train --data "$tmp/small.txt" --out "$tmp/ch" --epochs 1 --hid
 else
   fail "char_lm train and sample"
 fi
+# A UTF-8 text whose bytes >= 0x80 are in the alphabet: the weight file's metadata stays UTF-8.
+for i in $(seq 1 100); do echo "Le café était très bon, déjà ; où est l'été ? $i"; done > "$tmp/fr.txt"
+if "$bin/char_lm" train --data "$tmp/fr.txt" --out "$tmp/fr" --epochs 1 --hidden 8 --embed 4 \
+     --layers 1 --batch 4 --seq 10 > /dev/null &&
+   "$bin/char_lm" sample --model "$tmp/fr" --prime "été" --length 20 > /dev/null; then
+  pass "char_lm on non-ASCII text"
+else
+  fail "char_lm on non-ASCII text"
+fi
 expect_error "char_lm resume with another --batch" "--batch: trained with 8, now 4" \
   "$bin/char_lm" train --data "$tmp/small.txt" --out "$tmp/ch" --epochs 2 --hidden 32 --embed 8 \
   --layers 2 --batch 4 --seq 20 --resume
