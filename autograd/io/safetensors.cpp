@@ -113,8 +113,13 @@ tensor_file load_tensors(const std::string& path)
     if (!in)
         fail<io_error>("load_tensors: cannot open '{}'", path);
     const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return parse_tensors(bytes, path);
+}
+
+tensor_file parse_tensors(std::string_view bytes, const std::string& source)
+{
     auto bad = [&](const std::string& why) -> void {
-        fail<io_error>("load_tensors: '{}' is not a valid safetensors file: {}", path, why);
+        fail<io_error>("load_tensors: '{}' is not a valid safetensors file: {}", source, why);
     };
     if (bytes.size() < 8)
         bad(fmt::format("{} bytes, shorter than the 8-byte header length", bytes.size()));
@@ -125,7 +130,7 @@ tensor_file load_tensors(const std::string& path)
     json::value header;
     try
     {
-        header = json::parse(bytes.substr(8, n));
+        header = json::parse(std::string(bytes.substr(8, n)));
     }
     catch (const io_error& e)
     {

@@ -11,6 +11,7 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 
 #include "xgrad/autograd/tensor.hpp"
 
@@ -40,5 +41,9 @@ void save_tensors(const std::string& path, const std::map<std::string, Tensor>& 
 // Anything else throws io_error naming the file and the problem; no read ever goes past the
 // file's end. Entries of dtypes xgrad cannot hold go to `unsupported` (not an error here).
 tensor_file load_tensors(const std::string& path);
+
+// The same validation of a whole file already in memory (what load_tensors does after reading
+// it): for callers that hold the bytes, and for the fuzz targets. `name` only labels the errors.
+tensor_file parse_tensors(std::string_view bytes, const std::string& name);
 
 } // namespace xgrad::io

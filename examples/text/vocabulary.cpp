@@ -76,7 +76,12 @@ void vocabulary::save(const std::string& path) const
 
 vocabulary vocabulary::load(const std::string& path)
 {
-    std::istringstream in(read_file(path));
+    return parse(read_file(path), path);
+}
+
+vocabulary vocabulary::parse(const std::string& contents, const std::string& path)
+{
+    std::istringstream in(contents);
     std::vector<std::string> words;
     for (std::string line; std::getline(in, line);)
         words.push_back(line);
