@@ -66,8 +66,8 @@ T row_max(const T* x, std::size_t n)
 
 // xsimd's exp (and the sigmoid and tanh built on it) converts the argument's integer part to an
 // integer lane: for an infinity or a NaN that conversion is undefined behaviour (UBSan reports
-// it in float64) and the result is garbage (exp(-inf) gives NaN in float32). Inputs holding one
-// take the scalar std:: functions instead, which follow IEEE; the check costs one pass.
+// it in float64), so nothing guarantees the result. Inputs holding one take the scalar std::
+// functions instead, which follow IEEE; the check costs one pass.
 template <class T>
 bool all_finite(const T* x, std::size_t n)
 {
