@@ -139,9 +139,13 @@ void save_tensors(const std::string& path, const std::map<std::string, Tensor>& 
 
 tensor_file load_tensors(const std::string& path)
 {
-    const std::string bytes = read_file(path, "load_tensors");
+    return parse_tensors(read_file(path, "load_tensors"), path);
+}
+
+tensor_file parse_tensors(std::string_view bytes, const std::string& source)
+{
     auto bad = [&](const std::string& why) -> void {
-        fail<io_error>("load_tensors: '{}' is not a valid safetensors file: {}", path, why);
+        fail<io_error>("load_tensors: '{}' is not a valid safetensors file: {}", source, why);
     };
     if (bytes.size() < 8)
         bad(fmt::format("{} bytes, shorter than the 8-byte header length", bytes.size()));
@@ -150,7 +154,7 @@ tensor_file load_tensors(const std::string& path)
     if (n > max_header || n > bytes.size() - 8)
         bad(fmt::format("header length {} but the file has {} bytes", n, bytes.size()));
     // The format requires a UTF-8 header; checked apart from the JSON for a clearer message.
-    const std::string header_text = bytes.substr(8, n);
+    const std::string header_text(bytes.substr(8, n));
     if (const std::size_t at = json::utf8_invalid_at(header_text); at != std::string::npos)
         bad(fmt::format("the header is not valid UTF-8 (byte {} of the header, {} of the file)", at,
                         at + 8));

@@ -11,6 +11,7 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 
 #include "xgrad/autograd/tensor.hpp"
 
@@ -46,5 +47,9 @@ void save_tensors(const std::string& path, const std::map<std::string, Tensor>& 
 // A path that cannot be read throws io_error "load_tensors: cannot open '<path>': <reason>"
 // (a directory: "it is a directory"); a FIFO or pipe is read to its end.
 tensor_file load_tensors(const std::string& path);
+
+// The same validation of a whole file already in memory (what load_tensors does after reading
+// it): for callers that hold the bytes, and for the fuzz targets. `name` only labels the errors.
+tensor_file parse_tensors(std::string_view bytes, const std::string& name);
 
 } // namespace xgrad::io

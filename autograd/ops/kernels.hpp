@@ -64,6 +64,19 @@ T row_max(const T* x, std::size_t n)
     return m;
 }
 
+// xsimd's exp (and the sigmoid and tanh built on it) converts the argument's integer part to an
+// integer lane: for an infinity or a NaN that conversion is undefined behaviour (UBSan reports
+// it in float64), so nothing guarantees the result. Inputs holding one take the scalar std::
+// functions instead, which follow IEEE; the check costs one pass.
+template <class T>
+bool all_finite(const T* x, std::size_t n)
+{
+    bool finite = true;
+    for (std::size_t j = 0; j < n; ++j)
+        finite &= std::isfinite(x[j]); // no early exit: the loop vectorises
+    return finite;
+}
+
 // out_j = exp(x_j - m) with m the row's maximum (stable, vectorised). Returns m and
 // z = sum_j out_j (summed in double): log(sum_j exp(x_j)) = m + log z.
 template <class T>
@@ -72,8 +85,14 @@ std::pair<double, double> row_exp_shifted(const T* x, T* out, std::size_t n)
     T m = row_max(x, n);
     if (!std::isfinite(m))
         m = 0; // all -inf, or inf/NaN present: let IEEE arithmetic say so
-    auto e = flat_view(out, n);
-    xt::noalias(e) = xt::exp(flat_view(x, n) - m);
+    if (all_finite(x, n))
+    {
+        auto e = flat_view(out, n);
+        xt::noalias(e) = xt::exp(flat_view(x, n) - m);
+    }
+    else
+        for (std::size_t j = 0; j < n; ++j)
+            out[j] = std::exp(x[j] - m);
     double z = 0;
     for (std::size_t j = 0; j < n; ++j)
         z += out[j];
@@ -111,6 +130,26 @@ Tensor map(F&& f, const Tensor& first, const Ts&... rest)
         using T = decltype(tag);
         auto o = flat_view<T>(out);
         xt::noalias(o) = f(tag, flat_view<T>(first), flat_view<T>(rest)...);
+    });
+    return out;
+}
+
+// out = f(x) elementwise with f's SIMD expression (as map) when every entry is finite, with the
+// scalar fs(x_j) otherwise (see all_finite).
+template <class F, class S>
+Tensor map_finite(F&& f, S&& fs, const Tensor& x)
+{
+    const bool finite = dispatch(
+        x.dtype(), [&](auto tag) { return all_finite(x.data<decltype(tag)>(), x.numel()); });
+    if (finite)
+        return map(std::forward<F>(f), x);
+    Tensor out = Tensor::empty(x.shape(), x.dtype());
+    dispatch(x.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        const T* in = x.data<T>();
+        T* o = out.data<T>();
+        for (std::size_t j = 0; j < x.numel(); ++j)
+            o[j] = fs(in[j]);
     });
     return out;
 }

@@ -10,7 +10,8 @@ using detail::map;
 
 Variable tanh(const Variable& x)
 {
-    Tensor y = map([](auto, const auto& v) { return xt::tanh(v); }, x.data());
+    Tensor y = detail::map_finite([](auto, const auto& v) { return xt::tanh(v); },
+                                  [](auto v) { return std::tanh(v); }, x.data());
     return record("tanh", y, {x}, [y](grad_context& c) {
         // d tanh(x)/dx = 1 - tanh(x)^2
         c.accumulate(0, map([](auto t, const auto& g,
@@ -21,8 +22,9 @@ Variable tanh(const Variable& x)
 
 Variable sigmoid(const Variable& x)
 {
-    Tensor y =
-        map([](auto t, const auto& v) { return detail::sigmoid_expr<decltype(t)>(v); }, x.data());
+    Tensor y = detail::map_finite(
+        [](auto t, const auto& v) { return detail::sigmoid_expr<decltype(t)>(v); },
+        [](auto v) { return decltype(v)(1) / (decltype(v)(1) + std::exp(-v)); }, x.data());
     return record("sigmoid", y, {x}, [y](grad_context& c) {
         // d sigma(x)/dx = sigma(x) (1 - sigma(x))
         c.accumulate(0, map([](auto t, const auto& g,
@@ -47,7 +49,8 @@ Variable relu(const Variable& x)
 
 Variable exp(const Variable& x)
 {
-    Tensor y = map([](auto, const auto& v) { return xt::exp(v); }, x.data());
+    Tensor y = detail::map_finite([](auto, const auto& v) { return xt::exp(v); },
+                                  [](auto v) { return std::exp(v); }, x.data());
     return record("exp", y, {x}, [y](grad_context& c) {
         // d e^x/dx = e^x
         c.accumulate(0, map([](auto, const auto& g, const auto& y) { return g * y; }, c.grad(), y));

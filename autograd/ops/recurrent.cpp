@@ -32,12 +32,24 @@ void sigmoid_into(T* out, const T* x, std::size_t n)
 {
     // noalias: out may be x, which is safe elementwise; plain '=' would go through a
     // temporary, whose varying alignment changes which elements take the SIMD path.
+    if (!detail::all_finite(x, n)) // see detail::all_finite
+    {
+        for (std::size_t j = 0; j < n; ++j)
+            out[j] = T(1) / (T(1) + std::exp(-x[j]));
+        return;
+    }
     auto o = detail::flat_view(out, n);
     xt::noalias(o) = detail::sigmoid_expr<T>(detail::flat_view(const_cast<T*>(x), n));
 }
 template <class T>
 void tanh_into(T* out, const T* x, std::size_t n)
 {
+    if (!detail::all_finite(x, n))
+    {
+        for (std::size_t j = 0; j < n; ++j)
+            out[j] = std::tanh(x[j]);
+        return;
+    }
     auto o = detail::flat_view(out, n);
     xt::noalias(o) = xt::tanh(detail::flat_view(const_cast<T*>(x), n));
 }

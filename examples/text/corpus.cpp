@@ -155,7 +155,11 @@ std::vector<std::string> csv_column(const std::string& csv, const std::string& c
 
 std::vector<std::string> read_corpus(const std::string& path)
 {
-    const std::string data = read_file(path);
+    return parse_corpus(read_file(path), path);
+}
+
+std::vector<std::string> parse_corpus(const std::string& data, const std::string& path)
+{
     check_text(data, path);
     std::vector<std::string> docs;
     const bool csv = path.size() >= 4 && path.compare(path.size() - 4, 4, ".csv") == 0;

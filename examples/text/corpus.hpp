@@ -31,4 +31,8 @@ std::vector<std::string> csv_column(const std::string& csv, const std::string& c
 // check_text).
 std::vector<std::string> read_corpus(const std::string& path);
 
+// What read_corpus does with the file's contents `data` once read (`path` decides CSV or text and
+// names the corpus in errors): for tests and the fuzz targets, which hold the bytes.
+std::vector<std::string> parse_corpus(const std::string& data, const std::string& path);
+
 } // namespace text

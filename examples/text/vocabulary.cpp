@@ -76,9 +76,13 @@ void vocabulary::save(const std::string& path) const
 
 vocabulary vocabulary::load(const std::string& path)
 {
-    const std::string data = read_file(path);
-    check_text(data, path);
-    std::istringstream in(data);
+    return parse(read_file(path), path);
+}
+
+vocabulary vocabulary::parse(const std::string& contents, const std::string& path)
+{
+    check_text(contents, path);
+    std::istringstream in(contents);
     std::vector<std::string> words;
     for (std::string line; std::getline(in, line);)
         words.push_back(line);

@@ -46,6 +46,8 @@ public:
     // missing, empty, or lacks the three special tokens.
     void save(const std::string& path) const;
     static vocabulary load(const std::string& path);
+    // load's reading of a file's contents; `path` names it in errors.
+    static vocabulary parse(const std::string& contents, const std::string& path);
 
     const std::vector<std::string>& words() const { return words_; }
 

@@ -49,6 +49,10 @@ TEST_CASE("CSV body column with quoted multi-line fields", "[examples][text]")
     CHECK_THROWS_WITH(csv_column(csv, "text"), Catch::Contains("text"));
     CHECK_THROWS_WITH(csv_column("a\n\"open", "a"), Catch::Contains("not closed"));
     CHECK_THROWS_WITH(read_corpus("/nonexistent/corpus.txt"), Catch::Contains("cannot read"));
+    // The in-memory entry point decides CSV or text by the name, as read_corpus does.
+    CHECK(parse_corpus(csv, "x.csv") == body);
+    CHECK(parse_corpus(csv, "x.txt") == words{csv});
+    CHECK_THROWS_WITH(parse_corpus(" \n", "e.txt"), Catch::Contains("'e.txt' is empty"));
 }
 
 TEST_CASE("vocabularies", "[examples][text]")
@@ -63,6 +67,10 @@ TEST_CASE("vocabularies", "[examples][text]")
     CHECK_THROWS_WITH(vocabulary::build(s, 8), Catch::Contains("only 6 distinct"));
     CHECK_THROWS_AS(vocabulary::build(s, 3), std::runtime_error);
     CHECK_THROWS_AS(vocabulary(words{"a", "b"}), std::runtime_error);
+    CHECK(
+        vocabulary::parse("SENTENCE_END\nSENTENCE_START\na\nb\nUNKNOWN_TOKEN\n", "v.txt").words() ==
+        v.words());
+    CHECK_THROWS_WITH(vocabulary::parse("", "v.txt"), Catch::Contains("'v.txt' is empty"));
 
     char_vocabulary cv("hello");
     CHECK(cv.chars() == "ehlo");

@@ -38,6 +38,20 @@ TEST_CASE("safetensors round trip is bit-exact", "[io][safetensors]")
     CHECK(dir.entries() == 1); // no temporary left behind
 }
 
+TEST_CASE("parse_tensors reads bytes in memory as load_tensors reads the file", "[io][safetensors]")
+{
+    temp_dir dir;
+    save_tensors(dir.file("m.safetensors"), {{"w", Tensor::ones({2, 3})}}, {{"k", "v"}});
+    const std::string bytes = read_bytes(dir.file("m.safetensors"));
+    tensor_file f = parse_tensors(bytes, "in-memory");
+    CHECK(f.at("w").shape() == shape_t{2, 3});
+    CHECK(f.metadata.at("k") == "v");
+    // Errors name what the caller passed, and a view that ends early is a truncated file.
+    CHECK_THROWS_WITH(parse_tensors(std::string_view(bytes).substr(0, bytes.size() - 1), "mem"),
+                      Catch::Contains("'mem' is not a valid safetensors file"));
+    CHECK_THROWS_AS(parse_tensors(std::string_view(), "mem"), io_error);
+}
+
 TEST_CASE("safetensors holds I64 and I32 exactly", "[io][safetensors][int]")
 {
     temp_dir dir;

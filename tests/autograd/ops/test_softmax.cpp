@@ -110,3 +110,56 @@ TEST_CASE("softmax and log_softmax", "[ops][softmax]")
     CHECK(log_softmax(big).data().flat(1) == Approx(-1000.0));
     CHECK(std::isfinite(softmax(big).data().flat(2)));
 }
+
+TEST_CASE("softmax, logsumexp and exponentials of non-finite entries", "[ops][softmax]")
+{
+    // Under UBSan (tests/sanitize.sh) this is the check that the vectorised exp never converts
+    // an infinity or NaN to an integer; here, that the IEEE results come out. Rows of every
+    // length up to 19 cover both the SIMD body and the scalar tail.
+    const double inf = std::numeric_limits<double>::infinity();
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    for (dtype dt : {f32, f64})
+        for (std::size_t n = 1; n < 20; ++n)
+            for (double special : {-inf, inf, nan})
+            {
+                std::vector<double> v(n, 0.5);
+                v[n / 2] = special;
+                const Variable x(Tensor::from_values(v, {1, n}).to(dt));
+                const Tensor s = softmax(x).data();
+                const double lse = logsumexp(x).data().item();
+                if (special == -inf && n > 1)
+                {
+                    CHECK(s.flat(n / 2) == 0.0);
+                    CHECK(lse == Approx(0.5 + std::log(double(n - 1))).epsilon(1e-5));
+                }
+                else if (special == -inf) // a row of only -inf: 0/0, as in PyTorch
+                    CHECK((std::isnan(s.flat(0)) && lse == -inf));
+                else if (special == inf)
+                    CHECK(lse == inf);
+                else
+                    CHECK(std::isnan(lse));
+                const Tensor e = exp(x).data();
+                const Tensor g = sigmoid(x).data();
+                const Tensor t = tanh(x).data();
+                if (special == -inf)
+                    CHECK((e.flat(n / 2) == 0.0 && g.flat(n / 2) == 0.0 && t.flat(n / 2) == -1.0));
+                else if (special == inf)
+                    CHECK((e.flat(n / 2) == inf && g.flat(n / 2) == 1.0 && t.flat(n / 2) == 1.0));
+                else
+                    CHECK((std::isnan(e.flat(n / 2)) && std::isnan(g.flat(n / 2))));
+                log_softmax(x);
+            }
+    // The recurrent cells' fused gates take the same care: pre-activations of every kind at once.
+    for (dtype dt : {f32, f64})
+    {
+        std::vector<double> g(4 * 9, 0.25);
+        g[1] = -inf;
+        g[11] = inf;
+        g[20] = nan;
+        const Variable gx(Tensor::from_values(g, {1, 36}).to(dt));
+        const Variable gh(Tensor::zeros({1, 36}, dt));
+        const Variable c(Tensor::zeros({1, 9}, dt));
+        const auto out = lstm_update(gx, gh, c);
+        CHECK(out.size() >= 2);
+    }
+}

@@ -1,0 +1,118 @@
+// Writes the fuzz targets' seed corpora from files the library and the examples really write, so
+// that fuzzing starts from valid inputs and mutates them into every way they can be wrong:
+//   xgrad-fuzz-seeds OUT_DIR DATA_DIR
+// gives OUT_DIR/<target>/... for safetensors, json, optimizer_state, text and vocabulary.
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <string>
+
+#include "examples/text/corpus.hpp"
+#include "examples/text/tokenizer.hpp"
+#include "examples/text/vocabulary.hpp"
+#include "tests/fuzz/optimizers.hpp"
+#include "xgrad/autograd/io/safetensors.hpp"
+#include "xgrad/autograd/ops/reduce.hpp"
+#include "xgrad/layers/rnn.hpp"
+#include "xgrad/layers/weights.hpp"
+
+namespace fs = std::filesystem;
+using namespace xgrad;
+
+namespace
+{
+
+void write(const fs::path& path, const std::string& bytes)
+{
+    std::ofstream out(path, std::ios::binary);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    if (!out)
+        throw std::runtime_error("cannot write " + path.string());
+}
+
+// The JSON header of a safetensors file: a seed for the JSON target that is exactly what the
+// library writes.
+std::string header_of(const std::string& bytes)
+{
+    std::uint64_t n = 0;
+    std::memcpy(&n, bytes.data(), 8);
+    return bytes.substr(8, n);
+}
+
+// A file the writer cannot produce: an entry of a dtype xgrad does not load.
+std::string bf16_file()
+{
+    const std::string header =
+        R"({"__metadata__":{"format":"pt"},"x":{"dtype":"BF16","shape":[2],"data_offsets":[0,4]}})";
+    std::string bytes(8, '\0');
+    const std::uint64_t n = header.size();
+    std::memcpy(bytes.data(), &n, 8);
+    return bytes + header + std::string("\x80\x3f\x00\x40", 4);
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    if (argc != 3)
+    {
+        std::cerr << "usage: xgrad-fuzz-seeds OUT_DIR DATA_DIR\n";
+        return 2;
+    }
+    const fs::path out = argv[1];
+    for (const char* t : {"safetensors", "json", "optimizer_state", "text", "vocabulary"})
+        fs::create_directories(out / t);
+    const fs::path st = out / "safetensors";
+
+    // Safetensors: a model, every dtype with metadata, nothing at all, an unsupported dtype.
+    nn::LSTM lstm(3, 4, nn::rnn_options{2});
+    nn::save(lstm, (st / "lstm.safetensors").string());
+    nn::save(fuzz::model(), (st / "linear.safetensors").string());
+    io::save_tensors((st / "dtypes.safetensors").string(),
+                     {{"f32", Tensor::ones({2, 2}).to(f32)},
+                      {"f64", Tensor::scalar(-0.5, f64)},
+                      {"i64", Tensor::from_indices({1, -2, 3})},
+                      {"i32", Tensor::from_indices({7}).to(i32)},
+                      {"empty", Tensor::zeros({0, 3})}},
+                     {{"note", "quote \" backslash \\ \xc3\xa9"}});
+    io::save_tensors((st / "nothing.safetensors").string(), {});
+    write(st / "bf16.safetensors", bf16_file());
+
+    // Optimizer states after two updates, for the parameters the fuzz target uses; also
+    // safetensors seeds.
+    const auto optimizers = fuzz::optimizers();
+    for (const auto& o : optimizers)
+        for (int step = 0; step < 2; ++step)
+        {
+            o->zero_grad();
+            sum(fuzz::model()(Variable(Tensor::ones({4, 3})))).backward();
+            o->step();
+        }
+    for (const auto& o : optimizers)
+    {
+        o->save((out / "optimizer_state" / (o->name() + ".safetensors")).string());
+        o->save((st / ("optimizer_" + o->name() + ".safetensors")).string());
+    }
+
+    // JSON: every header written above, and the value kinds headers do not use.
+    for (const auto& e : fs::directory_iterator(st))
+        write(out / "json" / (e.path().stem().string() + ".json"),
+              header_of(text::read_file(e.path().string())));
+    write(out / "json" / "values.json",
+          R"([null, true, false, -0, 1.5e-3, "\u00e9\ud83d\ude00\n\"", {"a": [[], {}]}])");
+
+    // Text: the examples' corpora, as text and as a CSV body column; a vocabulary built from it.
+    std::string sample = text::read_file((fs::path(argv[2]) / "tinyshakespeare.txt").string());
+    sample.resize(std::min<std::size_t>(sample.size(), 2000));
+    write(out / "text" / "shakespeare.txt", sample);
+    write(out / "text" / "comments.csv",
+          "id,body,score\n1,\"Hello, world. I don't think it's Mr. Smith's!\n"
+          "See https://example.com/a?b=1 or 3.14 \"\"quoted\"\".\",5\r\n2,plain text...,3\n"
+          "3,\"\",1\n");
+    const text::vocabulary v = text::vocabulary::build(text::tokenize_document(sample), 50);
+    v.save((out / "vocabulary" / "vocab.txt").string());
+    return 0;
+}
