@@ -32,9 +32,11 @@ std::string bleu_smooth_name(bleu_smooth method);
 
 struct bleu_options
 {
-    // "13a" (mteval-v13a, sacreBLEU's default), "none", "char" or "intl". sacreBLEU's other
-    // tokenizers (zh, ja-mecab, ko-mecab, spm, flores101/200) need external models or tables
-    // and are refused with std::invalid_argument naming the tokenizer.
+    // "13a" (mteval-v13a, sacreBLEU's default), "none", "char" or "intl" (mteval-v14
+    // international: \p{N}/\p{P}/\p{S} classes as Python's `regex` module 2026.5.9 has them,
+    // see gen_unicode_tables.py; an older `regex` may differ on recently assigned characters).
+    // sacreBLEU's other tokenizers (zh, ja-mecab, ko-mecab, spm, flores101/200) need external
+    // models or tables and are refused with std::invalid_argument naming the tokenizer.
     std::string tokenize = "13a";
     bool lowercase = false; // Python str.lower() before tokenizing
     bleu_smooth smooth = bleu_smooth::exp;
