@@ -23,8 +23,7 @@ std::u32string decode_utf8(const std::string& s)
     out.reserve(s.size());
     std::size_t i = 0;
     auto bad = [&](std::size_t at) {
-        throw std::invalid_argument("bleu: invalid UTF-8 at byte " + std::to_string(at) +
-                                    " of a segment");
+        throw std::invalid_argument("bleu: invalid UTF-8 at byte " + std::to_string(at));
     };
     while (i < s.size())
     {
@@ -610,9 +609,22 @@ void bleu_accumulator::add(const std::string& hypothesis,
     // _extract_reference_info: the maximum count of each n-gram over the references.
     ngram_counts ref_ngrams(static_cast<std::size_t>(max_order));
     std::vector<std::int64_t> ref_lens;
-    for (const auto& ref : references)
+    // Name the segment and the string in a UTF-8 error: the bare byte offset does not say
+    // which of thousands of lines is broken.
+    const std::string where = "segment " + std::to_string(segments_ + 1);
+    auto tokens_of = [&](const std::string& text, const std::string& what) {
+        try
+        {
+            return segment_tokens(text, options_, kind);
+        }
+        catch (const std::invalid_argument& e)
+        {
+            throw std::invalid_argument(std::string(e.what()) + " (" + where + ", " + what + ")");
+        }
+    };
+    for (std::size_t k = 0; k < references.size(); ++k)
     {
-        const auto tokens = segment_tokens(ref, options_, kind);
+        const auto tokens = tokens_of(references[k], "reference " + std::to_string(k + 1));
         ref_lens.push_back(static_cast<std::int64_t>(tokens.size()));
         const ngram_counts c = count_ngrams(tokens, max_order);
         for (std::size_t n = 0; n < c.size(); ++n)
@@ -622,7 +634,7 @@ void bleu_accumulator::add(const std::string& hypothesis,
                 m = std::max(m, count);
             }
     }
-    const auto hyp_tokens = segment_tokens(hypothesis, options_, kind);
+    const auto hyp_tokens = tokens_of(hypothesis, "hypothesis");
     const auto hyp_len = static_cast<std::int64_t>(hyp_tokens.size());
 
     // _get_closest_ref_len: the closest length, the shorter one on a tie.

@@ -159,11 +159,14 @@ conlleval::conlleval(conlleval_options options) : options_(std::move(options))
 
 void conlleval::add_line(const std::string& text)
 {
-    ++line_number_;
     // chomp: only "\n".
     std::string line = text;
     if (!line.empty() && line.back() == '\n')
         line.pop_back();
+    if (line.find('\n') != std::string::npos)
+        throw std::invalid_argument("conlleval: add_line got several lines (after line " +
+                                    std::to_string(line_number_) + "); use add_text");
+    ++line_number_;
     std::vector<std::string> features = perl_split(line, options_.delimiter);
 
     const long n = static_cast<long>(features.size());

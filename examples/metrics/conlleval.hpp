@@ -72,7 +72,8 @@ public:
     // One input line, with or without its final "\n". Throws std::runtime_error naming the line
     // number when its number of columns differs from the first non-empty line's (the script
     // exits there) or when a non-boundary line has fewer than two columns; the line is then
-    // not counted and later lines can still be fed.
+    // not counted and later lines can still be fed. A "\n" inside the line is
+    // std::invalid_argument (several lines: use add_text).
     void add_line(const std::string& line);
     // Every line of a text (split at "\n"; a final line without "\n" counts, as in Perl).
     void add_text(const std::string& text);

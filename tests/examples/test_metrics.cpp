@@ -231,8 +231,10 @@ TEST_CASE("BLEU refuses bad input by name", "[metrics][bleu]")
     o.tokenize = "zh";
     CHECK_THROWS_WITH(bleu_accumulator(o),
                       Catch::Contains("'zh'") && Catch::Contains("not implement"));
-    CHECK_THROWS_WITH(corpus_bleu({"caf\xc3"}, {{"a"}}), Catch::Contains("invalid UTF-8"));
-    CHECK_THROWS_WITH(corpus_bleu({"a"}, {{"\xed\xa0\x80"}}), Catch::Contains("invalid UTF-8"));
+    CHECK_THROWS_WITH(corpus_bleu({"a", "caf\xc3"}, {{"a", "b"}}),
+                      Catch::Contains("invalid UTF-8 at byte 3 (segment 2, hypothesis)"));
+    CHECK_THROWS_WITH(corpus_bleu({"a"}, {{"b"}, {"\xed\xa0\x80"}}),
+                      Catch::Contains("invalid UTF-8 at byte 0 (segment 1, reference 2)"));
     CHECK_THROWS_WITH(corpus_bleu({"a"}, {{"\xc0\xaf"}}), Catch::Contains("invalid UTF-8"));
     CHECK_THROWS_WITH(corpus_bleu({}, {{}}), Catch::Contains("no hypotheses"));
     CHECK_THROWS_WITH(corpus_bleu({"a"}, {}), Catch::Contains("no reference streams"));
@@ -354,5 +356,6 @@ TEST_CASE("conlleval options, script quirks and errors", "[metrics][conlleval]")
                       Catch::Contains("line 3 has 3 columns but line 1 has 4"));
     CHECK_THROWS_WITH(conlleval().add_line("lonely"), Catch::Contains("line 1 has 1 column"));
     CHECK_THROWS_WITH(conlleval_file("/nonexistent/x.txt"), Catch::Contains("cannot read"));
+    CHECK_THROWS_AS(conlleval().add_line("a O O\nb O O"), std::invalid_argument);
     CHECK_THROWS_AS(conlleval(conlleval_options{"", false, "O"}), std::invalid_argument);
 }
