@@ -4,6 +4,7 @@
 #include <cstdarg>
 #include <cstdio>
 #include <fstream>
+#include <regex>
 #include <stdexcept>
 
 namespace metrics
@@ -149,12 +150,59 @@ std::string printf_string(const char* format, ...)
     return big;
 }
 
+// Perl's split(/$re/, $line): the fields between matches, each match's capture groups as
+// extra fields (an unmatched group is undef, which compares as ""), trailing empty fields
+// removed.
+std::vector<std::string> perl_split(const std::string& line, const std::regex& re,
+                                    std::int64_t line_number)
+{
+    std::vector<std::string> fields;
+    std::size_t i = 0;
+    for (auto it = std::sregex_iterator(line.begin(), line.end(), re); it != std::sregex_iterator();
+         ++it)
+    {
+        const std::smatch& m = *it;
+        if (m.length(0) == 0)
+            throw std::runtime_error("conlleval: line " + std::to_string(line_number) +
+                                     ": the delimiter matches an empty string there");
+        fields.push_back(line.substr(i, static_cast<std::size_t>(m.position(0)) - i));
+        for (std::size_t g = 1; g < m.size(); ++g)
+            fields.push_back(m[g].matched ? m[g].str() : std::string());
+        i = static_cast<std::size_t>(m.position(0) + m.length(0));
+    }
+    fields.push_back(line.substr(i));
+    while (!fields.empty() && fields.back().empty())
+        fields.pop_back();
+    return fields;
+}
+
 } // namespace
+
+struct conlleval::delimiter_regex
+{
+    std::regex re;
+};
 
 conlleval::conlleval(conlleval_options options) : options_(std::move(options))
 {
     if (options_.delimiter.empty())
         throw std::invalid_argument("conlleval: the delimiter must not be empty");
+    if (options_.delimiter.find_first_of("\\^$.|?*+()[]{}") == std::string::npos)
+        return;
+    auto d = std::make_shared<delimiter_regex>();
+    try
+    {
+        d->re = std::regex(options_.delimiter, std::regex::ECMAScript);
+    }
+    catch (const std::regex_error& e)
+    {
+        throw std::invalid_argument("conlleval: the delimiter '" + options_.delimiter +
+                                    "' is not a valid regular expression: " + e.what());
+    }
+    if (std::regex_match(std::string(), d->re))
+        throw std::invalid_argument("conlleval: the delimiter '" + options_.delimiter +
+                                    "' matches the empty string");
+    regex_ = std::move(d);
 }
 
 void conlleval::add_line(const std::string& text)
@@ -167,7 +215,8 @@ void conlleval::add_line(const std::string& text)
         throw std::invalid_argument("conlleval: add_line got several lines (after line " +
                                     std::to_string(line_number_) + "); use add_text");
     ++line_number_;
-    std::vector<std::string> features = perl_split(line, options_.delimiter);
+    std::vector<std::string> features =
+        regex_ ? perl_split(line, regex_->re, line_number_) : perl_split(line, options_.delimiter);
 
     const long n = static_cast<long>(features.size());
     if (columns_ < 0)

@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -26,8 +27,11 @@ namespace metrics
 
 struct conlleval_options
 {
-    // The field separator. The script takes a Perl regular expression; here it is a literal
-    // string, which is the same for delimiters without regex metacharacters (space, tab, ...).
+    // The field separator, a regular expression as in the script (split(/$delimiter/)). One
+    // without regex metacharacters (space, a real tab, ";") is split on literally; otherwise it
+    // is compiled as an ECMAScript std::regex, which agrees with Perl on the usual delimiters
+    // ("\\t", "\\s+", "[ \\t]", "\\|"). Capture groups add fields, as in Perl. A delimiter
+    // that matches the empty string (Perl would split into characters) is refused.
     std::string delimiter = " ";
     bool raw = false;        // -r: tags have no B-/I- prefix; every non-O tag is a 1-word chunk
     std::string o_tag = "O"; // -o: the outside tag in raw mode (the script ignores it otherwise)
@@ -67,6 +71,7 @@ struct conlleval_result
 class conlleval
 {
 public:
+    // Throws std::invalid_argument for an empty, malformed or empty-matching delimiter.
     explicit conlleval(conlleval_options options = {});
 
     // One input line, with or without its final "\n". Throws std::runtime_error naming the line
@@ -83,7 +88,9 @@ public:
     conlleval_result result() const;
 
 private:
+    struct delimiter_regex; // std::regex, kept out of this header
     conlleval_options options_;
+    std::shared_ptr<const delimiter_regex> regex_; // null for a literal delimiter
     std::int64_t line_number_ = 0;
     long columns_ = -1; // the script's $nbrOfFeatures + 1; -1 until a non-empty line is seen
     std::int64_t columns_line_ = 0;

@@ -339,6 +339,24 @@ TEST_CASE("conlleval options, script quirks and errors", "[metrics][conlleval]")
     CHECK(rr.overall.correct == 1);
     CHECK(rr.correct_tags == 1);
 
+    // -d is a regular expression, as in the script: "\\t" is a tab, "\\s+" any blank run;
+    // one that matches the empty string, or is malformed, is refused.
+    conlleval_options re_tab;
+    re_tab.delimiter = "\\t";
+    conlleval tab(re_tab);
+    tab.add_text("a\tB-NP\tB-NP\nb c\tI-NP\tI-NP\n");
+    CHECK(tab.result().overall.correct == 1);
+    CHECK(tab.result().tokens == 2);
+    conlleval_options re_blank;
+    re_blank.delimiter = "\\s+";
+    conlleval blank(re_blank);
+    blank.add_text("a  B-NP\tB-NP\n");
+    CHECK(blank.result().overall.correct == 1);
+    CHECK_THROWS_WITH(conlleval(conlleval_options{"|", false, "O"}),
+                      Catch::Contains("matches the empty string"));
+    CHECK_THROWS_WITH(conlleval(conlleval_options{"[", false, "O"}),
+                      Catch::Contains("not a valid regular expression"));
+
     // An untyped chunk found in both columns is printed twice, as the script does.
     conlleval u;
     u.add_text("a B B\n");
