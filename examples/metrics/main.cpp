@@ -90,7 +90,7 @@ int conlleval_command(int argc, char** argv)
                  "Chunk precision/recall/F1 exactly as the CoNLL-2000 conlleval script: the last "
                  "two columns are the gold and the predicted tag; reads standard input without "
                  "FILE.");
-    f.add("delimiter", o.delimiter, "column separator (-d; a literal string)");
+    f.add("delimiter", o.delimiter, "column separator, a regular expression as in the script (-d)");
     f.add("raw", o.raw, "tags without B-/I- prefixes (-r)");
     f.add("o-tag", o.o_tag, "the outside tag with --raw (-o)");
     const auto files = f.parse(argc, argv, 2);
