@@ -48,6 +48,9 @@ bool valid_utf8(std::string_view text);
 // Offset of the first byte that does not start a well-formed UTF-8 sequence, or npos.
 std::size_t utf8_invalid_at(std::string_view text);
 
+// Appends the code point cp (at most U+10FFFF, not a surrogate) to out, encoded as UTF-8.
+void append_utf8(std::string& out, char32_t cp);
+
 // "text" with JSON escapes. text should be valid UTF-8 (check with valid_utf8): other bytes are
 // copied as they are, and the result is then not valid JSON.
 std::string quote(const std::string& text);
