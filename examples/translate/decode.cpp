@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "examples/common/flags.hpp"
 #include "xgrad/autograd/autograd.hpp"
 
 namespace mt
@@ -204,6 +205,31 @@ beam_search(Seq2Seq& m, const std::vector<std::vector<std::int64_t>>& sources,
         }
     }
     return out;
+}
+
+attended_translation greedy_with_attention(Seq2Seq& m, const std::vector<std::int64_t>& source,
+                                           const decode_options& o)
+{
+    if (m.config().attention == "none")
+        throw cli::usage_error("--attention-plot: the model has no attention (--attention none)");
+    generator g(0);
+    auto [e, s] = m.encode(pad_batch({&source}), g);
+    attended_translation r;
+    std::vector<std::int64_t> prev{vocab::bos};
+    for (std::size_t t = 0; t < cap_of(source.size(), o); ++t)
+    {
+        Variable w;
+        const std::vector<double> lp = step_log_probs(m, m.step(prev, s, e, g, &w), g);
+        std::vector<double> row(source.size());
+        for (std::size_t i = 0; i < row.size(); ++i)
+            row[i] = w.data().flat(i); // weights [S, 1]
+        r.weights.push_back(row);
+        prev[0] = std::int64_t(std::max_element(lp.begin(), lp.end()) - lp.begin());
+        if (prev[0] == vocab::eos)
+            break;
+        r.tokens.push_back(prev[0]);
+    }
+    return r;
 }
 
 std::vector<std::vector<std::int64_t>>

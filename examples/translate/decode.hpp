@@ -32,6 +32,17 @@ std::vector<std::vector<std::int64_t>>
 beam_search(Seq2Seq& m, const std::vector<std::vector<std::int64_t>>& sources,
             const decode_options& o);
 
+// Greedy decoding of one sentence that also records the attention weights of every step (the
+// step that produced </s> included): weights[t][s] for target step t and source position s.
+// Throws cli::usage_error for a model without attention.
+struct attended_translation
+{
+    std::vector<std::int64_t> tokens;
+    std::vector<std::vector<double>> weights;
+};
+attended_translation greedy_with_attention(Seq2Seq& m, const std::vector<std::int64_t>& source,
+                                           const decode_options& o);
+
 // Dispatches on o.beam.
 std::vector<std::vector<std::int64_t>>
 translate(Seq2Seq& m, const std::vector<std::vector<std::int64_t>>& sources,

@@ -9,6 +9,7 @@
 #include "examples/common/flags.hpp"
 #include "examples/common/run_record.hpp"
 #include "examples/translate/commands.hpp"
+#include "examples/translate/plot.hpp"
 #include "examples/translate/store.hpp"
 #include "xgrad/autograd/autograd.hpp"
 #include "xgrad/autograd/io/atomic_file.hpp"
@@ -63,15 +64,33 @@ bleu_score score_held_out(Seq2Seq& m, const vocab& src, const vocab& tgt,
 
 int translate_command(int argc, char** argv)
 {
-    std::string model = "mt-model/best";
+    std::string model = "mt-model/best", plot;
     decode_options o;
     cli::flags f("usage: translate translate [options] [--] [SENTENCE ...]\n"
                  "Prints the translation of each SENTENCE (of each line of stdin without any).");
     f.add("model", model, "checkpoint folder (train's OUT/best or OUT)").not_empty();
+    f.add("attention-plot", plot,
+          "write the attention weights of the (one) sentence's greedy translation as an SVG "
+          "heatmap");
     add_decode_flags(f, o);
     f.positionals("SENTENCE");
     std::vector<std::string> sentences = f.parse(argc, argv, 2);
+    if (!plot.empty() && sentences.size() != 1)
+        throw cli::usage_error("--attention-plot takes exactly one SENTENCE argument");
     translator t = load_translator(model);
+    if (!plot.empty())
+    {
+        xgrad::no_grad guard;
+        const auto src = encode_sources(t.src, sentences)[0];
+        const attended_translation a = greedy_with_attention(*t.model, src, o);
+        auto src_tokens = tokenize(sentences[0]);
+        for (auto& w : src_tokens)
+            if (t.src.id(w) == vocab::unk)
+                w = "<unk>:" + w;
+        write_attention_svg(plot, src_tokens, t.tgt.decode(a.tokens), a.weights);
+        fmt::print("{}\n", detokenize(t.tgt.decode(a.tokens)));
+        return 0;
+    }
     const bool from_stdin = sentences.empty();
     if (from_stdin)
         for (std::string line; std::getline(std::cin, line);)

@@ -65,6 +65,14 @@ else
   fail "translate --beam 4"
 fi
 
+# The attention heatmap of one sentence, as an SVG picture.
+if "$tr" translate --model "$tmp/a/best" --attention-plot "$tmp/att.svg" "I am tired." > /dev/null &&
+   head -c 4 "$tmp/att.svg" | grep -q "<svg" && grep -q ">tired<" "$tmp/att.svg"; then
+  pass "translate --attention-plot writes an SVG heatmap"
+else
+  fail "translate --attention-plot writes an SVG heatmap"
+fi
+
 # Evaluation: the score line and the signature; beam 1 scores exactly as greedy.
 g=$("$tr" evaluate --model "$tmp/a/best" --data "$tmp/pairs.tsv" --output "$tmp/hyp.txt" 2>&1)
 b1=$("$tr" evaluate --model "$tmp/a/best" --data "$tmp/pairs.tsv" --beam 1 --alpha 1 2>&1)
@@ -149,6 +157,7 @@ for v in 0 x; do row 2 "--beam: '$v'" "$tr" translate --model "$tmp/a" --beam "$
 for v in -1 nan; do row 2 "--alpha: '$v'" "$tr" evaluate --model "$tmp/a" --alpha "$v"; done
 row 2 "--split: 'train' is not a valid value" "$tr" evaluate --model "$tmp/a" --split train
 row 2 "unexpected argument 'x'" "$tr" evaluate --model "$tmp/a" x
+row 2 "--attention-plot takes exactly one SENTENCE" "$tr" translate --model "$tmp/a" --attention-plot OUT a b
 row 2 "unknown command 'bogus'" "$tr" bogus
 
 echo "translate: $passes passed, $failures failed"
