@@ -18,7 +18,7 @@ train=(train --data "$tmp/small.txt" --vocab 300 --hidden 16 --batch 8 --seed 3)
 
 # --help of every program, and of every subcommand.
 for p in "rnnlm train" "rnnlm score" "rnnlm generate" "char_lm train" "char_lm sample" \
-         "custom_cell" "gradcheck" "xgrad-demo"; do
+         "custom_cell" "gradcheck" "xgrad-demo" "xgrad-metrics bleu" "xgrad-metrics conlleval"; do
   if "$bin"/$p --help | grep -q -- "--"; then pass "$p --help"; else fail "$p --help"; fi
 done
 
@@ -138,6 +138,34 @@ else
   fail "gradcheck example: $(tail -5 "$tmp/gc.txt")"
 fi
 if "$bin/custom_cell" > "$tmp/cc.txt"; then pass "custom_cell learns and gradchecks"; else fail "custom_cell: $(tail -3 "$tmp/cc.txt")"; fi
+
+# xgrad-metrics: sacreBLEU's README example, conlleval's published example, bad input.
+printf 'The dog bit the man.\nIt was not unexpected.\nThe man bit him first.\n' > "$tmp/r1.txt"
+printf 'The dog had bit the man.\nNo one was surprised.\nThe man had bitten the dog.\n' > "$tmp/r2.txt"
+printf "The dog bit the man.\nIt wasn't surprising.\nThe man had just bitten him.\n" > "$tmp/hyp.txt"
+out=$("$bin/xgrad-metrics" bleu --ref "$tmp/r1.txt,$tmp/r2.txt" < "$tmp/hyp.txt" 2>&1)
+if [ "$out" = "BLEU|nrefs:2|case:mixed|eff:no|tok:13a|smooth:exp|version:xgrad-1.0 = 48.53 82.4/50.0/45.5/37.5 (BP = 0.943 ratio = 0.944 hyp_len = 17 ref_len = 18)" ]; then
+  pass "xgrad-metrics bleu on sacreBLEU's README example"
+else
+  fail "xgrad-metrics bleu on sacreBLEU's README example: $out"
+fi
+out=$("$bin/xgrad-metrics" conlleval "$src/tests/examples/fixtures/conlleval-cases.txt" 2>&1)
+if [ "$(echo "$out" | head -2)" = "processed 961 tokens with 459 phrases; found: 539 phrases; correct: 371.
+accuracy:  84.08%; precision:  68.83%; recall:  80.83%; FB1:  74.35" ] && [ "$(echo "$out" | wc -l)" -eq 8 ]; then
+  pass "xgrad-metrics conlleval on the CoNLL-2000 example"
+else
+  fail "xgrad-metrics conlleval on the CoNLL-2000 example: $out"
+fi
+expect_error "bleu with a missing reference file" "cannot read" \
+  "$bin/xgrad-metrics" bleu --ref "$tmp/none.txt" < "$tmp/hyp.txt"
+head -n 2 "$tmp/r1.txt" > "$tmp/r_short.txt"
+expect_error "bleu with fewer references than hypotheses" "has 2 segments but there are 3" \
+  "$bin/xgrad-metrics" bleu --ref "$tmp/r_short.txt" < "$tmp/hyp.txt"
+expect_error "bleu with an unknown tokenizer" "unknown tokenizer 'moses'" \
+  "$bin/xgrad-metrics" bleu --ref "$tmp/r1.txt" --tokenize moses < "$tmp/hyp.txt"
+printf 'w X B-NP B-NP\nw B-NP\n' > "$tmp/bad.conll"
+expect_error "conlleval with a short line" "line 2 has 2 columns but line 1 has 4" \
+  "$bin/xgrad-metrics" conlleval "$tmp/bad.conll"
 
 echo "checks: $passes passed, $failures failed"
 [ $failures -eq 0 ]

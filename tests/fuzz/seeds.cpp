@@ -63,7 +63,8 @@ int main(int argc, char** argv)
         return 2;
     }
     const fs::path out = argv[1];
-    for (const char* t : {"safetensors", "json", "optimizer_state", "text", "vocabulary"})
+    for (const char* t :
+         {"safetensors", "json", "optimizer_state", "text", "vocabulary", "metrics"})
         fs::create_directories(out / t);
     const fs::path st = out / "safetensors";
 
@@ -114,5 +115,17 @@ int main(int argc, char** argv)
           "3,\"\",1\n");
     const text::vocabulary v = text::vocabulary::build(text::tokenize_document(sample), 50);
     v.save((out / "vocabulary" / "vocab.txt").string());
+
+    // Metrics (tests/fuzz/fuzz_metrics.cpp): the first byte picks the scorer.
+    const std::string conll = "-DOCSTART- -X- O O\n\nJohn NNP B-PER B-PER\nSmith NNP I-PER I-PER\n"
+                              "lives VBZ O O\nin IN O O\nNew NNP B-LOC B-ORG\nYork NNP I-LOC "
+                              "I-ORG\n. . O O\n\nB-WORK-OF-ART x I-X E-Y\n";
+    write(out / "metrics" / "conlleval.txt", std::string(1, '\0') + conll);
+    write(out / "metrics" / "conlleval-ws.txt", std::string(1, '\1') + conll);
+    write(out / "metrics" / "bleu.txt",
+          std::string(1, '\2') +
+              "The dog bit the man.\nIt wasn't surprising.\n&quot;3.14-2&quot; caf\xc3\xa9\t"
+              "The dog had bit the man.\nNo one was surprised.\n\"3.14-2\" cafe");
+    write(out / "metrics" / "bleu-lower.txt", std::string(1, '\3') + "A b c d\tA B c e");
     return 0;
 }
