@@ -93,6 +93,7 @@ int conlleval_command(int argc, char** argv)
     f.add("delimiter", o.delimiter, "column separator, a regular expression as in the script (-d)");
     f.add("raw", o.raw, "tags without B-/I- prefixes (-r)");
     f.add("o-tag", o.o_tag, "the outside tag with --raw (-o)");
+    f.positionals("FILE");
     const auto files = f.parse(argc, argv, 2);
     if (files.size() > 1)
         throw std::invalid_argument("conlleval takes at most one file");
