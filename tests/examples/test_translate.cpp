@@ -9,6 +9,7 @@
 #include "examples/translate/bleu.hpp"
 #include "examples/translate/decode.hpp"
 #include "xgrad/autograd/autograd.hpp"
+#include "xgrad/layers/gradcheck.hpp"
 
 using namespace mt;
 
@@ -149,4 +150,35 @@ TEST_CASE("translate: corpus BLEU takes each sentence's own references", "[examp
     CHECK(corpus_bleu({"a b c d"}, {{"a b c d"}}).score == Approx(100));
     CHECK_THROWS_AS(corpus_bleu(hyps, {{"x"}, {}}), std::invalid_argument);
     CHECK_THROWS_AS(corpus_bleu(hyps, {{"x"}}), std::invalid_argument);
+}
+
+TEST_CASE("translate: the model's training loss gradchecks in float64", "[examples][mt]")
+{
+    for (const std::string att : {"general", "additive", "none"})
+        for (const std::string cell : {"gru", "lstm"})
+        {
+            INFO(cell << " " << att);
+            model_config c;
+            c.cell = cell;
+            c.attention = att;
+            c.src_vocab = c.tgt_vocab = 9;
+            c.embed = 3;
+            c.hidden = 3;
+            c.dec_hidden = 4;
+            c.attention_size = 3;
+            c.dropout = 0; // gradcheck needs a deterministic loss
+            xgrad::generator g(11);
+            Seq2Seq m(c, g);
+            m.to(xgrad::f64);
+            // Ragged sources and targets: padding must not count in the loss or the gradient.
+            const std::vector<std::int64_t> s0{4, 5, 6}, s1{7}, t0{5, 8, vocab::eos},
+                t1{vocab::eos};
+            const padded src = pad_batch({&s0, &s1}), tgt = pad_batch({&t0, &t1});
+            const auto report = xgrad::nn::gradcheck_module(m, [&] {
+                xgrad::generator sg(1);
+                return m.loss(src, tgt, 1.0, sg);
+            });
+            INFO(report.table());
+            CHECK(report.ok());
+        }
 }
