@@ -158,7 +158,8 @@ row() { # expected-exit fragment command...
 
 # ---- flags common to every parser: each program ----------------------------------------------
 for p in "rnnlm train" "rnnlm score" "rnnlm generate" "char_lm train" "char_lm sample" \
-         "custom_cell" "gradcheck" "xgrad-demo"; do
+         "custom_cell" "gradcheck" "xgrad-demo" "translate train" "translate translate" \
+         "translate evaluate"; do
   read -r -a cmd <<< "$p"
   cmd[0]="$bin/${cmd[0]}"
   row 2 "unknown option --bogus" "${cmd[@]}" --bogus 1
