@@ -36,7 +36,12 @@ bool is_punct(char c)
 
 std::vector<sentence_pair> read_pairs(const std::string& path, bool reverse)
 {
-    const std::string data = text::read_file(path);
+    return parse_pairs(text::read_file(path), path, reverse);
+}
+
+std::vector<sentence_pair> parse_pairs(const std::string& data, const std::string& path,
+                                       bool reverse)
+{
     text::check_text(data, path);
     std::vector<sentence_pair> out;
     std::set<std::pair<std::string, std::string>> seen;

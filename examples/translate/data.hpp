@@ -21,6 +21,9 @@ struct sentence_pair
 // unreadable file, text that is not UTF-8 or holds NUL, a line without a tab, or an empty side;
 // and for a file with no pair at all.
 std::vector<sentence_pair> read_pairs(const std::string& path, bool reverse);
+// The same for a file's contents (`path` names it in errors).
+std::vector<sentence_pair> parse_pairs(const std::string& data, const std::string& path,
+                                       bool reverse);
 
 // Train / validation / test parts. Every pair of one source sentence lands in the same part, so a
 // held-out source is never seen in training and all its translations are references.

@@ -64,7 +64,7 @@ int main(int argc, char** argv)
     }
     const fs::path out = argv[1];
     for (const char* t :
-         {"safetensors", "json", "optimizer_state", "text", "vocabulary", "metrics"})
+         {"safetensors", "json", "optimizer_state", "text", "vocabulary", "metrics", "pairs"})
         fs::create_directories(out / t);
     const fs::path st = out / "safetensors";
 
@@ -126,6 +126,11 @@ int main(int argc, char** argv)
           std::string(1, '\2') +
               "The dog bit the man.\nIt wasn't surprising.\n&quot;3.14-2&quot; caf\xc3\xa9\t"
               "The dog had bit the man.\nNo one was surprised.\n\"3.14-2\" cafe");
+    // Parallel corpus (fuzz_pairs): the shipped Tatoeba file's first lines, and odd ones.
+    std::string tsv = text::read_file((fs::path(argv[2]) / "eng-deu-tatoeba-50k.tsv").string());
+    tsv.resize(std::min<std::size_t>(tsv.size(), 3000));
+    write(out / "pairs" / "tatoeba.tsv", tsv);
+    write(out / "pairs" / "odd.tsv", "a\tb\r\n\n  \t x\ta\tb\textra\nI don't.\tIch nicht.\n");
     write(out / "metrics" / "bleu-lower.txt", std::string(1, '\3') + "A b c d\tA B c e");
     return 0;
 }
