@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""PyTorch / numpy reference for the anchor workloads W0-W5 (see WORKLOADS.md).
+"""PyTorch / numpy reference for the anchor workloads W0-W6 (see WORKLOADS.md; W6 is issue 10's
+translator step: bi-GRU encoder, additive attention, GRU decoder with input feeding).
 
 Trains one workload for a number of steps and prints exactly one JSON line on stdout;
 progress and diagnostics go to stderr.  Run with Debian's /usr/bin/python3 (torch 1.13.1 CPU).
@@ -21,12 +22,15 @@ W2 lstm    50  16   32 1 0  1  50    50 sgd  0.1   0 zero
 W3 lstm 10000 512 1024 1 0 64  35 10000 sgd  1.0   0 carried
 W4 lstm  5000 100  128 2 1 16  40    20 adam 1e-3  0 zero
 W5 gru   8000 128  256 1 0 32  35  8000 adam 1e-3  0 carried
+W6 gru   8000 256  256 1 1 64  12  8000 adam 1e-3  0 zero
 """
 KEYS = ("cell vocab embed hidden layers bidirectional batch seq outputs "
         "optim lr clip state").split()
 TYPES = (str, int, int, int, int, lambda s: s == "1", int, int, int, str, float, float, str)
 WORKLOADS = {f[0]: {k: t(v) for k, t, v in zip(KEYS, TYPES, f[1:])}
              for f in (line.split() for line in _TABLE.strip().splitlines())}
+WORKLOADS["W6"]["seq2seq"] = True   # source and target length `seq`, both vocabularies `vocab`
+W6_DEC_HIDDEN = 512                  # decoder GRU; attention size = hidden
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 TORCH_POOL, NUMPY_POOL = 16, 64      # pre-generated batches (torch) / sequences (numpy)
 CHECK_TOL = 1e-8
@@ -139,6 +143,12 @@ def make_pool(cfg, n, seed):
 def matmul_macs_per_token(cfg):
     """Forward multiply-adds per token of the counted matrix products (WORKLOADS.md)."""
     H, D, G = cfg["hidden"], 1 + cfg["bidirectional"], GATES[cfg["cell"]]
+    if cfg.get("seq2seq"):   # as xgrad-bench counts W6: per source plus per target token
+        E, Hd, A, S = cfg["embed"], W6_DEC_HIDDEN, H, cfg["seq"]
+        src = 2 * 3 * H * (E + H) + 2 * H * A
+        tgt = (3 * Hd * (E + Hd + Hd) + Hd * A + S * (A + 2 * H) + (2 * H + Hd) * Hd
+               + Hd * cfg["outputs"])
+        return src + tgt
     macs = 0
     for layer in range(cfg["layers"]):
         inp = D * H if layer else cfg["embed"]   # tutorial: embed 0 -> U gather not counted
@@ -256,6 +266,66 @@ def torch_trainer(cfg, impl, dtype, seed):
         opt.step()
         if carried:
             state = detach_state(new_state)
+        return loss
+
+    return step, sum(p.numel() for p in params)
+
+
+def seq2seq_trainer(cfg, dtype, seed):
+    """W6 the way PyTorch's seq2seq tutorials write it: nn.GRU encoder, a GRUCell decoder loop
+    with additive attention and input feeding, the output layer once over all steps. The same
+    architecture and sizes as examples/translate (mt::Seq2Seq) with dropout 0."""
+    import numpy as np
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+    torch.manual_seed(seed)
+    V, E, H, Hd, A, B, S = (cfg["vocab"], cfg["embed"], cfg["hidden"], W6_DEC_HIDDEN,
+                            cfg["hidden"], cfg["batch"], cfg["seq"])
+
+    class Seq2Seq(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.src_embed, self.tgt_embed = nn.Embedding(V, E), nn.Embedding(V, E)
+            self.encoder = nn.GRU(E, H, bidirectional=True)
+            self.bridge = nn.Linear(2 * H, Hd)
+            self.cell = nn.GRUCell(E + Hd, Hd)
+            self.query_proj = nn.Linear(Hd, A, bias=False)
+            self.key_proj = nn.Linear(2 * H, A, bias=False)
+            self.v = nn.Linear(A, 1, bias=False)
+            self.combine = nn.Linear(2 * H + Hd, Hd)
+            self.out = nn.Linear(Hd, V)
+
+        def forward(self, src, tgt):
+            enc, h_n = self.encoder(self.src_embed(src))          # [S, B, 2H], [2, B, H]
+            h = torch.tanh(self.bridge(torch.cat([h_n[0], h_n[1]], 1)))
+            values = enc.transpose(0, 1)                           # [B, S, 2H]
+            keys = self.key_proj(values)                           # once per source
+            feed = torch.zeros(src.shape[1], Hd, dtype=enc.dtype)
+            prev = torch.full((src.shape[1],), 2, dtype=torch.long)   # <s>
+            outs = []
+            for t in range(tgt.shape[0]):
+                h = self.cell(torch.cat([self.tgt_embed(prev), feed], 1), h)
+                e = self.v(torch.tanh(keys + self.query_proj(h).unsqueeze(1))).squeeze(2)
+                ctx = torch.bmm(torch.softmax(e, 1).unsqueeze(1), values).squeeze(1)
+                feed = torch.tanh(self.combine(torch.cat([ctx, h], 1)))
+                outs.append(feed)
+                prev = tgt[t]                                      # teacher forcing
+            return self.out(torch.stack(outs))
+
+    model = Seq2Seq().to(dtype)
+    params = list(model.parameters())
+    opt = torch.optim.Adam(params, lr=cfg["lr"], betas=(0.9, 0.999), eps=1e-8)
+    rng = np.random.default_rng(seed)
+    pool = [(torch.from_numpy(rng.integers(4, V, size=(S, B))),
+             torch.from_numpy(rng.integers(4, V, size=(S, B)))) for _ in range(TORCH_POOL)]
+
+    def step(i):
+        src, tgt = pool[i % len(pool)]
+        opt.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(model(src, tgt).reshape(-1, V), tgt.reshape(-1))
+        loss.backward()
+        opt.step()
         return loss
 
     return step, sum(p.numel() for p in params)
@@ -491,7 +561,12 @@ def main():
     cfg = args.cfg
     if args.check:
         sys.exit(0 if run_check(cfg, args.seed) else 1)
-    if args.impl.startswith("numpy"):
+    if cfg.get("seq2seq"):
+        if args.impl != "torch-fused" or args.check:
+            sys.exit("W6 has one PyTorch implementation (--impl torch-fused) and no --check")
+        step, n_params = seq2seq_trainer(cfg, torch.float32 if args.dtype == "f32"
+                                         else torch.float64, args.seed)
+    elif args.impl.startswith("numpy"):
         step, n_params = numpy_trainer(cfg, args.impl,
                                        np.float32 if args.dtype == "f32" else np.float64, args.seed)
     else:

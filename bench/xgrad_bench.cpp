@@ -14,6 +14,7 @@
 
 #include "examples/common/flags.hpp"
 #include "examples/rnnlm/model.hpp"
+#include "examples/translate/model.hpp"
 #include "xgrad/autograd/autograd.hpp"
 #include "xgrad/layers/embedding.hpp"
 #include "xgrad/layers/init.hpp"
@@ -56,6 +57,11 @@ struct workload
     bool bidirectional = false;
     double lr = 0.1, clip = 0, min_time = 3.0;
     bool tutorial = false; // W0: one-hot input through U, no biases, summed loss
+    // W6: examples/translate's model (bi-GRU encoder of `hidden` per direction, additive
+    // attention, GRU decoder of dec_hidden with input feeding); seq is both source and target
+    // length, vocab both vocabularies.
+    bool seq2seq = false;
+    std::size_t dec_hidden = 512;
 };
 
 workload named(const std::string& id)
@@ -82,8 +88,11 @@ workload named(const std::string& id)
     else if (id == "W5")
         w.cell = "gru", w.vocab = 8000, w.embed = 128, w.hidden = 256, w.batch = 32, w.seq = 35,
         w.optim = "adam", w.lr = 1e-3, w.state = "carried";
+    else if (id == "W6")
+        w.seq2seq = true, w.cell = "gru", w.vocab = 8000, w.embed = 256, w.hidden = 256,
+        w.batch = 64, w.seq = 12, w.optim = "adam", w.lr = 1e-3;
     else
-        throw std::runtime_error("unknown --workload " + id + " (W0..W5)");
+        throw std::runtime_error("unknown --workload " + id + " (W0..W6)");
     return w;
 }
 
@@ -93,6 +102,8 @@ struct BenchModel : Module
 {
     workload w;
     std::shared_ptr<rnnlm::Model> tutorial;
+    std::shared_ptr<mt::Seq2Seq> translator;
+    generator dropout_rng{7}; // unused: W6 runs without dropout
     std::shared_ptr<Embedding> embed;
     std::shared_ptr<RNNBase> rnn;
     std::shared_ptr<Linear> head;
@@ -103,6 +114,15 @@ struct BenchModel : Module
         {
             tutorial = register_module("lm", std::make_shared<rnnlm::Model>(
                                                  rnnlm::config{"rnn", 1, w.hidden, w.vocab}, g));
+            return;
+        }
+        if (w.seq2seq)
+        {
+            mt::model_config c;
+            c.cell = w.cell, c.attention = "additive", c.src_vocab = c.tgt_vocab = w.vocab;
+            c.embed = w.embed, c.hidden = w.hidden, c.dec_hidden = w.dec_hidden;
+            c.attention_size = w.hidden, c.dropout = 0;
+            translator = register_module("mt", std::make_shared<mt::Seq2Seq>(c, g));
             return;
         }
         rnn_options o;
@@ -121,6 +141,12 @@ struct BenchModel : Module
     Variable loss(const std::vector<std::int64_t>& x, const std::vector<std::int64_t>& y,
                   std::vector<cell_state>& carried)
     {
+        if (w.seq2seq) // x: source ids, y: target ids, both [seq, batch]; teacher forcing
+        {
+            const mt::padded src{x, std::vector<std::size_t>(w.batch, w.seq), w.seq, w.batch};
+            const mt::padded tgt{y, std::vector<std::size_t>(w.batch, w.seq), w.seq, w.batch};
+            return translator->loss(src, tgt, 1.0, dropout_rng);
+        }
         cross_entropy_options o;
         if (w.tutorial)
         {
@@ -144,6 +170,17 @@ double flops_per_step(const workload& w)
     const double G = w.cell == "lstm" ? 4 : w.cell == "gru" ? 3 : 1;
     const double D = w.bidirectional ? 2 : 1;
     double macs = 0;
+    if (w.seq2seq)
+    {
+        // Per source token: both encoder directions and the key projection; per target token:
+        // the decoder GRU (input [embed; feed]), query projection, scores and context over
+        // the source, the combine layer and the output layer.
+        const double H = w.hidden, E = w.embed, Hd = w.dec_hidden, A = w.hidden, S = w.seq;
+        const double src = 2 * 3 * H * (E + H) + 2 * H * A;
+        const double tgt = 3 * Hd * (E + Hd + Hd) + Hd * A + S * (A + 2 * H) + (2 * H + Hd) * Hd +
+                           Hd * double(w.outputs);
+        return 6.0 * (src + tgt) * double(w.batch * w.seq);
+    }
     if (w.tutorial)
         macs = double(w.hidden) * w.hidden + double(w.hidden) * w.outputs;
     else
@@ -173,9 +210,9 @@ int main(int argc, char** argv)
     {
         if (!id.empty())
             w = named(id);
-        cli::flags f("usage: xgrad-bench [--workload W0..W5] [options]\n"
+        cli::flags f("usage: xgrad-bench [--workload W0..W6] [options]\n"
                      "Trains one workload (see bench/README.md) and prints one JSON line.");
-        f.add("workload", id, "W0 | W1 | W2 | W3 | W4 | W5 (fills every other option)");
+        f.add("workload", id, "W0 | W1 | W2 | W3 | W4 | W5 | W6 (fills every other option)");
         f.add("cell", w.cell, "rnn | lstm | gru");
         f.add("vocab", w.vocab, "vocabulary (input classes)");
         f.add("embed", w.embed, "embedding width");
@@ -230,11 +267,15 @@ int main(int argc, char** argv)
         for (auto& b : pool)
         {
             std::vector<std::int64_t> tokens((w.seq + 1) * w.batch);
-            for (auto& t : tokens)
-                t = static_cast<std::int64_t>(g.below(w.vocab));
+            for (auto& t : tokens) // W6: ids past translate's 4 special ones
+                t = static_cast<std::int64_t>(w.seq2seq ? 4 + g.below(w.vocab - 4)
+                                                        : g.below(w.vocab));
             b.x.assign(tokens.begin(),
                        tokens.begin() + static_cast<std::ptrdiff_t>(w.seq * w.batch));
-            if (tagger)
+            if (w.seq2seq) // an independent target sentence
+                for (std::size_t i = 0; i < w.seq * w.batch; ++i)
+                    b.y.push_back(static_cast<std::int64_t>(4 + g.below(w.vocab - 4)));
+            else if (tagger)
                 for (std::size_t i = 0; i < w.seq * w.batch; ++i)
                     b.y.push_back(static_cast<std::int64_t>(g.below(w.outputs)));
             else
