@@ -1,9 +1,11 @@
-// The tagger example's readers (examples/tagger/conll.hpp): CoNLL-U and two-column files.
+// The tagger example: its readers (examples/tagger/conll.hpp, CoNLL-U and two-column files) and
+// its vocabularies and batches (examples/tagger/data.hpp).
 #include <catch2/catch.hpp>
 #include <stdexcept>
 #include <string>
 
 #include "examples/tagger/conll.hpp"
+#include "examples/tagger/data.hpp"
 
 using tagger::conllu_column;
 
@@ -101,4 +103,108 @@ TEST_CASE("the file readers refuse missing and empty files")
           }).find("/nonexistent/x.conll") != std::string::npos);
     CHECK(tagger::guess_format("a/b.conllu") == "conllu");
     CHECK(tagger::guess_format("a/b.conll") == "conll");
+}
+
+// --- examples/tagger/data.hpp: vocabularies and batches
+
+namespace
+{
+
+std::vector<tagger::sentence> tiny_corpus()
+{
+    return tagger::parse_two_column("The O\ncat O\nsat O\n\nthe O\nCat B-animal\nin O\n1984 O\n"
+                                    "\nA B-animal\ndog I-animal\n",
+                                    "t.conll");
+}
+
+} // namespace
+
+TEST_CASE("vocabulary normalizes words, orders by count and maps the rest to UNK")
+{
+    CHECK(tagger::normalize_word("McDonald's 1984") == "mcdonald's 0000");
+    const auto v = tagger::vocabulary::build(tiny_corpus(), 1);
+    REQUIRE(v.words().size() == 2 + 7);
+    CHECK(v.words()[0] == "<pad>");
+    CHECK(v.words()[1] == "<unk>");
+    CHECK(v.words()[2] == "cat"); // twice, then "the" twice: ties by byte order
+    CHECK(v.words()[3] == "the");
+    CHECK(v.count(v.id("THE")) == 2);
+    CHECK(v.id("zebra") == tagger::unk_id);
+    CHECK(v.id("2001") == v.id("1984"));
+    const auto v2 = tagger::vocabulary::build(tiny_corpus(), 2);
+    CHECK(v2.size() == 4);
+    CHECK(error_of([] { tagger::vocabulary::from_list({"a"}, "m"); }).find("m: ") == 0);
+    CHECK(error_of([] {
+              tagger::vocabulary::from_list({"<pad>", "<unk>", "a", "a"}, "m");
+          }).find("twice") != std::string::npos);
+}
+
+TEST_CASE("tag_set recognises BIO tags and lists the moves BIO forbids")
+{
+    const auto t = tagger::tag_set::build(tiny_corpus());
+    REQUIRE(t.tags() == std::vector<std::string>{"B-animal", "I-animal", "O"});
+    CHECK(t.is_bio());
+    using move = std::pair<std::size_t, std::size_t>;
+    CHECK(t.forbidden_bio_transitions() == std::vector<move>{{2, 1}}); // O -> I-animal
+    CHECK(t.forbidden_bio_starts() == std::vector<std::size_t>{1});
+    const auto two = tagger::tag_set::from_list({"B-a", "I-a", "B-b", "I-b", "O"}, "x");
+    CHECK(two.forbidden_bio_transitions() ==
+          std::vector<move>{{2, 1}, {3, 1}, {4, 1}, {0, 3}, {1, 3}, {4, 3}});
+    CHECK_FALSE(tagger::tag_set::from_list({"NOUN", "VERB"}, "x").is_bio());
+    CHECK_FALSE(tagger::tag_set::from_list({"O"}, "x").is_bio());
+    CHECK(t.id("B-plant") == -1);
+}
+
+TEST_CASE("make_batch lays words out time-major and each distinct word once as characters")
+{
+    const auto data = tiny_corpus();
+    const auto v = tagger::vocabulary::build(data, 1);
+    const auto t = tagger::tag_set::build(data);
+    const tagger::batch b = tagger::make_batch(data, {2, 0}, v, t, 2);
+    CHECK(b.steps == 3);
+    CHECK(b.size == 2);
+    CHECK(b.lengths == std::vector<std::size_t>{2, 3});
+    CHECK(b.tokens == 5);
+    // time-major: (t=0: A, The), (t=1: dog, cat), (t=2: pad, sat)
+    CHECK(b.words[0] == v.id("a"));
+    CHECK(b.words[1] == v.id("the"));
+    CHECK(b.words[4] == tagger::pad_id);
+    CHECK(b.mask == std::vector<std::uint8_t>{1, 1, 1, 1, 0, 1});
+    CHECK(b.tags[0] == t.id("B-animal"));
+    CHECK(b.tags[2] == t.id("I-animal"));
+    REQUIRE(b.distinct == 5);
+    CHECK(b.char_steps == 2); // max_chars
+    CHECK(b.char_lengths == std::vector<std::size_t>{1, 2, 2, 2, 2});
+    // word 0 is "A": byte + 1, then padding
+    CHECK(b.chars[0] == 'A' + 1);
+    CHECK(b.chars[b.distinct] == 0);
+    const tagger::batch same = tagger::make_batch(data, {0, 1}, v, t, 20);
+    CHECK(same.distinct == 7); // "The" and "the" differ in writing: separate char sequences
+}
+
+TEST_CASE("word dropout replaces a word of count c by UNK with probability a / (c + a)")
+{
+    std::vector<tagger::sentence> data(1);
+    for (int i = 0; i < 4000; ++i)
+    {
+        data[0].words.push_back(i % 2 ? "once" : "often");
+        data[0].tags.push_back("X");
+    }
+    data.push_back({{"once"}, {"X"}, 1});
+    auto v = tagger::vocabulary::build({data[1], data[1], data[1]}, 1); // "once" seen 3 times
+    const auto t = tagger::tag_set::build(data);
+    xgrad::generator g(7);
+    const tagger::batch b = tagger::make_batch(data, {0}, v, t, 20, &g, 1.0);
+    std::size_t unk_once = 0;
+    for (std::size_t i = 1; i < 4000; i += 2)
+        unk_once += b.words[i] == tagger::unk_id;
+    CHECK(double(unk_once) / 2000 == Approx(0.25).margin(0.03)); // 1 / (3 + 1)
+    CHECK(b.words[0] == tagger::unk_id);                         // "often" is not in v
+}
+
+TEST_CASE("length_batches groups sentences of similar length")
+{
+    const auto data = tiny_corpus(); // lengths 3, 4, 2
+    const auto b = tagger::length_batches(data, 2);
+    CHECK(b == std::vector<std::vector<std::size_t>>{{2, 0}, {1}});
 }
