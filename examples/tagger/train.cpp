@@ -61,6 +61,27 @@ std::vector<std::size_t> epoch_order(std::size_t batches, std::uint64_t seed, st
     return order;
 }
 
+// The CRF's BIO constraints make a sentence that breaks them impossible (its NLL is infinite):
+// refuse such training data up front, naming the sentence, rather than train into NaN. IOB1
+// files (CoNLL-2003 as first released, where I- starts a chunk) fail here.
+void check_bio(const std::vector<sentence>& train, const std::string& path)
+{
+    for (const sentence& s : train)
+        for (std::size_t t = 0; t < s.tags.size(); ++t)
+        {
+            const std::string& tag = s.tags[t];
+            if (tag[0] != 'I')
+                continue;
+            const std::string prev = t ? s.tags[t - 1] : "";
+            if (prev.empty() || prev == "O" || prev.substr(2) != tag.substr(2))
+                throw std::runtime_error(fmt::format(
+                    "{}: the sentence at line {}: {} follows {}: the tags are not BIO (IOB2), "
+                    "which --output crf's constraints require (convert the file, or use "
+                    "--output softmax)",
+                    path, s.line, tag, prev.empty() ? "the sentence start" : prev));
+        }
+}
+
 } // namespace
 
 int train_command(int argc, char** argv)
@@ -128,6 +149,8 @@ int train_command(int argc, char** argv)
 
     vocabulary words = vocabulary::build(train, min_count);
     tag_set tags = tag_set::build(train);
+    if (c.output == "crf" && tags.is_bio())
+        check_bio(train, train_path);
     std::size_t train_tokens = 0;
     for (const sentence& s : train)
         train_tokens += s.words.size();

@@ -120,6 +120,9 @@ expect_runtime "two-column line with 3 columns" "cols.conll:4: .*this one 3" \
   "${ner[@]}" --dev "$tmp/cols.conll" --out "$tmp/none"
 expect_runtime "tag on a malformed file" "cols.conll:4:" \
   tag --model "$tmp/ner" --data "$tmp/cols.conll" --out "$tmp/none"
+sed '4s/\t.*$/\tI-person/' "$tmp/train.conll" > "$tmp/iob1.conll"
+expect_runtime "CRF on tags that are not BIO" "iob1.conll: the sentence at line 1: I-person follows O" \
+  "${ner[@]}" --train "$tmp/iob1.conll" --out "$tmp/none"
 expect_runtime "binary corpus" "not a text file" "${ner[@]}" --train /bin/ls --out "$tmp/none"
 expect_runtime "missing model" "$tmp/nomodel" tag --model "$tmp/nomodel" --data "$tmp/dev.conll"
 
