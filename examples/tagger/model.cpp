@@ -64,7 +64,8 @@ std::size_t count_parameters(const model_config& c, std::size_t words, std::size
     n = add(n, bilstm(add(c.word_dim, mul(2, c.char_hidden)), c.hidden));
     n = add(n, mul(c.layers - 1, bilstm(mul(2, c.hidden), c.hidden)));
     n = add(n, add(mul(mul(2, c.hidden), tags), tags));
-    n = add(n, add(mul(tags, tags), mul(2, tags)));
+    if (c.output == "crf")
+        n = add(n, add(mul(tags, tags), mul(2, tags))); // transitions, start, end
     cli::check_parameter_count(n, fmt::format("{} words x word-dim {}, hidden {}, {} layers", words,
                                               c.word_dim, c.hidden, c.layers));
     return n;

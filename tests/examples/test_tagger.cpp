@@ -1,11 +1,13 @@
 // The tagger example: its readers (examples/tagger/conll.hpp, CoNLL-U and two-column files) and
 // its vocabularies and batches (examples/tagger/data.hpp).
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <stdexcept>
 #include <string>
 
 #include "examples/tagger/conll.hpp"
 #include "examples/tagger/data.hpp"
+#include "examples/tagger/model.hpp"
 
 using tagger::conllu_column;
 
@@ -207,4 +209,77 @@ TEST_CASE("length_batches groups sentences of similar length")
     const auto data = tiny_corpus(); // lengths 3, 4, 2
     const auto b = tagger::length_batches(data, 2);
     CHECK(b == std::vector<std::vector<std::size_t>>{{2, 0}, {1}});
+}
+
+// --- examples/tagger/model.hpp: the network
+
+TEST_CASE("tagger_model counts its parameters, trains and round-trips through its metadata")
+{
+    const auto data = tiny_corpus();
+    const auto v = tagger::vocabulary::build(data, 1);
+    const auto t = tagger::tag_set::build(data);
+    for (const std::string output : {"softmax", "crf"})
+    {
+        tagger::model_config c;
+        c.word_dim = 6;
+        c.char_dim = 3;
+        c.char_hidden = 4;
+        c.hidden = 5;
+        c.layers = 2;
+        c.output = output;
+        xgrad::generator g(1);
+        tagger::tagger_model m(c, v, t, g);
+        CHECK(m.parameter_count() == tagger::count_parameters(c, v.size(), t.size()));
+        const tagger::batch b = tagger::make_batch(data, {0, 1, 2}, v, t, 20);
+        xgrad::Variable loss = m.loss(b);
+        const double l = loss.item();
+        CHECK(std::isfinite(l));
+        CHECK(l > 0);
+        loss.backward();
+        const auto p = m.predict(b);
+        REQUIRE(p.size() == 3);
+        for (std::size_t j = 0; j < 3; ++j)
+            CHECK(p[j].size() == b.lengths[j]);
+        // The same weights under the metadata's description predict the same tags.
+        xgrad::generator g2(2);
+        auto back = tagger::tagger_model::from_metadata(m.metadata(), "m", g2);
+        CHECK(back->load_state_dict(m.state_dict()).empty());
+        CHECK(back->predict(b) == p);
+        CHECK(back->cfg.output == output);
+    }
+    xgrad::generator g3(3);
+    auto meta = tagger::tagger_model(tagger::model_config{}, v, t, g3).metadata();
+    meta["layers"] = "0";
+    CHECK(error_of([&] {
+              tagger::tagger_model::from_metadata(meta, "bad.safetensors", g3);
+          }).find("bad.safetensors") != std::string::npos);
+    meta.erase("format");
+    CHECK(error_of([&] {
+              tagger::tagger_model::from_metadata(meta, "x", g3);
+          }).find("not a tagger model") != std::string::npos);
+}
+
+TEST_CASE("the CRF tagger never decodes a move BIO forbids")
+{
+    const auto data = tiny_corpus();
+    const auto v = tagger::vocabulary::build(data, 1);
+    const auto t = tagger::tag_set::build(data);
+    tagger::model_config c;
+    c.word_dim = 4;
+    c.char_dim = 2;
+    c.char_hidden = 2;
+    c.hidden = 3;
+    c.layers = 1;
+    c.output = "crf";
+    xgrad::generator g(5);
+    tagger::tagger_model m(c, v, t, g);
+    // Push the emissions towards I-animal everywhere: the decoder must still start and continue
+    // chunks legally.
+    m.head->bias.data().fill(0);
+    m.head->bias.data().data<float>()[t.id("I-animal")] = 5.0f;
+    const tagger::batch b = tagger::make_batch(data, {0, 1, 2}, v, t, 20);
+    for (const auto& tags : m.predict(b))
+        for (std::size_t i = 0; i < tags.size(); ++i)
+            if (tags[i] == t.id("I-animal"))
+                CHECK((i > 0 && tags[i - 1] != t.id("O")));
 }
