@@ -103,7 +103,7 @@ int train_command(int argc, char** argv)
                  "Checkpoints to --out after every epoch.");
     f.add("train", train_path, "training file (CoNLL-U or two-column CoNLL)").not_empty();
     f.add("dev", dev_path, "development file, scored every epoch").not_empty();
-    f.add("test", test_path, "test file, scored once at the end ('' : none)");
+    f.add("test", test_path, "test file, scored once at the end (empty: none)");
     f.add("format", format, "file format (auto: conllu for *.conllu)")
         .one_of({"auto", "conllu", "conll"});
     f.add("column", column, "CoNLL-U tag column").one_of({"upos", "xpos"});
