@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Crash consistency of the trainers' checkpoints, run by CTest:
 #   kill_checkpoint.sh BUILD_EXAMPLES_DIR SOURCE_DIR [RANDOM_KILLS]
-# For rnnlm train and char_lm train:
+# For rnnlm train, char_lm train and tagger train:
 #   1. every fault point of a save (each write, fsync, rename, symlink; counted with
 #      XGRAD_FAULT_TRACE) is turned in turn into a kill -9 (XGRAD_FAULT_AT) and into a full disk
 #      (XGRAD_FAULT_ENOSPC), in a save over an existing checkpoint and in the very first save;
@@ -110,6 +110,12 @@ char_lm=("$bin/char_lm" train --data "$tmp/small.txt" --hidden 32 --embed 8 --la
          --seq 20 --seed 3)
 fault_suite rnnlm model.safetensors "${rnnlm[@]}"
 fault_suite char_lm model.safetensors "${char_lm[@]}"
+head -n 600 "$src/data/wnut17/wnut17train.conll" > "$tmp/train.conll"
+head -n 200 "$src/data/wnut17/emerging.dev.conll" > "$tmp/dev.conll"
+tagger=("$bin/tagger" train --train "$tmp/train.conll" --dev "$tmp/dev.conll" --test ""
+        --output crf --word-dim 8 --char-dim 4 --char-hidden 4 --hidden 8 --layers 1 --batch 8
+        --seed 3)
+fault_suite tagger model.safetensors "${tagger[@]}"
 
 # Random kills of a run that saves every 3 steps. The reference is the uninterrupted run.
 "${rnnlm[@]}" --epochs 2 --save-every 3 --out "$tmp/rref" > /dev/null 2>&1

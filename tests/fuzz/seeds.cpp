@@ -64,7 +64,8 @@ int main(int argc, char** argv)
     }
     const fs::path out = argv[1];
     for (const char* t :
-         {"safetensors", "json", "optimizer_state", "text", "vocabulary", "metrics", "pairs"})
+         {"safetensors", "json", "optimizer_state", "text", "vocabulary", "metrics", "pairs",
+          "conll"})
         fs::create_directories(out / t);
     const fs::path st = out / "safetensors";
 
@@ -132,5 +133,25 @@ int main(int argc, char** argv)
     write(out / "pairs" / "tatoeba.tsv", tsv);
     write(out / "pairs" / "odd.tsv", "a\tb\r\n\n  \t x\ta\tb\textra\nI don't.\tIch nicht.\n");
     write(out / "metrics" / "bleu-lower.txt", std::string(1, '\3') + "A b c d\tA B c e");
+
+    // CoNLL readers (tests/fuzz/fuzz_conll.cpp): the first byte picks CoNLL-U UPOS/XPOS or two
+    // columns; the rest is the start of the shipped files when present, else a sample.
+    const std::string conllu = "# sent_id = a\n1-2\tI'm\t_\t_\t_\t_\t_\t_\t_\t_\n"
+                               "1\tI\tI\tPRON\tPRP\t_\t2\tnsubj\t_\t_\n"
+                               "2\t'm\tbe\tAUX\tVBP\t_\t0\troot\t_\t_\n"
+                               "2.1\tx\tx\tX\tX\t_\t_\t_\t2:x\t_\n\n";
+    write(out / "conll" / "ud.conllu", std::string(1, '\0') + conllu);
+    write(out / "conll" / "ud-xpos.conllu", std::string(1, '\1') + conllu);
+    write(out / "conll" / "wnut.conll",
+          std::string(1, '\2') + "-DOCSTART- O\n\nJohn\tB-person\nSmith\tI-person\n\t\nin O\n");
+    for (const char* name : {"ud-english-ewt/en_ewt-ud-dev.conllu", "wnut17/emerging.dev.conll"})
+        if (fs::exists(fs::path(argv[2]) / name))
+        {
+            std::string head = text::read_file((fs::path(argv[2]) / name).string());
+            head.resize(std::min<std::size_t>(head.size(), 3000));
+            const char mode = std::string(name).find(".conllu") != std::string::npos ? 0 : 2;
+            write(out / "conll" / (std::string("data-") + fs::path(name).filename().string()),
+                  std::string(1, mode) + head);
+        }
     return 0;
 }
