@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-"""PyTorch / numpy reference for the anchor workloads W0-W6 (see WORKLOADS.md; W6 is issue 10's
-translator step: bi-GRU encoder, additive attention, GRU decoder with input feeding).
+"""PyTorch / numpy reference for the anchor workloads W0-W7 (see WORKLOADS.md; W6 is issue 10's
+translator step: bi-GRU encoder, additive attention, GRU decoder with input feeding; W7 issue
+11's tagger step: char BiLSTM features, 2 x BiLSTM, CRF).
 
 Trains one workload for a number of steps and prints exactly one JSON line on stdout;
 progress and diagnostics go to stderr.  Run with Debian's /usr/bin/python3 (torch 1.13.1 CPU).
@@ -23,6 +24,7 @@ W3 lstm 10000 512 1024 1 0 64  35 10000 sgd  1.0   0 carried
 W4 lstm  5000 100  128 2 1 16  40    20 adam 1e-3  0 zero
 W5 gru   8000 128  256 1 0 32  35  8000 adam 1e-3  0 carried
 W6 gru   8000 256  256 1 1 64  12  8000 adam 1e-3  0 zero
+W7 lstm  5000 100  128 2 1 32  40    17 adam 1e-3  0 zero
 """
 KEYS = ("cell vocab embed hidden layers bidirectional batch seq outputs "
         "optim lr clip state").split()
@@ -31,6 +33,8 @@ WORKLOADS = {f[0]: {k: t(v) for k, t, v in zip(KEYS, TYPES, f[1:])}
              for f in (line.split() for line in _TABLE.strip().splitlines())}
 WORKLOADS["W6"]["seq2seq"] = True   # source and target length `seq`, both vocabularies `vocab`
 W6_DEC_HIDDEN = 512                  # decoder GRU; attention size = hidden
+WORKLOADS["W7"]["tagger_crf"] = True  # char BiLSTM features + BiLSTM + CRF, synthetic words
+W7_CHAR_EMBED, W7_CHAR_HIDDEN, W7_MAX_CHARS = 32, 64, 20
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 TORCH_POOL, NUMPY_POOL = 16, 64      # pre-generated batches (torch) / sequences (numpy)
 CHECK_TOL = 1e-8
@@ -143,6 +147,12 @@ def make_pool(cfg, n, seed):
 def matmul_macs_per_token(cfg):
     """Forward multiply-adds per token of the counted matrix products (WORKLOADS.md)."""
     H, D, G = cfg["hidden"], 1 + cfg["bidirectional"], GATES[cfg["cell"]]
+    if cfg.get("tagger_crf"):  # as xgrad-bench counts W7 (char part measured on the pool)
+        macs = cfg.get("char_macs_per_token", 0.0)
+        for layer in range(cfg["layers"]):
+            inp = 2 * H if layer else cfg["embed"] + 2 * W7_CHAR_HIDDEN
+            macs += 2 * 4 * H * (inp + H)
+        return macs + 2 * H * cfg["outputs"]
     if cfg.get("seq2seq"):   # as xgrad-bench counts W6: per source plus per target token
         E, Hd, A, S = cfg["embed"], W6_DEC_HIDDEN, H, cfg["seq"]
         src = 2 * 3 * H * (E + H) + 2 * H * A
@@ -324,6 +334,81 @@ def seq2seq_trainer(cfg, dtype, seed):
         src, tgt = pool[i % len(pool)]
         opt.zero_grad(set_to_none=True)
         loss = F.cross_entropy(model(src, tgt).reshape(-1, V), tgt.reshape(-1))
+        loss.backward()
+        opt.step()
+        return loss
+
+    return step, sum(p.numel() for p in params)
+
+
+def tagger_trainer(cfg, dtype, seed):
+    """W7 written the usual PyTorch way: a packed nn.LSTM over the batch's distinct words'
+    characters, a padded 2-layer bidirectional nn.LSTM over the sentences, a batched CRF forward
+    algorithm (logsumexp over [B, K, K] per step) and the gold-path score by gather. Synthetic data
+    as xgrad-bench draws it (a lexicon of `vocab` random lowercase words of 2-10 letters,
+    sentences of `seq` words, uniform tags), built outside the timed step."""
+    import numpy as np
+    import torch
+    import torch.nn as nn
+    from torch.nn.utils.rnn import pack_padded_sequence
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    Vlex, E, H, L, B, S, K = (cfg["vocab"], cfg["embed"], cfg["hidden"], cfg["layers"],
+                              cfg["batch"], cfg["seq"], cfg["outputs"])
+    Ce, Ch = W7_CHAR_EMBED, W7_CHAR_HIDDEN
+    lexicon = ["".join(chr(97 + c) for c in rng.integers(0, 26, size=rng.integers(2, 11)))
+               for _ in range(Vlex)]
+    words = [[lexicon[i] for i in rng.integers(0, Vlex, size=S)] for _ in range(16 * B)]
+    ids = {w: i + 2 for i, w in enumerate(sorted({w for s in words for w in s}))}  # 0 pad, 1 unk
+    pool, chars_total = [], 0
+    for k in range(16):
+        sents = words[k * B:(k + 1) * B]
+        distinct = sorted({w for s in sents for w in s})
+        index = {w: i for i, w in enumerate(distinct)}
+        lens = [min(len(w), W7_MAX_CHARS) for w in distinct]
+        chars = np.zeros((max(lens), len(distinct)), np.int64)
+        for j, w in enumerate(distinct):
+            chars[:lens[j], j] = [b + 1 for b in w.encode()[:W7_MAX_CHARS]]
+        chars_total += sum(lens)
+        pool.append((torch.tensor([[ids[s[t]] for s in sents] for t in range(S)]),
+                     torch.from_numpy(chars), torch.tensor(lens),
+                     torch.tensor([index[s[t]] for t in range(S) for s in sents]),
+                     torch.from_numpy(rng.integers(0, K, size=(S, B)))))
+    cfg["char_macs_per_token"] = 2 * 4 * Ch * (Ce + Ch) * chars_total / (16 * B * S)
+
+    class Tagger(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.word_embed = nn.Embedding(len(ids) + 2, E, padding_idx=0)
+            self.char_embed = nn.Embedding(257, Ce, padding_idx=0)
+            self.char_rnn = nn.LSTM(Ce, Ch, bidirectional=True)
+            self.rnn = nn.LSTM(E + 2 * Ch, H, num_layers=L, bidirectional=True)
+            self.head = nn.Linear(2 * H, K)
+            self.start = nn.Parameter(torch.empty(K).uniform_(-0.1, 0.1))
+            self.end = nn.Parameter(torch.empty(K).uniform_(-0.1, 0.1))
+            self.trans = nn.Parameter(torch.empty(K, K).uniform_(-0.1, 0.1))
+
+        def forward(self, w, chars, lens, token_word, tags):
+            packed = pack_padded_sequence(self.char_embed(chars), lens, enforce_sorted=False)
+            _, (h, _) = self.char_rnn(packed)
+            cf = torch.cat([h[0], h[1]], 1)[token_word].view(S, B, 2 * Ch)
+            out, _ = self.rnn(torch.cat([self.word_embed(w), cf], 2))
+            e = self.head(out)                                   # [S, B, K]
+            alpha = self.start + e[0]
+            for t in range(1, S):
+                alpha = torch.logsumexp(alpha.unsqueeze(2) + self.trans, dim=1) + e[t]
+            log_z = torch.logsumexp(alpha + self.end, dim=1)
+            gold = (self.start[tags[0]] + e.gather(2, tags.unsqueeze(2)).squeeze(2).sum(0)
+                    + self.trans[tags[:-1], tags[1:]].sum(0) + self.end[tags[-1]])
+            return (log_z - gold).sum() / (S * B)
+
+    model = Tagger().to(dtype)
+    params = list(model.parameters())
+    opt = torch.optim.Adam(params, lr=cfg["lr"], betas=(0.9, 0.999), eps=1e-8)
+
+    def step(i):
+        opt.zero_grad(set_to_none=True)
+        loss = model(*pool[i % len(pool)])
         loss.backward()
         opt.step()
         return loss
@@ -561,9 +646,14 @@ def main():
     cfg = args.cfg
     if args.check:
         sys.exit(0 if run_check(cfg, args.seed) else 1)
-    if cfg.get("seq2seq"):
+    if cfg.get("seq2seq") or cfg.get("tagger_crf"):
         if args.impl != "torch-fused" or args.check:
-            sys.exit("W6 has one PyTorch implementation (--impl torch-fused) and no --check")
+            sys.exit(f"{args.workload_id} has one PyTorch implementation (--impl torch-fused) "
+                     "and no --check")
+    if cfg.get("tagger_crf"):
+        step, n_params = tagger_trainer(cfg, torch.float32 if args.dtype == "f32"
+                                        else torch.float64, args.seed)
+    elif cfg.get("seq2seq"):
         step, n_params = seq2seq_trainer(cfg, torch.float32 if args.dtype == "f32"
                                          else torch.float64, args.seed)
     elif args.impl.startswith("numpy"):

@@ -14,6 +14,7 @@
 
 #include "examples/common/flags.hpp"
 #include "examples/rnnlm/model.hpp"
+#include "examples/tagger/model.hpp"
 #include "examples/translate/model.hpp"
 #include "xgrad/autograd/autograd.hpp"
 #include "xgrad/layers/embedding.hpp"
@@ -62,6 +63,12 @@ struct workload
     // length, vocab both vocabularies.
     bool seq2seq = false;
     std::size_t dec_hidden = 512;
+    // W7: examples/tagger's model (character BiLSTM over the batch's distinct words, word
+    // embedding, BiLSTM stack, CRF) on synthetic sentences of `seq` words from a lexicon of
+    // `vocab` random words, `outputs` tags.
+    bool tagger_crf = false;
+    std::size_t char_embed = 32, char_hidden = 64;
+    double char_macs_per_token = 0; // measured on the batch pool (distinct words only)
 };
 
 workload named(const std::string& id)
@@ -91,8 +98,12 @@ workload named(const std::string& id)
     else if (id == "W6")
         w.seq2seq = true, w.cell = "gru", w.vocab = 8000, w.embed = 256, w.hidden = 256,
         w.batch = 64, w.seq = 12, w.optim = "adam", w.lr = 1e-3;
+    else if (id == "W7")
+        w.tagger_crf = true, w.cell = "lstm", w.vocab = 5000, w.embed = 100, w.hidden = 128,
+        w.layers = 2, w.bidirectional = true, w.batch = 32, w.seq = 40, w.outputs = 17,
+        w.optim = "adam", w.lr = 1e-3;
     else
-        throw std::runtime_error("unknown --workload " + id + " (W0..W6)");
+        throw std::runtime_error("unknown --workload " + id + " (W0..W7)");
     return w;
 }
 
@@ -103,6 +114,9 @@ struct BenchModel : Module
     workload w;
     std::shared_ptr<rnnlm::Model> tutorial;
     std::shared_ptr<mt::Seq2Seq> translator;
+    std::shared_ptr<tagger::tagger_model> tagger_net;
+    std::vector<tagger::batch> tag_batches; // W7's pool
+    std::size_t next_tag_batch = 0;
     generator dropout_rng{7}; // unused: W6 runs without dropout
     std::shared_ptr<Embedding> embed;
     std::shared_ptr<RNNBase> rnn;
@@ -114,6 +128,11 @@ struct BenchModel : Module
         {
             tutorial = register_module("lm", std::make_shared<rnnlm::Model>(
                                                  rnnlm::config{"rnn", 1, w.hidden, w.vocab}, g));
+            return;
+        }
+        if (w.tagger_crf)
+        {
+            build_tagger(g);
             return;
         }
         if (w.seq2seq)
@@ -138,9 +157,52 @@ struct BenchModel : Module
                                                              w.outputs, true, g));
     }
 
+    // W7: 16 batches of `batch` sentences of `seq` words drawn uniformly from a lexicon of
+    // `vocab` random lowercase words of 2-10 letters, tags uniform over `outputs` (names that
+    // are not BIO, so the CRF has no forbidden moves). The data pool is built here, untimed.
+    void build_tagger(generator& g)
+    {
+        std::vector<std::string> lexicon(w.vocab);
+        for (auto& word : lexicon)
+        {
+            const std::size_t n = 2 + g.below(9);
+            for (std::size_t i = 0; i < n; ++i)
+                word += char('a' + g.below(26));
+        }
+        std::vector<tagger::sentence> data(16 * w.batch);
+        for (auto& s : data)
+            for (std::size_t t = 0; t < w.seq; ++t)
+            {
+                s.words.push_back(lexicon[g.below(w.vocab)]);
+                s.tags.push_back(fmt::format("T{:02d}", g.below(w.outputs)));
+            }
+        tagger::model_config c;
+        c.word_dim = w.embed, c.char_dim = w.char_embed, c.char_hidden = w.char_hidden;
+        c.hidden = w.hidden, c.layers = w.layers, c.output = "crf", c.dropout = 0;
+        auto words = tagger::vocabulary::build(data, 1);
+        auto tags = tagger::tag_set::build(data);
+        tagger_net = register_module(
+            "tagger", std::make_shared<tagger::tagger_model>(c, words, tags, dropout_rng));
+        double chars = 0;
+        for (std::size_t k = 0; k < 16; ++k)
+        {
+            std::vector<std::size_t> which;
+            for (std::size_t i = 0; i < w.batch; ++i)
+                which.push_back(k * w.batch + i);
+            tag_batches.push_back(tagger::make_batch(data, which, words, tags, c.max_chars));
+            for (std::size_t n : tag_batches.back().char_lengths)
+                chars += double(n);
+        }
+        // Both directions of the character LSTM over every character of the distinct words.
+        const double per_char = 2.0 * 4 * w.char_hidden * double(w.char_embed + w.char_hidden);
+        w.char_macs_per_token = per_char * chars / double(16 * w.batch * w.seq);
+    }
+
     Variable loss(const std::vector<std::int64_t>& x, const std::vector<std::int64_t>& y,
                   std::vector<cell_state>& carried)
     {
+        if (w.tagger_crf)
+            return tagger_net->loss(tag_batches[next_tag_batch++ % tag_batches.size()]);
         if (w.seq2seq) // x: source ids, y: target ids, both [seq, batch]; teacher forcing
         {
             const mt::padded src{x, std::vector<std::size_t>(w.batch, w.seq), w.seq, w.batch};
@@ -170,6 +232,20 @@ double flops_per_step(const workload& w)
     const double G = w.cell == "lstm" ? 4 : w.cell == "gru" ? 3 : 1;
     const double D = w.bidirectional ? 2 : 1;
     double macs = 0;
+    if (w.tagger_crf)
+    {
+        // Character features (measured per token on the pool), the word BiLSTM layers on
+        // [word embedding; 2 x char hidden], the output layer; the CRF's K^2 per word is not a
+        // matrix product.
+        macs = w.char_macs_per_token;
+        for (std::size_t l = 0; l < w.layers; ++l)
+        {
+            const double in = l == 0 ? double(w.embed + 2 * w.char_hidden) : 2.0 * w.hidden;
+            macs += 2.0 * 4 * w.hidden * (in + w.hidden);
+        }
+        macs += 2.0 * w.hidden * double(w.outputs);
+        return 6.0 * macs * double(w.batch * w.seq);
+    }
     if (w.seq2seq)
     {
         // Per source token: both encoder directions and the key projection; per target token:
@@ -210,9 +286,9 @@ int main(int argc, char** argv)
     {
         if (!id.empty())
             w = named(id);
-        cli::flags f("usage: xgrad-bench [--workload W0..W6] [options]\n"
+        cli::flags f("usage: xgrad-bench [--workload W0..W7] [options]\n"
                      "Trains one workload (see bench/README.md) and prints one JSON line.");
-        f.add("workload", id, "W0 | W1 | W2 | W3 | W4 | W5 | W6 (fills every other option)");
+        f.add("workload", id, "W0 | W1 | ... | W7 (fills every other option)");
         f.add("cell", w.cell, "rnn | lstm | gru");
         f.add("vocab", w.vocab, "vocabulary (input classes)");
         f.add("embed", w.embed, "embedding width");
@@ -345,8 +421,8 @@ int main(int argc, char** argv)
             w.id, w.cell, w.vocab, w.embed, w.hidden, w.layers, w.bidirectional, w.batch, w.seq,
             w.outputs, w.optim, w.lr, w.clip, w.state, w.dtype, w.threads, steps, w.reps, med, lo,
             hi, tokens / med * 1e3, tokens / hi * 1e3, tokens / lo * 1e3,
-            flops_per_step(w) / med * 1e-6, first_loss, std::log(double(w.outputs)), allocs, fresh,
-            double(ru.ru_maxrss) / 1024.0, n_params);
+            flops_per_step(m.w) / med * 1e-6, first_loss, std::log(double(w.outputs)), allocs,
+            fresh, double(ru.ru_maxrss) / 1024.0, n_params);
         return 0;
     }
     catch (const std::exception& e)
