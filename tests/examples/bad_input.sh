@@ -10,11 +10,9 @@ set -u
 bin="$1"
 src="$2"
 tmp=$(mktemp -d /tmp/xgrad-bad-input-XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
+trap 'rm -rf "$tmp" "$tmp.stdout" "$tmp.stderr"' EXIT
 export LC_ALL=C
-failures=0
-passes=0
-row_n=0
+source "$(dirname "${BASH_SOURCE[0]}")/rows.sh"
 
 # Inputs: a tiny corpus and a model of each kind trained on it (well under a second each).
 head -c 3000 "$src/data/tinyshakespeare.txt" > "$tmp/small.txt"
@@ -122,39 +120,6 @@ echo extra >> "$tmp/rm-vocab-nospecial/vocab.txt"
 # --resume from a folder that holds no checkpoint.
 mkdir "$tmp/resume-empty"
 
-snapshot() { (cd "$tmp" && find . | sort); }
-
-row() { # expected-exit fragment command...
-  local want="$1" frag="$2"
-  shift 2
-  row_n=$((row_n + 1))
-  local out="$tmp/out-$row_n" args=() a
-  for a in "$@"; do
-    if [ "$a" = OUT ]; then args+=("$out"); else args+=("$a"); fi
-  done
-  local before after
-  before=$(snapshot)
-  timeout 60 "${args[@]}" < /dev/null > "$tmp.stdout" 2> "$tmp.stderr"
-  local rc=$?
-  after=$(snapshot)
-  local lines
-  lines=$(wc -l < "$tmp.stderr")
-  local shown="${args[*]#$bin/}"
-  shown="${shown//$tmp\//}"
-  local why=""
-  [ "$rc" -eq "$want" ] || why="exit $rc, not $want"
-  [ -z "$why" ] && [ "$lines" -ne 1 ] && why="$lines lines on stderr"
-  [ -z "$why" ] && ! grep -qF -- "$frag" "$tmp.stderr" && why="no '$frag' in the message"
-  [ -z "$why" ] && [ "$before" != "$after" ] && why="files changed: $(diff <(echo "$before") <(echo "$after") | grep '^[<>]' | head -3 | tr '\n' ' ')"
-  if [ -z "$why" ]; then
-    passes=$((passes + 1))
-    echo "ok: $shown -> $(head -c 160 "$tmp.stderr")"
-  else
-    failures=$((failures + 1))
-    echo "FAIL: $shown: $why; stderr: $(head -c 300 "$tmp.stderr" | tr '\n' '|')"
-  fi
-  rm -rf "$out"
-}
 
 # ---- flags common to every parser: each program ----------------------------------------------
 for p in "rnnlm train" "rnnlm score" "rnnlm generate" "char_lm train" "char_lm sample" \

@@ -12,11 +12,7 @@ tr="$bin/translate"
 tmp=$(mktemp -d /tmp/xgrad-translate-XXXXXX)
 trap 'rm -rf "$tmp" "$tmp.stdout" "$tmp.stderr"' EXIT
 export LC_ALL=C
-failures=0
-passes=0
-row_n=0
-pass() { echo "ok: $1"; passes=$((passes + 1)); }
-fail() { echo "FAIL: $1"; failures=$((failures + 1)); }
+source "$(dirname "${BASH_SOURCE[0]}")/rows.sh"
 
 head -n 1500 "$src/data/eng-deu-tatoeba-50k.tsv" > "$tmp/pairs.tsv"
 t=(train --data "$tmp/pairs.tsv" --valid 30 --test 30 --embed 16 --hidden 16 --dec-hidden 32
@@ -97,34 +93,6 @@ printf '\tHallo!\n' > "$tmp/emptyfirst.tsv"
 head -c 2048 /bin/sh > "$tmp/binary.tsv"
 printf 'a\tb\nc\td\n' > "$tmp/few.tsv"
 mkdir "$tmp/nomodel"
-snapshot() { (cd "$tmp" && find . | sort); }
-row() { # expected-exit fragment command...
-  local want="$1" frag="$2"
-  shift 2
-  row_n=$((row_n + 1))
-  local out="$tmp/out-$row_n" args=() a
-  for a in "$@"; do
-    if [ "$a" = OUT ]; then args+=("$out"); else args+=("$a"); fi
-  done
-  local before after
-  before=$(snapshot)
-  timeout 60 "${args[@]}" < /dev/null > "$tmp.stdout" 2> "$tmp.stderr"
-  local rc=$?
-  after=$(snapshot)
-  local lines shown="${args[*]#$bin/}" why=""
-  lines=$(wc -l < "$tmp.stderr")
-  shown="${shown//$tmp\//}"
-  [ "$rc" -eq "$want" ] || why="exit $rc, not $want"
-  [ -z "$why" ] && [ "$lines" -ne 1 ] && why="$lines lines on stderr"
-  [ -z "$why" ] && ! grep -qF -- "$frag" "$tmp.stderr" && why="no '$frag' in the message"
-  [ -z "$why" ] && [ "$before" != "$after" ] && why="files changed"
-  if [ -z "$why" ]; then
-    pass "$shown -> $(head -c 160 "$tmp.stderr")"
-  else
-    fail "$shown: $why; stderr: $(head -c 300 "$tmp.stderr" | tr '\n' '|')"
-  fi
-  rm -rf "$out"
-}
 tt=("$tr" train --valid 1 --test 1 --out OUT)
 row 1 "cannot" "${tt[@]}" --data "$tmp/missing.tsv"
 row 1 "line 2: no tab" "${tt[@]}" --data "$tmp/notab.tsv"
