@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "xgrad/autograd/ops/arithmetic.hpp"
 #include "xgrad/autograd/ops/layout.hpp"
+#include "xgrad/autograd/ops/mask.hpp"
 
 namespace xgrad::nn
 {
@@ -47,15 +47,14 @@ sequence_output Recurrent::run(const Variable& x, const std::vector<std::size_t>
             state = std::move(next);
             continue;
         }
-        // keep = 1 for sequences still running at t: new = keep * next + (1 - keep) * old.
-        Tensor keep = Tensor::empty({batch, 1}, x.dtype());
+        // A sequence that has ended keeps its state and outputs zeros.
+        std::vector<std::uint8_t> keep(batch);
         for (std::size_t b = 0; b < batch; ++b)
-            dispatch(keep.dtype(),
-                     [&](auto tag) { keep.data<decltype(tag)>()[b] = lengths[b] > t ? 1 : 0; });
-        const Variable k(keep), stop = 1.0 - k;
-        outputs.push_back(next[0] * k);
+            keep[b] = lengths[b] > t;
+        outputs.push_back(
+            where_rows(keep, next[0], Variable(Tensor::zeros(next[0].shape(), x.dtype()))));
         for (std::size_t i = 0; i < state.size(); ++i)
-            state[i] = next[i] * k + state[i] * stop;
+            state[i] = where_rows(keep, next[i], state[i]);
     }
     for (std::size_t t = run; t < steps; ++t)
         outputs.emplace_back(Tensor::zeros({batch, hidden}, x.dtype()));

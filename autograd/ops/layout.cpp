@@ -3,7 +3,6 @@
 #include <cstring>
 #include <numeric>
 
-
 #include "xgrad/autograd/ops/kernels.hpp"
 #include "xgrad/autograd/ops/reduce.hpp"
 #include "xgrad/autograd/tape.hpp"
@@ -171,7 +170,9 @@ Variable transpose(const Variable& x, int axis0, int axis1)
 {
     const std::size_t a = normalize_axis("transpose", axis0, x.shape());
     const std::size_t b = normalize_axis("transpose", axis1, x.shape());
-    auto swap = [a, b](const Tensor& t) { return swap_axes(t, std::min(a, b), std::max(a, b)); };
+    auto swap = [a, b](const Tensor& t) {
+        return swap_axes(t, std::min(a, b), std::max(a, b));
+    };
     // The gradient of an axis swap is the same swap of the output gradient.
     return record("transpose", swap(x.data()), {x},
                   [swap](grad_context& c) { c.accumulate(0, swap(c.grad())); });
@@ -343,20 +344,26 @@ Tensor permute_axis(const Tensor& x, std::size_t axis, Src&& src, std::size_t ba
             batch_inner *= x.shape()[d];
     }
     Tensor y = Tensor::empty(x.shape(), x.dtype());
+    if (y.numel() == 0)
+        return y;
     dispatch(x.dtype(), [&](auto tag) {
         using T = decltype(tag);
         const T* px = x.data<T>();
         T* py = y.data<T>();
+        // Lanes that share a batch index are contiguous runs of `run` elements: copy runs, not
+        // single elements strided by `inner` (a time-major [T, B, D] flip copies rows of D).
+        const bool batch_outer = !has_batch || batch_axis < axis;
+        const std::size_t run = batch_outer ? s.inner : batch_inner;
         for (std::size_t o = 0; o < s.outer; ++o)
-            for (std::size_t i = 0; i < s.inner; ++i)
-            {
-                std::size_t b = 0;
-                if (has_batch)
-                    b = (batch_axis < axis ? o : i) / batch_inner % batch_n;
-                const std::size_t off = o * s.n * s.inner + i;
-                for (std::size_t j = 0; j < s.n; ++j)
-                    py[off + j * s.inner] = px[off + src(j, b) * s.inner];
-            }
+            for (std::size_t j = 0; j < s.n; ++j)
+                for (std::size_t r = 0; r < s.inner / run; ++r)
+                {
+                    std::size_t b = 0;
+                    if (has_batch)
+                        b = (batch_outer ? o / batch_inner : r) % batch_n;
+                    const std::size_t off = o * s.n * s.inner + r * run;
+                    std::copy_n(px + off + src(j, b) * s.inner, run, py + off + j * s.inner);
+                }
     });
     return y;
 }

@@ -1,5 +1,7 @@
 #include "xgrad/autograd/ops/mask.hpp"
 
+#include <algorithm>
+
 #include <xtensor/xbroadcast.hpp>
 #include <xtensor/xoperation.hpp>
 
@@ -90,6 +92,53 @@ Variable where(const Tensor& mask, const Variable& a, const Variable& b)
             c.accumulate(0, masked_grad(c.grad(), *bits, true, c.input(0).shape()));
         if (c.needs(1))
             c.accumulate(1, masked_grad(c.grad(), *bits, false, c.input(1).shape()));
+    });
+}
+
+namespace
+{
+// Row i of `out` is row i of g when (keep[i] != 0) == side, zeros otherwise.
+Tensor row_grad(const Tensor& g, const std::vector<std::uint8_t>& keep, bool side)
+{
+    Tensor out = Tensor::empty(g.shape(), g.dtype());
+    const std::size_t row = g.numel() / keep.size();
+    dispatch(g.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        const T* pg = g.data<T>();
+        T* po = out.data<T>();
+        for (std::size_t i = 0; i < keep.size(); ++i)
+            if ((keep[i] != 0) == side)
+                std::copy_n(pg + i * row, row, po + i * row);
+            else
+                std::fill_n(po + i * row, row, T(0));
+    });
+    return out;
+}
+} // namespace
+
+Variable where_rows(const std::vector<std::uint8_t>& keep, const Variable& a, const Variable& b)
+{
+    detail::check_same_dtype("where_rows", a.data(), b.data());
+    if (a.shape() != b.shape() || a.shape().empty() || a.shape()[0] != keep.size())
+        fail<shape_error>("where_rows: a {} and b {} must have one shape with {} rows (one per "
+                          "keep flag)",
+                          to_string(a.shape()), to_string(b.shape()), keep.size());
+    auto flags = std::make_shared<std::vector<std::uint8_t>>(keep);
+    Tensor y = Tensor::empty(a.shape(), a.dtype());
+    const std::size_t row = keep.empty() ? 0 : y.numel() / keep.size();
+    dispatch(y.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        const T *pa = a.data().data<T>(), *pb = b.data().data<T>();
+        T* py = y.data<T>();
+        for (std::size_t i = 0; i < keep.size(); ++i)
+            std::copy_n((keep[i] ? pa : pb) + i * row, row, py + i * row);
+    });
+    return record("where_rows", y, {a, b}, [flags](grad_context& c) {
+        // d out/da = [keep_i] on row i, d out/db = [!keep_i]
+        if (c.needs(0))
+            c.accumulate(0, row_grad(c.grad(), *flags, true));
+        if (c.needs(1))
+            c.accumulate(1, row_grad(c.grad(), *flags, false));
     });
 }
 

@@ -1,4 +1,5 @@
-// Selecting with masks: where, masked_fill, and the padding mask of a batch of sequences.
+// Selecting with masks: where, where_rows, masked_fill, and the padding mask of a batch of
+// sequences.
 //
 // A mask is a Tensor of any dtype (no gradient flows into it): an element is true when it is
 // non-zero. Masks broadcast as NumPy's arrays do.
@@ -16,6 +17,15 @@ namespace xgrad
 // shape_error naming all three.
 // d out/d a = [mask], d out/d b = [!mask] (each summed back to its input's shape).
 Variable where(const Tensor& mask, const Variable& a, const Variable& b);
+
+// out[i] = keep[i] ? a[i] : b[i] for each row i (index along axis 0) of a and b, which must have
+// one shape [N, ...] and one dtype; keep has N entries. This is how a batch of sequences of
+// different lengths keeps the state of a sequence that has ended: forward and backward copy whole
+// rows (one memcpy each), where a broadcasting `where` or `keep * a + (1 - keep) * b` touches
+// every element several times.
+// d out/d a = [keep[i]] on row i, d out/d b = [!keep[i]]. Throws shape_error when the shapes
+// differ, a is a scalar or keep.size() != N (naming the shapes), value_error for two dtypes.
+Variable where_rows(const std::vector<std::uint8_t>& keep, const Variable& a, const Variable& b);
 
 // x with `value` wherever mask is true; mask must broadcast to x's shape (it may not enlarge it).
 // Filling with -inf before a softmax gives masked positions probability 0 (but a fully masked

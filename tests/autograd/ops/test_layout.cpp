@@ -137,6 +137,34 @@ TEST_CASE("unsqueeze, squeeze, expand, flip", "[ops][layout]")
         CHECK(rb.data().flat(1 * 8 + 0 * 2) == bf.data().flat(1 * 8 + 1 * 2));
         CHECK(rb.data().flat(0 * 8 + 0 * 2 + 1) == bf.data().flat(0 * 8 + 3 * 2 + 1));
         check_gradients([lengths](auto& v) { return flip(v[0], 1, lengths, 0); }, {bf});
+        // Every (axis, batch axis) pair of a 4-d tensor against index arithmetic.
+        auto q = randn({3, 4, 2, 3}, 234);
+        const shape_t qs = q.shape();
+        for (int ax = 0; ax < 4; ++ax)
+            for (int bx = 0; bx < 4; ++bx)
+            {
+                if (ax == bx)
+                    continue;
+                std::vector<std::size_t> len(qs[bx]);
+                for (std::size_t b = 0; b < len.size(); ++b)
+                    len[b] = (b * 2 + 1) % (qs[ax] + 1);
+                const Tensor out = flip(q, ax, len, bx).data();
+                std::size_t mismatches = 0;
+                for (std::size_t f = 0; f < out.numel(); ++f)
+                {
+                    std::size_t idx[4], rest = f;
+                    for (int d = 3; d >= 0; --d)
+                        idx[d] = rest % qs[d], rest /= qs[d];
+                    const std::size_t L = len[idx[bx]], j = idx[ax];
+                    idx[ax] = j < L ? L - 1 - j : j;
+                    const std::size_t src =
+                        ((idx[0] * qs[1] + idx[1]) * qs[2] + idx[2]) * qs[3] + idx[3];
+                    mismatches += out.flat(f) != q.data().flat(src);
+                }
+                INFO("axis " << ax << ", batch axis " << bx);
+                CHECK(mismatches == 0);
+            }
+        CHECK(flip(Variable(Tensor::zeros({0, 3}, f32)), 0, {0, 0, 0}, 1).shape() == shape_t{0, 3});
         CHECK_THROWS_AS(flip(s, 0, {4, 2}, 1), shape_error);
         CHECK_THROWS_AS(flip(s, 0, {5, 2, 0}, 1), shape_error);
         CHECK_THROWS_AS(flip(s, 1, lengths, 1), shape_error);

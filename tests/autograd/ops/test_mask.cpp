@@ -1,4 +1,4 @@
-// autograd/ops/mask.hpp: where, masked_fill, sequence_mask.
+// autograd/ops/mask.hpp: where, where_rows, masked_fill, sequence_mask.
 #include "tests/support.hpp"
 
 using namespace xgrad;
@@ -23,6 +23,32 @@ TEST_CASE("where selects elementwise with broadcasting", "[ops][mask]")
                                                              Catch::Contains("[2,4]") &&
                                                              Catch::Contains("[3,4]"));
     CHECK_THROWS_AS(where(mask, a, Variable(Tensor::zeros({4}, f32))), value_error);
+}
+
+TEST_CASE("where_rows picks whole rows and routes each row's gradient to one side", "[ops][mask]")
+{
+    auto a = randn({4, 2, 3}, 111), b = randn({4, 2, 3}, 112);
+    const std::vector<std::uint8_t> keep{1, 0, 0, 1};
+    Variable y = where_rows(keep, a, b);
+    REQUIRE(y.shape() == shape_t{4, 2, 3});
+    for (std::size_t i = 0; i < 24; ++i)
+        CHECK(y.data().flat(i) == (keep[i / 6] ? a.data().flat(i) : b.data().flat(i)));
+    check_gradients([keep](auto& v) { return where_rows(keep, v[0], v[1]); }, {a, b});
+    // The same variable on both sides gets the whole gradient.
+    check_gradients([keep](auto& v) { return where_rows(keep, v[0] * 2.0, v[0]); }, {a});
+    Variable loss = sum(where_rows(keep, a, b) * 3.0);
+    loss.backward();
+    CHECK(a.grad().flat(0) == 3.0);
+    CHECK(a.grad().flat(6) == 0.0);
+    CHECK(b.grad().flat(6) == 3.0);
+    CHECK(b.grad().flat(23) == 0.0);
+
+    CHECK_THROWS_WITH(where_rows({1, 0}, a, b), Catch::Contains("where_rows") &&
+                                                    Catch::Contains("[4,2,3]") &&
+                                                    Catch::Contains("2 rows"));
+    CHECK_THROWS_WITH(where_rows(keep, a, randn({4, 3, 2}, 1)),
+                      Catch::Contains("[4,2,3]") && Catch::Contains("[4,3,2]"));
+    CHECK_THROWS_AS(where_rows(keep, a, Variable(Tensor::zeros({4, 2, 3}, f32))), value_error);
 }
 
 TEST_CASE("masked_fill replaces and blocks the gradient where the mask is true", "[ops][mask]")
