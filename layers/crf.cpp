@@ -1,5 +1,6 @@
 #include "xgrad/layers/crf.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -12,6 +13,19 @@ namespace
 {
 
 constexpr double neg_inf = -std::numeric_limits<double>::infinity();
+
+// 1 where x is finite, 0 elsewhere (a mask for logsumexp), without converting x's dtype.
+Tensor finite_mask(const Tensor& x)
+{
+    Tensor m = Tensor::empty(x.shape(), i32);
+    dispatch(x.dtype(), [&](auto tag) {
+        const auto* px = x.data<decltype(tag)>();
+        std::int32_t* pm = m.data<std::int32_t>();
+        for (std::size_t i = 0; i < x.numel(); ++i)
+            pm[i] = std::isfinite(px[i]) ? 1 : 0;
+    });
+    return m;
+}
 
 // A constant tensor of `shape` and dtype dt from double values.
 Tensor constant(const std::vector<double>& values, const shape_t& shape, dtype dt)
@@ -93,44 +107,25 @@ Variable CRF::log_partition(const Variable& emissions, const std::vector<std::si
 {
     const auto n = check("log_partition", emissions, lengths);
     const std::size_t T = emissions.shape()[0], B = emissions.shape()[1];
-    const dtype dt = emissions.dtype();
     const Variable trans = reshape(effective(transitions, forbidden_), {1, k_, k_});
     Variable alpha = effective(start_transitions, forbidden_start_) + select(emissions, 0, 0);
+    // With forbidden moves (-inf), a lane of only forbidden moves is -inf by definition, not the
+    // NaN that -inf - (-inf) gives inside logsumexp: the mask leaves -inf entries out.
+    auto sum_exp = [&](const Variable& x, int axis) {
+        return constrained_ ? logsumexp(x, finite_mask(x.data()), axis) : logsumexp(x, axis);
+    };
     for (std::size_t t = 1; t < T; ++t)
     {
         // scores[b, i, j] = alpha[b, i] + transitions[i, j]; the sum runs over i.
-        Variable scores = reshape(alpha, {B, k_, 1}) + trans;
-        Variable next;
-        if (constrained_)
-        {
-            // A lane of only forbidden moves is -inf by definition, not NaN: mask them.
-            const Tensor sd = scores.data().to(f64);
-            std::vector<double> finite(sd.numel());
-            for (std::size_t i = 0; i < finite.size(); ++i)
-                finite[i] = std::isfinite(sd.data<double>()[i]) ? 1.0 : 0.0;
-            next = logsumexp(scores, constant(finite, scores.shape(), f64), 1);
-        }
-        else
-            next = logsumexp(scores, 1);
-        next = next + select(emissions, 0, t);
-        std::vector<double> live(B);
-        bool all_live = true;
+        Variable next = sum_exp(reshape(alpha, {B, k_, 1}) + trans, 1) + select(emissions, 0, t);
+        std::vector<std::uint8_t> live(B);
         for (std::size_t b = 0; b < B; ++b)
-        {
-            live[b] = t < n[b] ? 1.0 : 0.0;
-            all_live = all_live && t < n[b];
-        }
+            live[b] = t < n[b];
         // Sentences that have ended keep their alpha: padding has no effect.
-        alpha = all_live ? next : where(constant(live, {B, 1}, dt), next, alpha);
+        const bool all_live = std::all_of(live.begin(), live.end(), [](auto l) { return l != 0; });
+        alpha = all_live ? next : where_rows(live, next, alpha);
     }
-    Variable last = alpha + effective(end_transitions, forbidden_end_);
-    if (!constrained_)
-        return logsumexp(last, 1);
-    const Tensor ld = last.data().to(f64);
-    std::vector<double> finite(ld.numel());
-    for (std::size_t i = 0; i < finite.size(); ++i)
-        finite[i] = std::isfinite(ld.data<double>()[i]) ? 1.0 : 0.0;
-    return logsumexp(last, constant(finite, last.shape(), f64), 1);
+    return sum_exp(alpha + effective(end_transitions, forbidden_end_), 1);
 }
 
 Variable CRF::score(const Variable& emissions, const std::vector<std::int64_t>& tags,

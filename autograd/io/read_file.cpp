@@ -25,18 +25,19 @@ std::string read_file(const std::string& path, const char* op)
 {
     // POSIX calls rather than an ifstream: a stream's failure says neither which call failed
     // nor why (a directory even "opens", and then throws std::ios_base::failure on read).
+    const std::string who = op ? std::string(op) + ": " : std::string();
     int fd = -1;
     do
         fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     while (fd < 0 && errno == EINTR);
     if (fd < 0)
-        fail<io_error>("{}: cannot open '{}': {}", op, path, std::strerror(errno));
+        fail<io_error>("{}cannot open '{}': {}", who, path, std::strerror(errno));
     fd_guard guard{fd};
     struct stat st;
     if (::fstat(fd, &st) != 0)
-        fail<io_error>("{}: cannot open '{}': {}", op, path, std::strerror(errno));
+        fail<io_error>("{}cannot open '{}': {}", who, path, std::strerror(errno));
     if (S_ISDIR(st.st_mode))
-        fail<io_error>("{}: cannot open '{}': it is a directory", op, path);
+        fail<io_error>("{}cannot open '{}': it is a directory", who, path);
 
     // A regular file's size (plus one byte, so that the read that sees the end needs no
     // growth) is the first guess; the file may still change while being read, and pipes report
@@ -54,7 +55,7 @@ std::string read_file(const std::string& path, const char* op)
         {
             if (errno == EINTR)
                 continue;
-            fail<io_error>("{}: cannot read '{}': {}", op, path, std::strerror(errno));
+            fail<io_error>("{}cannot read '{}': {}", who, path, std::strerror(errno));
         }
         if (n == 0)
             break;

@@ -15,6 +15,7 @@
 #include "examples/text/vocabulary.hpp"
 #include "xgrad/autograd/autograd.hpp"
 #include "xgrad/autograd/io/checkpoint.hpp"
+#include "xgrad/autograd/io/json.hpp"
 #include "xgrad/autograd/io/safetensors.hpp"
 #include "xgrad/layers/embedding.hpp"
 #include "xgrad/layers/linear.hpp"
@@ -69,13 +70,7 @@ std::string bytes_as_code_points(const std::string& bytes)
 {
     std::string out;
     for (unsigned char b : bytes)
-        if (b < 0x80)
-            out += char(b);
-        else
-        {
-            out += char(0xC0 | (b >> 6));
-            out += char(0x80 | (b & 0x3F));
-        }
+        xgrad::io::json::append_utf8(out, b);
     return out;
 }
 

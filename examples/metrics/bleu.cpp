@@ -21,45 +21,19 @@ namespace
 
 std::u32string decode_utf8(const std::string& s)
 {
+    // Validated first (overlong forms, surrogates and values past U+10FFFF are refused, as
+    // Python refuses them), so the decoding below can trust every sequence.
+    if (const std::size_t at = xgrad::io::json::utf8_invalid_at(s); at != std::string::npos)
+        throw std::invalid_argument("bleu: invalid UTF-8 at byte " + std::to_string(at));
     std::u32string out;
     out.reserve(s.size());
-    std::size_t i = 0;
-    auto bad = [&](std::size_t at) {
-        throw std::invalid_argument("bleu: invalid UTF-8 at byte " + std::to_string(at));
-    };
-    while (i < s.size())
+    for (std::size_t i = 0; i < s.size();)
     {
         const auto b0 = static_cast<unsigned char>(s[i]);
-        if (b0 < 0x80)
-        {
-            out += static_cast<char32_t>(b0);
-            ++i;
-            continue;
-        }
-        int len = 0;
-        char32_t cp = 0;
-        char32_t min = 0;
-        if ((b0 & 0xE0) == 0xC0)
-            len = 2, cp = b0 & 0x1F, min = 0x80;
-        else if ((b0 & 0xF0) == 0xE0)
-            len = 3, cp = b0 & 0x0F, min = 0x800;
-        else if ((b0 & 0xF8) == 0xF0)
-            len = 4, cp = b0 & 0x07, min = 0x10000;
-        else
-            bad(i);
-        if (i + len > s.size())
-            bad(i);
-        for (int k = 1; k < len; ++k)
-        {
-            const auto b = static_cast<unsigned char>(s[i + k]);
-            if ((b & 0xC0) != 0x80)
-                bad(i);
-            cp = (cp << 6) | (b & 0x3F);
-        }
-        // Overlong forms, surrogates and values past U+10FFFF are not UTF-8 (Python refuses
-        // them too).
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp < 0xE000))
-            bad(i);
+        const std::size_t len = b0 < 0x80 ? 1 : b0 < 0xE0 ? 2 : b0 < 0xF0 ? 3 : 4;
+        char32_t cp = len == 1 ? b0 : b0 & (0x7F >> len); // the lead byte's payload bits
+        for (std::size_t k = 1; k < len; ++k)
+            cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
         out += cp;
         i += len;
     }

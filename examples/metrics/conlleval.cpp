@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <cstdarg>
 #include <cstdio>
-#include <fstream>
 #include <regex>
+#include <sstream>
 #include <stdexcept>
+
+#include "xgrad/autograd/io/read_file.hpp"
 
 namespace metrics
 {
@@ -388,9 +390,7 @@ std::string conlleval_result::report() const
 
 conlleval_result conlleval_file(const std::string& path, const conlleval_options& options)
 {
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        throw std::runtime_error("conlleval: cannot read " + path);
+    std::istringstream in(xgrad::io::read_file(path, "conlleval"));
     conlleval c(options);
     std::string line;
     try

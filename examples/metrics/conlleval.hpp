@@ -102,8 +102,8 @@ private:
     std::map<std::string, std::int64_t> correct_by_type_, gold_by_type_, found_by_type_;
 };
 
-// Reads a whole file. Throws std::runtime_error naming the file when it cannot be read, and
-// the file and line number for a malformed line.
+// Reads a whole file. Throws xgrad::io_error "conlleval: cannot open 'PATH': REASON" when it
+// cannot be read, and std::runtime_error naming the file and line number for a malformed line.
 conlleval_result conlleval_file(const std::string& path, const conlleval_options& options = {});
 
 } // namespace metrics

@@ -4,13 +4,14 @@
 //   xgrad-metrics conlleval [--delimiter D] [--raw] [--o-tag O] [FILE] (standard input without
 //   FILE) prints conlleval's report.
 #include <cstdio>
-#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <stdexcept>
 
 #include "examples/common/flags.hpp"
 #include "examples/metrics/bleu.hpp"
 #include "examples/metrics/conlleval.hpp"
+#include "xgrad/autograd/io/read_file.hpp"
 
 namespace
 {
@@ -28,9 +29,7 @@ std::vector<std::string> read_lines(std::istream& in)
 
 std::vector<std::string> read_file_lines(const std::string& path)
 {
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        throw std::runtime_error("cannot read " + path);
+    std::istringstream in(xgrad::io::read_file(path));
     return read_lines(in);
 }
 

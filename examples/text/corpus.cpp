@@ -1,77 +1,48 @@
 #include "examples/text/corpus.hpp"
 
-#include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <stdexcept>
+#include <string_view>
+
+#include "xgrad/autograd/io/json.hpp"
+#include "xgrad/autograd/io/read_file.hpp"
 
 namespace text
 {
 
 std::string read_file(const std::string& path)
 {
-    // A directory opens as a stream on Linux and reads as empty: say what it is instead.
-    std::error_code ec;
-    if (std::filesystem::is_directory(path, ec))
-        throw std::runtime_error("cannot read '" + path + "': it is a directory");
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        throw std::runtime_error("cannot read '" + path + "'");
-    std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (in.bad())
-        throw std::runtime_error("cannot read '" + path + "': read error");
-    return data;
+    return xgrad::io::read_file(path);
 }
+
+namespace
+{
+// Why the UTF-8 sequence at `at` (where io::json::utf8_invalid_at stopped) is malformed.
+const char* utf8_problem(std::string_view data, std::size_t at)
+{
+    const auto b = static_cast<unsigned char>(data[at]);
+    if (b < 0xC2 || b > 0xF4) // a continuation byte, C0/C1 (always overlong), or F5..FF
+        return "invalid UTF-8 (a byte that cannot start a character)";
+    const std::size_t len = b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4;
+    if (at + len > data.size())
+        return "invalid UTF-8 (a character cut off by the end of the file)";
+    return "invalid UTF-8 (a bad continuation byte, or an overlong, surrogate or out-of-range "
+           "sequence)";
+}
+} // namespace
 
 std::size_t find_invalid_text(const std::string& data, std::string* why)
 {
-    auto fail = [&](std::size_t at, const char* reason) {
-        if (why)
-            *why = reason;
-        return at;
-    };
-    const auto* b = reinterpret_cast<const unsigned char*>(data.data());
-    const std::size_t n = data.size();
-    for (std::size_t i = 0; i < n;)
+    // NUL is valid UTF-8: report whichever of the two problems comes first.
+    const std::size_t nul = data.find('\0'), bad = xgrad::io::json::utf8_invalid_at(data);
+    if (bad < nul)
     {
-        const unsigned c = b[i];
-        if (c == 0)
-            return fail(i, "a NUL byte (binary data?)");
-        if (c < 0x80)
-        {
-            ++i;
-            continue;
-        }
-        // The lead byte gives the length and the range of the first continuation byte, which
-        // excludes overlong forms, UTF-16 surrogates and code points above U+10FFFF (RFC 3629).
-        std::size_t len = 0;
-        unsigned lo = 0x80, hi = 0xBF;
-        if (c >= 0xC2 && c <= 0xDF)
-            len = 2;
-        else if (c >= 0xE0 && c <= 0xEF)
-        {
-            len = 3;
-            lo = c == 0xE0 ? 0xA0 : 0x80;
-            hi = c == 0xED ? 0x9F : 0xBF;
-        }
-        else if (c >= 0xF0 && c <= 0xF4)
-        {
-            len = 4;
-            lo = c == 0xF0 ? 0x90 : 0x80;
-            hi = c == 0xF4 ? 0x8F : 0xBF;
-        }
-        else
-            return fail(i, "invalid UTF-8 (a byte that cannot start a character)");
-        if (i + len > n)
-            return fail(i, "invalid UTF-8 (a character cut off by the end of the file)");
-        if (b[i + 1] < lo || b[i + 1] > hi)
-            return fail(i, "invalid UTF-8 (a bad or overlong sequence)");
-        for (std::size_t k = 2; k < len; ++k)
-            if (b[i + k] < 0x80 || b[i + k] > 0xBF)
-                return fail(i, "invalid UTF-8 (a bad continuation byte)");
-        i += len;
+        if (why)
+            *why = utf8_problem(data, bad);
+        return bad;
     }
-    return std::string::npos;
+    if (nul != std::string::npos && why)
+        *why = "a NUL byte (binary data?)";
+    return nul;
 }
 
 void check_text(const std::string& data, const std::string& path)

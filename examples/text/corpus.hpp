@@ -8,8 +8,8 @@
 namespace text
 {
 
-// The whole file. Throws std::runtime_error naming the path if it cannot be read (missing,
-// unreadable, a directory).
+// The whole file (io::read_file). Throws xgrad::io_error "cannot open 'PATH': REASON" if it cannot
+// be read (missing, unreadable, a directory).
 std::string read_file(const std::string& path);
 
 // Where `data` stops being text: the byte offset of the first NUL byte or invalid UTF-8 sequence

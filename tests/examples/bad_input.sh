@@ -176,7 +176,7 @@ row 2 "more than the limit of 268435456" "${rt[@]}" --hidden 65536 --vocab 65536
 row 2 "more than the limit of 268435456" "${rt[@]}" --cell lstm --hidden 8192 --layers 64
 row 1 "distinct tokens" "${rt[@]}" --vocab 100000
 # rnnlm train: the corpus.
-row 1 "cannot read" "${rt[@]}" --data "$tmp/none.txt"
+row 1 "none.txt': No such file or directory" "${rt[@]}" --data "$tmp/none.txt"
 row 1 "is a directory" "${rt[@]}" --data "$tmp/dir"
 row 1 "is empty" "${rt[@]}" --data "$tmp/empty.txt"
 row 1 "is empty" "${rt[@]}" --data "$tmp/blank.txt"
@@ -197,7 +197,7 @@ row 2 "--model: '' is not a valid value" "$bin/rnnlm" score --model '' x
 row 2 "either --data or SENTENCE" "$bin/rnnlm" score --model "$tmp/rm" --data "$tmp/small.txt" x
 row 1 "not a text file" "$bin/rnnlm" score --model "$tmp/rm" --data /bin/sh
 row 1 "is a directory" "$bin/rnnlm" score --model "$tmp/rm" --data "$tmp/dir"
-row 1 "cannot read" "$bin/rnnlm" score --model "$tmp/rm" --data "$tmp/none.txt"
+row 1 "none.txt': No such file or directory" "$bin/rnnlm" score --model "$tmp/rm" --data "$tmp/none.txt"
 row 1 "is empty" "$bin/rnnlm" score --model "$tmp/rm" --data "$tmp/empty.txt"
 row 2 "--model: '' is not a valid value" "$bin/rnnlm" generate --model ''
 for v in 0 -1 1000001 x; do row 2 "--count: '$v'" "$bin/rnnlm" generate --model "$tmp/rm" --count "$v"; done
@@ -235,7 +235,7 @@ for c in "score x" generate; do
   row 1 "expects 50" "${r[@]}" --model "$tmp/rm-vocab-short"
   row 1 "is empty" "${r[@]}" --model "$tmp/rm-vocab-empty"
   row 1 "not a text file" "${r[@]}" --model "$tmp/rm-vocab-binary"
-  row 1 "cannot read" "${r[@]}" --model "$tmp/rm-vocab-missing"
+  row 1 "cannot open" "${r[@]}" --model "$tmp/rm-vocab-missing"
   row 1 "lacks the special token" "${r[@]}" --model "$tmp/rm-vocab-nospecial"
 done
 
@@ -262,7 +262,7 @@ for v in -1 x; do row 2 "--seed: '$v'" "${ct[@]}" --seed "$v"; done
 row 2 "more than the limit of 268435456" "${ct[@]}" --hidden 65536 --layers 64
 row 2 "has 1 characters: too short" "${ct[@]}" --max-chars 1
 # char_lm train: the text.
-row 1 "cannot read" "${ct[@]}" --data "$tmp/none.txt"
+row 1 "none.txt': No such file or directory" "${ct[@]}" --data "$tmp/none.txt"
 row 1 "is a directory" "${ct[@]}" --data "$tmp/dir"
 row 1 "is empty" "${ct[@]}" --data "$tmp/empty.txt"
 row 1 "not a text file: byte offset" "${ct[@]}" --data "$tmp/binary.txt"

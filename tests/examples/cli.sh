@@ -68,7 +68,7 @@ expect_error() { # name, expected message part, command...
   local rc=$?
   if [ $rc -ne 0 ] && echo "$err" | grep -q -- "$msg"; then pass "$name"; else fail "$name (rc $rc: $err)"; fi
 }
-expect_error "missing corpus" "cannot read" "$bin/rnnlm" train --data "$tmp/none.txt" --out "$tmp/c"
+expect_error "missing corpus" "cannot open" "$bin/rnnlm" train --data "$tmp/none.txt" --out "$tmp/c"
 : > "$tmp/empty.txt"
 expect_error "empty corpus" "empty" "$bin/rnnlm" train --data "$tmp/empty.txt" --out "$tmp/c"
 expect_error "vocabulary larger than the corpus" "distinct tokens" \
@@ -156,7 +156,7 @@ accuracy:  84.08%; precision:  68.83%; recall:  80.83%; FB1:  74.35" ] && [ "$(e
 else
   fail "xgrad-metrics conlleval on the CoNLL-2000 example: $out"
 fi
-expect_error "bleu with a missing reference file" "cannot read" \
+expect_error "bleu with a missing reference file" "cannot open" \
   "$bin/xgrad-metrics" bleu --ref "$tmp/none.txt" < "$tmp/hyp.txt"
 head -n 2 "$tmp/r1.txt" > "$tmp/r_short.txt"
 expect_error "bleu with fewer references than hypotheses" "has 2 segments but there are 3" \

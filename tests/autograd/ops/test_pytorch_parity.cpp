@@ -92,6 +92,10 @@ TEST_CASE("round-2 ops equal PyTorch's values and gradients", "[ops][pytorch]")
     check_case("layer_norm", {"x", "w", "b"}, [](auto& v) { return layer_norm(v[0], v[1], v[2]); });
     check_case("flip", {"x"}, [](auto& v) { return flip(v[0], 0); });
     check_case("expand", {"x"}, [](auto& v) { return expand(v[0], {2, 3, 5, 4}); });
+    std::vector<std::uint8_t> keep;
+    for (double k : f("where_rows.mask").to_vector())
+        keep.push_back(k != 0);
+    check_case("where_rows", {"a", "b"}, [&](auto& v) { return where_rows(keep, v[0], v[1]); });
 
     // Indices, exactly.
     CHECK(max(Variable(f("max.x")), 1).indices.to_vector() == f("max.out1").to_vector());
