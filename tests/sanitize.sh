@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 export ASAN_OPTIONS=allocator_may_return_null=1:detect_leaks=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 cmake -S . -B build-sanitize -DCMAKE_CXX_COMPILER=clang++ \
-      -DXGRAD_SANITIZE=ON -DXGRAD_FUZZ=ON -DXGRAD_FUZZ_SECONDS=20 -DXGRAD_BUILD_BENCHMARKS=OFF -DXGRAD_INSTALL=OFF
+      -DXGRAD_SANITIZE=ON -DXGRAD_FUZZ=ON -DXGRAD_FUZZ_SECONDS=8 -DXGRAD_BUILD_BENCHMARKS=OFF -DXGRAD_INSTALL=OFF
 cmake --build build-sanitize -j2
 cd build-sanitize
 ctest -LE package -j2 --output-on-failure
