@@ -1,6 +1,7 @@
 #include "xgrad/layers/bidirectional.hpp"
 
 #include "xgrad/autograd/ops/layout.hpp"
+#include "xgrad/layers/gradient_probe.hpp"
 
 namespace xgrad::nn
 {
@@ -43,8 +44,16 @@ sequence_output Bidirectional::forward(const Variable& x, const std::vector<std:
     const std::vector<cell_state> init_f(initial.begin(), split_at),
         init_b(split_at, initial.end());
 
-    sequence_output f = fwd_->forward(x, lengths, init_f);
-    sequence_output b = bwd_->forward(reverse_sequences(x, lengths), lengths, init_b);
+    // The direction scopes only label the runs a gradient_probe records.
+    sequence_output f, b;
+    {
+        gradient_probe::direction_scope forward_direction(0);
+        f = fwd_->forward(x, lengths, init_f);
+    }
+    {
+        gradient_probe::direction_scope backward_direction(1);
+        b = bwd_->forward(reverse_sequences(x, lengths), lengths, init_b);
+    }
     sequence_output out;
     out.output = concat({f.output, reverse_sequences(b.output, lengths)}, 2);
     out.states = std::move(f.states);

@@ -117,6 +117,28 @@ void lstm_forget_bias(LSTMCell& cell, double value)
     forget_slice(cell.bias_hh, false, value, "bias_hh");
 }
 
+void identity(const Variable& p, double gain)
+{
+    const shape_t& s = p.shape();
+    if (s.size() != 2 || s[1] == 0 || s[0] == 0 || s[0] % s[1] != 0)
+        fail<shape_error>("init.identity: needs a [H, H] or [G*H, H] weight, got {}", to_string(s));
+    const std::size_t cols = s[1];
+    std::size_t at = 0;
+    // Element (r, c) is gain when c equals r within its gate block (r mod H).
+    fill(p, [&] {
+        const std::size_t r = at / cols, c = at % cols;
+        ++at;
+        return r % cols == c ? gain : 0.0;
+    });
+}
+
+void identity(RNNBase& rnn, double gain)
+{
+    for (const auto& [name, p] : rnn.named_parameters())
+        if (name.rfind("weight_hh", 0) == 0)
+            identity(p, gain);
+}
+
 void xavier_uniform(const Variable& p, double gain, generator& g)
 {
     need_2d("xavier_uniform", p.shape());

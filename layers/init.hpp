@@ -11,6 +11,7 @@ namespace xgrad::nn
 {
 class LSTM;
 class LSTMCell;
+class RNNBase;
 } // namespace xgrad::nn
 
 namespace xgrad::nn::init
@@ -30,6 +31,17 @@ void kaiming_uniform(const Variable& p, double a = 0.0, generator& g = default_g
 // A (semi-)orthogonal matrix (rows or columns orthonormal) times gain, from the QR of a Gaussian
 // matrix with the sign fix of PyTorch's orthogonal_. Viewed as [shape[0], rest].
 void orthogonal(const Variable& p, double gain = 1.0, generator& g = default_generator());
+
+// gain * I, for recurrent weights (IRNN, Le, Jaitly & Hinton 2015: a ReLU RNN with weight_hh = I
+// and zero biases starts by copying its state forward, so gradients neither vanish nor explode
+// through the recurrence at first). A square [H, H] weight becomes gain * I; a [G*H, H] weight of
+// G stacked gates (weight_hh of an LSTM, G = 4, or a GRU, G = 3) gets gain * I in each gate's
+// [H, H] block. Throws shape_error naming the shape unless p is 2-D with a positive number of
+// columns that divides its number of rows.
+void identity(const Variable& p, double gain = 1.0);
+// identity(weight_hh, gain) for every layer and direction of an RNN, LSTM or GRU; nothing else
+// changes (for IRNN, also build the RNN with nonlinearity::relu and set its biases to 0).
+void identity(RNNBase& rnn, double gain = 1.0);
 
 // Sets rows [start, start + length) along axis 0 of p's data to value, in place and without
 // recording (elements, for a 1-D bias), in p's dtype (float32 or float64). Throws shape_error

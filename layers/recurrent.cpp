@@ -4,6 +4,7 @@
 
 #include "xgrad/autograd/ops/layout.hpp"
 #include "xgrad/autograd/ops/mask.hpp"
+#include "xgrad/layers/gradient_probe.hpp"
 
 namespace xgrad::nn
 {
@@ -34,11 +35,17 @@ sequence_output Recurrent::run(const Variable& x, const std::vector<std::size_t>
     const std::size_t run =
         lengths.empty() ? steps : *std::max_element(lengths.begin(), lengths.end());
     const Variable projected = cell_->project(x);
+    // With a gradient_probe active, each step's new state is hooked (see gradient_probe.hpp);
+    // without one this is the only cost, plus one branch per step.
+    gradient_probe* probe = gradient_probe::active();
+    const std::size_t probe_run = probe ? probe->begin_run(*this, *cell_, run, batch, lengths) : 0;
     std::vector<Variable> outputs;
     outputs.reserve(steps);
     for (std::size_t t = 0; t < run; ++t)
     {
         cell_state next = cell_->step(select(projected, 0, t), state);
+        if (probe)
+            probe->watch(probe_run, t, next);
         const bool some_ended =
             std::any_of(lengths.begin(), lengths.end(), [t](std::size_t l) { return l <= t; });
         if (!some_ended)

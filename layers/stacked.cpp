@@ -1,6 +1,7 @@
 #include "xgrad/layers/stacked.hpp"
 
 #include "xgrad/autograd/ops/dropout.hpp"
+#include "xgrad/layers/gradient_probe.hpp"
 
 namespace xgrad::nn
 {
@@ -65,6 +66,7 @@ sequence_output Stacked::forward(const Variable& x, const std::vector<std::size_
         at += g;
         if (i > 0)
             h = dropout(h, dropout_, is_training(), *gen_);
+        gradient_probe::layer_scope probe_layer(i); // labels a gradient_probe's runs
         sequence_output r = layers_[i]->forward(h, lengths, init);
         h = r.output;
         out.states.insert(out.states.end(), r.states.begin(), r.states.end());

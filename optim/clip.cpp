@@ -147,6 +147,14 @@ double clip_grad_norm(const std::vector<Variable>& params, double max_norm, bool
     return norm;
 }
 
+double clip_grad_norm(const std::vector<Variable>& params, double max_norm, clip_stats& stats,
+                      bool error_if_nonfinite)
+{
+    const double norm = clip_grad_norm(params, max_norm, error_if_nonfinite);
+    stats.record(norm, max_norm);
+    return norm;
+}
+
 void clip_grad_value(const std::vector<Variable>& params, double clip)
 {
     if (!(clip >= 0))

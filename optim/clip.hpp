@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "xgrad/autograd/variable.hpp"
+#include "xgrad/optim/clip_stats.hpp"
 
 namespace xgrad::optim
 {
@@ -18,6 +19,11 @@ namespace xgrad::optim
 // such parameter, unless error_if_nonfinite is false, in which case nothing is scaled and the
 // (NaN or infinite) norm is returned. Throws value_error for max_norm <= 0 (or NaN).
 double clip_grad_norm(const std::vector<Variable>& params, double max_norm,
+                      bool error_if_nonfinite = true);
+
+// The same, and records the step in stats (clip_stats::record with the returned norm). With
+// error_if_nonfinite, a non-finite gradient throws before anything is recorded.
+double clip_grad_norm(const std::vector<Variable>& params, double max_norm, clip_stats& stats,
                       bool error_if_nonfinite = true);
 
 // Clamps every gradient element into [-clip, clip]. Throws value_error for clip < 0.
