@@ -112,6 +112,30 @@ bool run_gnuplot(const std::string& script_path)
     return true;
 }
 
+bool render_picture(const std::string& script_path, const std::string& picture)
+{
+    if (find_gnuplot().empty())
+        return false;
+    const std::string tmp = picture + ".tmp", wrapper = script_path + ".run";
+    xgrad::io::write_file_atomically(wrapper, [&](std::ostream& out) {
+        out << "out = " << gnuplot_quote(tmp) << "\nload " << gnuplot_quote(script_path) << "\n";
+    });
+    try
+    {
+        run_gnuplot(wrapper);
+    }
+    catch (...)
+    {
+        std::remove(wrapper.c_str());
+        std::remove(tmp.c_str());
+        throw;
+    }
+    std::remove(wrapper.c_str());
+    if (std::rename(tmp.c_str(), picture.c_str()) != 0)
+        throw std::runtime_error(fmt::format("cannot rename {} to {}", tmp, picture));
+    return true;
+}
+
 run_plot::run_plot(std::string dir, std::string name) : dir_(std::move(dir)), name_(std::move(name))
 {
     if (!is_name(name_, true))
@@ -227,25 +251,7 @@ bool run_plot::write() const
         said = true;
         return false;
     }
-    // Rendered to a temporary, then renamed: a crash never leaves half a picture.
-    const std::string tmp = png_ + ".tmp", tmp_gp = gp_ + ".run";
-    xgrad::io::write_file_atomically(tmp_gp, [&](std::ostream& out) {
-        out << "out = " << gnuplot_quote(tmp) << "\nload " << gnuplot_quote(gp_) << "\n";
-    });
-    try
-    {
-        run_gnuplot(tmp_gp);
-    }
-    catch (...)
-    {
-        std::remove(tmp_gp.c_str());
-        std::remove(tmp.c_str());
-        throw;
-    }
-    std::remove(tmp_gp.c_str());
-    if (std::rename(tmp.c_str(), png_.c_str()) != 0)
-        throw std::runtime_error(fmt::format("--plot: cannot rename {} to {}", tmp, png_));
-    return true;
+    return render_picture(gp_, png_);
 }
 
 } // namespace cli

@@ -25,6 +25,12 @@ std::string find_gnuplot();
 // when it fails.
 bool run_gnuplot(const std::string& script_path);
 
+// Runs a gnuplot script whose output is `if (!exists('out')) out = PICTURE; set output out`, with
+// out set to a temporary beside `picture`, and renames the temporary to `picture` once gnuplot
+// succeeded (a crash never leaves half a picture). Returns false, drawing nothing, when gnuplot
+// is not installed; throws as run_gnuplot, or xgrad::io_error.
+bool render_picture(const std::string& script_path, const std::string& picture);
+
 // Quotes s as a gnuplot single-quoted string ('' stands for a quote inside it).
 std::string gnuplot_quote(const std::string& s);
 
