@@ -130,13 +130,32 @@ std::string header(const std::string& picture, int width, int height)
                        cli::gnuplot_quote(picture), width, height);
 }
 
+// One colour per cell/init, so a cell keeps its colour across pictures; a dashed line is an
+// LSTM's c (label ending " c") or a run with clipping (" clip ..."). Lines of other labels (the
+// probed steps) take gnuplot's own colours.
+std::string line_style(const std::string& label)
+{
+    static const std::pair<const char*, const char*> colours[] = {{"rnn/default", "#d62728"},
+                                                                  {"rnn/irnn", "#ff7f0e"},
+                                                                  {"lstm/fb0", "#17becf"},
+                                                                  {"lstm/fb1", "#1f3fb4"},
+                                                                  {"gru/default", "#2ca02c"}};
+    std::string style;
+    for (const auto& [cell, colour] : colours)
+        if (label.rfind(cell, 0) == 0)
+            style = fmt::format("linecolor rgb '{}' ", colour);
+    const bool c_state = label.size() > 2 && label.compare(label.size() - 2, 2, " c") == 0;
+    if (c_state || label.find(" clip ") != std::string::npos)
+        style += "dashtype 2 ";
+    return style;
+}
+
 std::string plot_lines(const std::vector<std::string>& names, std::size_t first = 0)
 {
     std::string out = "plot ";
     for (std::size_t i = first; i < names.size(); ++i)
-        out += fmt::format("{}$d{} using 1:2 with lines linewidth 2 {} title {}",
-                           i > first ? ", \\\n     " : "", i,
-                           names[i].find(" c") != std::string::npos ? "dashtype 2" : "",
+        out += fmt::format("{}$d{} using 1:2 with lines linewidth 2 {}title {}",
+                           i > first ? ", \\\n     " : "", i, line_style(names[i]),
                            cli::gnuplot_quote(names[i]));
     return out + "\n";
 }
@@ -240,9 +259,10 @@ void draw_pictures(const std::string& dir, const study_rows& rows, const std::st
         u += datablocks(loss, ln);
         const std::size_t split_at = ln.size();
         u += datablocks(acc, ln);
-        u += "set logscale y\nset ylabel 'held-out loss'\n";
+        u += "set logscale y\nset format y '1e%L'\nset ylabel 'held-out loss'\n";
         u += plot_lines(std::vector<std::string>(ln.begin(), ln.begin() + split_at));
-        u += "unset logscale y\nset ylabel 'held-out accuracy'\nset yrange [0:1]\n";
+        u += "unset logscale y\nset format y '%g'\nset ylabel 'held-out accuracy'\nset yrange "
+             "[0:1]\n";
         std::string accuracy_plot = plot_lines(ln, split_at);
         u += accuracy_plot + "unset multiplot\n";
         draw(dir, "grad_curves", u);
