@@ -3,11 +3,13 @@
 // of every stream, and the LSTM state is carried into the next step detached.
 //   char_lm train  [options]    fit the model, checkpointing to --out every epoch
 //   char_lm sample [options]    generate text from a priming string
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/core.h>
 
 #include "examples/common/flags.hpp"
+#include "examples/common/plot.hpp"
 #include "examples/common/progress.hpp"
 #include "examples/common/run_record.hpp"
 #include "examples/common/sampling.hpp"
@@ -21,7 +23,6 @@
 #include "xgrad/layers/linear.hpp"
 #include "xgrad/layers/rnn.hpp"
 #include "xgrad/optim/adam.hpp"
-#include "xgrad/optim/clip.hpp"
 
 using namespace xgrad;
 using namespace xgrad::nn;
@@ -202,9 +203,11 @@ double evaluate(CharModel& m, const std::vector<std::int64_t>& ids, std::size_t 
 
 int train(int argc, char** argv)
 {
-    std::string data = std::string(XGRAD_DATA_DIR) + "/tinyshakespeare.txt", out = "char-model";
+    std::string data = std::string(XGRAD_DATA_DIR) + "/tinyshakespeare.txt", out = "char-model",
+                plot_dir;
     config c;
-    std::size_t batch = 32, seq = 100, epochs = 10, max_chars = 0, save_every = 0;
+    std::size_t batch = 32, seq = 100, epochs = 10, max_chars = 0, save_every = 0, max_steps = 0,
+                plot_every = 0;
     double lr = 2e-3, clip = 5.0, valid = 0.1, budget = 0;
     std::uint64_t seed = 1;
     bool resume = false;
@@ -225,10 +228,17 @@ int train(int argc, char** argv)
     f.add("valid", valid, "fraction of the text (its end) held out").above(0).below(1);
     f.add("max-chars", max_chars, "use only the first N characters (0: all)");
     f.add("time-budget", budget, "stop (and save) after this many minutes (0: none)").at_least(0);
+    f.add("max-steps", max_steps, "stop (and save) after this many steps (0: none)");
     f.add("save-every", save_every, "also save a checkpoint every N steps (0: per epoch only)");
     f.add("seed", seed, "random seed", 0);
     f.add("resume", resume, "continue the run saved in --out");
+    f.add("plot", plot_dir,
+          "write the run's curves to DIR/char_lm.csv and DIR/char_lm.png (training loss, "
+          "tokens/s, gradient norm, validation loss and bits per character) at every checkpoint")
+        .hide_default();
+    f.add("plot-every", plot_every, "steps per plotted point (0: about 50 points an epoch)");
     f.parse(argc, argv, 2);
+    cli::check_plot_dir(plot_dir);
     count_parameters({std::string(256, ' '), c.embed, c.hidden, c.layers}); // at most 256 chars
 
     std::string text = text::read_file(data);
@@ -297,8 +307,16 @@ int train(int argc, char** argv)
         fmt::print("initial validation loss {:.4f} (ln V = {:.4f})\n", evaluate(m, valid_ids, seq),
                    std::log(double(vocab.size())));
 
+    // Steps are numbered over the whole run: every epoch has `steps` of them.
+    cli::training_plot plot(plot_dir, "char_lm",
+                            plot_every ? plot_every : std::max<std::size_t>(1, steps / 50));
+    plot.resume(double(epoch * steps + step));
+
     // One checkpoint = one atomic unit: the three files of a generation, or the previous one.
+    // The curves are written first: rows past a checkpoint that never committed are dropped
+    // by --resume.
     auto checkpoint = [&] {
+        plot.write();
         auto tx = ckpt.begin();
         io::save_tensors(tx.file("model.safetensors"), m.state_dict(), m.metadata());
         opt.save(tx.file("optimizer.safetensors"));
@@ -315,21 +333,22 @@ int train(int argc, char** argv)
     };
 
     cli::progress bar;
-    std::size_t tokens = 0;
+    std::size_t tokens = 0, steps_done = 0;
     std::vector<std::int64_t> x, y;
     for (; epoch < epochs; ++epoch)
     {
         double running = 0;
         for (; step < steps; ++step)
         {
+            const auto started = cli::training_plot::clock::now();
             step_data(train_ids, batch, stream_len, step * seq, seq, x, y);
             opt.zero_grad();
             Variable loss = cross_entropy(m.forward(x, seq, batch, states), y);
             loss.backward();
             states = nn::detach(states); // truncated BPTT: the next step starts from a leaf
-            if (clip > 0)
-                optim::clip_grad_norm(m.parameters(), clip);
+            const double norm = plot.grad_norm(m.parameters(), clip);
             opt.step();
+            plot.step(epoch * steps + step + 1, loss.item(), x.size(), norm, started);
             running = step == 0 ? loss.item() : 0.98 * running + 0.02 * loss.item();
             tokens += x.size();
             bar.update(epoch + 1, epochs, step + 1, steps, running, tokens);
@@ -339,12 +358,15 @@ int train(int argc, char** argv)
                 checkpoint();
                 --step;
             }
-            if (budget > 0 && bar.elapsed() > budget * 60 && step + 1 < steps)
+            ++steps_done;
+            const bool out_of_time = budget > 0 && bar.elapsed() > budget * 60;
+            if ((out_of_time || (max_steps && steps_done >= max_steps)) && step + 1 < steps)
             {
                 ++step;
                 bar.finish();
                 checkpoint();
-                fmt::print("time budget reached: saved to {} (continue with --resume)\n", out);
+                fmt::print("{}: saved to {} (continue with --resume)\n",
+                           out_of_time ? "time budget reached" : "--max-steps reached", out);
                 return 0;
             }
         }
@@ -352,6 +374,8 @@ int train(int argc, char** argv)
         const double v = evaluate(m, valid_ids, seq);
         fmt::print("epoch {}: validation loss {:.4f} ({:.3f} bits per character)\n", epoch + 1, v,
                    v / std::log(2.0));
+        plot.add("valid_loss", double((epoch + 1) * steps), v);
+        plot.add("valid_bpc", double((epoch + 1) * steps), v / std::log(2.0));
         step = 0;
         states.clear();
         ++epoch;

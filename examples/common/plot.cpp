@@ -18,6 +18,7 @@
 #include "examples/common/flags.hpp"
 #include "xgrad/autograd/io/atomic_file.hpp"
 #include "xgrad/autograd/io/read_file.hpp"
+#include "xgrad/optim/clip.hpp"
 
 namespace cli
 {
@@ -221,6 +222,13 @@ bool run_plot::write() const
             << "set multiplot layout " << panels << ",1 title "
             << gnuplot_quote(name_ + " (" + csv_ + ")") << "\n"
             << "set grid\nset key top right\nset xlabel 'step'\n";
+        // One step axis for every panel, so an epoch's validation point sits under the
+        // training curve at the same step.
+        double last = 0;
+        for (const row& r : rows_)
+            last = std::max(last, r.step);
+        if (last > 0)
+            out << "set xrange [0:" << number(last) << "]\n";
         for (std::size_t i = 0; i < series.size(); ++i)
         {
             const bool any = std::any_of(rows_.begin(), rows_.end(), [&](const row& r) {
@@ -252,6 +260,89 @@ bool run_plot::write() const
         return false;
     }
     return render_picture(gp_, png_);
+}
+
+training_plot::training_plot(const std::string& dir, const std::string& name, std::size_t every)
+    : enabled_(!dir.empty()), every_(every), plot_(dir, name)
+{
+    if (every == 0)
+        throw std::invalid_argument("training_plot: every must be at least 1");
+}
+
+double training_plot::grad_norm(const std::vector<xgrad::Variable>& params, double max_norm) const
+{
+    if (max_norm > 0)
+        return xgrad::optim::clip_grad_norm(params, max_norm);
+    if (!enabled_)
+        return 0;
+    // An infinite threshold scales nothing; a non-finite gradient gives a NaN or inf norm.
+    const double n =
+        xgrad::optim::clip_grad_norm(params, std::numeric_limits<double>::infinity(), false);
+    return std::isfinite(n) ? n : std::numeric_limits<double>::quiet_NaN();
+}
+
+void training_plot::step(std::size_t step, double loss, std::size_t tokens, double grad_norm,
+                         clock::time_point started)
+{
+    if (!enabled_)
+        return;
+    seconds_ += std::chrono::duration<double>(clock::now() - started).count();
+    loss_ += loss;
+    norm_ += grad_norm;
+    tokens_ += tokens;
+    last_step_ = step;
+    if (++n_ == every_)
+        flush();
+}
+
+void training_plot::flush()
+{
+    if (n_ == 0)
+        return;
+    const double at = double(last_step_), n = double(n_);
+    plot_.add("train_loss", at, loss_ / n);
+    plot_.add("tokens_per_s", at, seconds_ > 0 ? double(tokens_) / seconds_ : 0.0);
+    plot_.add("grad_norm", at, norm_ / n);
+    n_ = tokens_ = 0;
+    loss_ = norm_ = seconds_ = 0;
+}
+
+void training_plot::add(const std::string& series, double step, double value)
+{
+    if (enabled_)
+        plot_.add(series, step, value);
+}
+
+void training_plot::resume(double up_to)
+{
+    if (enabled_)
+        plot_.load(up_to);
+}
+
+bool training_plot::write()
+{
+    if (!enabled_)
+        return false;
+    flush();
+    try
+    {
+        return plot_.write();
+    }
+    catch (const std::exception& e)
+    {
+        // A picture is a by-product: losing it must not lose the training run.
+        if (!warned_)
+            std::fprintf(stderr, "--plot: %s (training goes on)\n", e.what());
+        warned_ = true;
+        return false;
+    }
+}
+
+void check_plot_dir(const std::string& dir)
+{
+    std::error_code ec;
+    if (!dir.empty() && std::filesystem::exists(dir, ec) && !std::filesystem::is_directory(dir, ec))
+        throw usage_error(fmt::format("--plot {}: exists and is not a folder", dir));
 }
 
 } // namespace cli

@@ -10,9 +10,12 @@
 // `gnuplot DIR/NAME.gp`) and says once, on stderr, that no picture was made.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <string>
 #include <vector>
+
+#include "xgrad/autograd/variable.hpp"
 
 namespace cli
 {
@@ -71,5 +74,63 @@ private:
     std::string dir_, name_, csv_, gp_, png_;
     std::vector<row> rows_;
 };
+
+// What every training example plots with --plot DIR: per window of `every` optimizer steps, the
+// mean training loss (per token), tokens per second (of the steps' own time, so evaluation and
+// checkpointing are not counted) and the mean global gradient norm before clipping, at the
+// window's last step; plus what the example adds itself (a validation metric). Steps are
+// counted over the whole run, across --resume. Constructed with dir "", everything is a no-op,
+// so a training loop calls it unconditionally.
+//
+//   cli::training_plot plot(o.plot, "rnnlm", 20);
+//   plot.resume(step_of_checkpoint);                 // with --resume
+//   auto t0 = cli::training_plot::clock::now();
+//   ... forward, backward
+//   double g = plot.grad_norm(params, o.clip);       // clips when o.clip > 0
+//   ... optimizer step
+//   plot.step(step, loss, tokens, g, t0);
+//   plot.add("valid_loss", step, v);  plot.write(); // with each checkpoint
+class training_plot
+{
+public:
+    using clock = std::chrono::steady_clock;
+
+    // Throws std::invalid_argument for a bad name or every == 0.
+    training_plot(const std::string& dir, const std::string& name, std::size_t every);
+    bool enabled() const { return enabled_; }
+
+    // Clips the gradients' global norm to max_norm when max_norm > 0 (optim::clip_grad_norm,
+    // which throws for a NaN or infinite gradient) and returns the norm before clipping; with
+    // max_norm == 0 clips nothing and returns the norm when plotting (NaN for a non-finite
+    // gradient, which training is left to meet), 0 when not.
+    double grad_norm(const std::vector<xgrad::Variable>& params, double max_norm) const;
+
+    // Optimizer step number `step` (1-based) took the time since `started`, trained on
+    // `tokens` tokens with mean loss `loss`; `grad_norm` as returned above.
+    void step(std::size_t step, double loss, std::size_t tokens, double grad_norm,
+              clock::time_point started);
+    // Any other curve (valid_loss, valid_ppl, bleu, f1) at step `step`.
+    void add(const std::string& series, double step, double value);
+    // With --resume from a checkpoint taken after step `up_to`: keeps the earlier run's rows up
+    // to it (run_plot::load).
+    void resume(double up_to);
+    // Closes the current window (a shorter last one) and writes CSV, script and picture. A file
+    // that cannot be written or a failing gnuplot is reported once on stderr and training goes
+    // on: returns false then, or when no picture was drawn.
+    bool write();
+
+private:
+    void flush();
+    bool enabled_;
+    std::size_t every_;
+    run_plot plot_;
+    std::size_t n_ = 0, tokens_ = 0, last_step_ = 0;
+    double loss_ = 0, norm_ = 0, seconds_ = 0;
+    bool warned_ = false;
+};
+
+// Throws usage_error ("--plot DIR: ... is not a folder") when DIR exists and is not a folder,
+// so a mistake fails before training rather than at the first write.
+void check_plot_dir(const std::string& dir);
 
 } // namespace cli

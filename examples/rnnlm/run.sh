@@ -8,7 +8,9 @@ rnnlm="$build/examples/rnnlm"
 model="$build/rnnlm-model"
 
 echo "== training (vocabulary 8000, hidden 100, Adam, batches of 32 sentences; at most 4 minutes)"
-"$rnnlm" train --out "$model" --batch 32 --optim adam --lr 0.002 --epochs 3 --time-budget 4 --seed 1
+"$rnnlm" train --out "$model" --batch 32 --optim adam --lr 0.002 --epochs 3 --time-budget 4 --seed 1 \
+  --plot "$build/rnnlm-curves"
+echo "curves of the run: $build/rnnlm-curves/rnnlm.csv$(command -v gnuplot > /dev/null && echo " and rnnlm.png")"
 
 natural="what is the matter , my lord ?"
 shuffled="lord matter the my is what , ?"

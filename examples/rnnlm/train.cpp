@@ -5,6 +5,7 @@
 #include <fmt/core.h>
 
 #include "examples/common/flags.hpp"
+#include "examples/common/plot.hpp"
 #include "examples/common/progress.hpp"
 #include "examples/common/run_record.hpp"
 #include "examples/rnnlm/commands.hpp"
@@ -25,9 +26,9 @@ namespace
 
 struct options
 {
-    std::string data, out = "rnnlm-model", cell = "rnn", optim = "sgd";
+    std::string data, out = "rnnlm-model", cell = "rnn", optim = "sgd", plot;
     std::size_t vocab = 8000, hidden = 100, layers = 1, batch = 1, epochs = 10, bptt = 0;
-    std::size_t max_sentences = 0, max_length = 80, max_steps = 0, save_every = 0;
+    std::size_t max_sentences = 0, max_length = 80, max_steps = 0, save_every = 0, plot_every = 0;
     double lr = -1, valid = 0.05, time_budget = 0, clip = 0;
     std::uint64_t seed = 1;
     bool resume = false;
@@ -143,7 +144,13 @@ int train_command(int argc, char** argv)
     f.add("save-every", o.save_every, "also save a checkpoint every N steps (0: per epoch only)");
     f.add("seed", o.seed, "seed for initialisation and shuffling", 0);
     f.add("resume", o.resume, "continue the run saved in --out exactly where it stopped");
+    f.add("plot", o.plot,
+          "write the run's curves to DIR/rnnlm.csv and DIR/rnnlm.png (training loss, tokens/s, "
+          "gradient norm, validation loss and perplexity, learning rate) at every checkpoint")
+        .hide_default();
+    f.add("plot-every", o.plot_every, "steps per plotted point (0: about 50 points an epoch)");
     f.parse(argc, argv, 2);
+    cli::check_plot_dir(o.plot);
     if (o.lr < 0)
         o.lr = o.optim == "adam" ? 0.002 : 0.005;
     // Sizes first: an impossible model is refused before the corpus is read.
@@ -236,8 +243,20 @@ int train_command(int argc, char** argv)
         std::fflush(stdout);
     }
 
+    // Steps are numbered over the whole run (every epoch has the same number of batches).
+    const std::size_t per_epoch = text::epoch_batches(train, o.batch, o.seed, 0).size();
+    auto global_step = [&] {
+        return pos.epoch * per_epoch + pos.next_batch;
+    };
+    cli::training_plot plot(o.plot, "rnnlm",
+                            o.plot_every ? o.plot_every : std::max<std::size_t>(1, per_epoch / 50));
+    plot.resume(double(global_step()));
+
     // One checkpoint = one atomic unit: all four files of a generation, or the previous one.
+    // The curves are written first: a crash between leaves rows past the checkpoint, which
+    // --resume drops.
     auto checkpoint = [&] {
+        plot.write();
         auto tx = ckpt.begin();
         vocab.save(tx.file("vocab.txt"));
         auto meta = c.to_metadata();
@@ -259,12 +278,13 @@ int train_command(int argc, char** argv)
         std::size_t running_tokens = 0;
         for (; pos.next_batch < batches.size(); ++pos.next_batch)
         {
+            const auto started = cli::training_plot::clock::now();
             text::batch b = text::make_batch(train, batches[pos.next_batch]);
             opt->zero_grad();
             const double loss = m.run_batch(b, o.bptt, true);
-            if (o.clip > 0)
-                optim::clip_grad_norm(m.parameters(), o.clip);
+            const double norm = plot.grad_norm(m.parameters(), o.clip);
             opt->step();
+            plot.step(global_step() + 1, loss, b.tokens(), norm, started);
             running += loss * double(b.tokens());
             running_tokens += b.tokens();
             tokens_done += b.tokens();
@@ -300,6 +320,10 @@ int train_command(int argc, char** argv)
         const bool halved = o.optim == "sgd" && rule.step(vloss);
         pos.has_ref = true;
         pos.ref = vloss;
+        const double at = double((pos.epoch + 1) * per_epoch);
+        plot.add(valid.empty() ? "epoch_train_loss" : "valid_loss", at, vloss);
+        plot.add(valid.empty() ? "epoch_train_ppl" : "valid_ppl", at, std::exp(vloss));
+        plot.add("lr", at, opt->lr());
         fmt::print("epoch {}: training loss {:.4f}, validation loss {:.4f}, perplexity {:.1f}{}\n",
                    pos.epoch + 1, running / double(running_tokens), vloss, std::exp(vloss),
                    halved ? fmt::format(" (loss rose: learning rate halved to {})", opt->lr())

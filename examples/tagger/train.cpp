@@ -8,6 +8,7 @@
 #include <fmt/core.h>
 
 #include "examples/common/flags.hpp"
+#include "examples/common/plot.hpp"
 #include "examples/common/progress.hpp"
 #include "examples/common/run_record.hpp"
 #include "examples/tagger/commands.hpp"
@@ -16,7 +17,6 @@
 #include "xgrad/autograd/io/checkpoint.hpp"
 #include "xgrad/autograd/io/safetensors.hpp"
 #include "xgrad/optim/adam.hpp"
-#include "xgrad/optim/clip.hpp"
 
 using namespace xgrad;
 
@@ -90,10 +90,10 @@ int train_command(int argc, char** argv)
     std::string train_path = data_dir + "/ud-english-ewt/en_ewt-ud-train.conllu",
                 dev_path = data_dir + "/ud-english-ewt/en_ewt-ud-dev.conllu",
                 test_path = data_dir + "/ud-english-ewt/en_ewt-ud-test.conllu",
-                out = "tagger-model", format = "auto", column = "upos";
+                out = "tagger-model", format = "auto", column = "upos", plot_dir;
     model_config c;
     std::size_t batch_size = 32, epochs = 30, patience = 5, min_count = 1, max_sentences = 0,
-                max_steps = 0, save_every = 0;
+                max_steps = 0, save_every = 0, plot_every = 0;
     double lr = 2e-3, clip = 5.0, alpha = 0.25, budget = 0;
     std::uint64_t seed = 1;
     bool resume = false;
@@ -136,7 +136,13 @@ int train_command(int argc, char** argv)
         .at_most(1e6);
     f.add("seed", seed, "random seed", 0);
     f.add("resume", resume, "continue the run saved in --out");
+    f.add("plot", plot_dir,
+          "write the run's curves to DIR/tagger.csv and DIR/tagger.png (training loss, tokens/s, "
+          "gradient norm, dev F1 or accuracy) at every checkpoint")
+        .hide_default();
+    f.add("plot-every", plot_every, "steps per plotted point (0: about 50 points an epoch)");
     f.parse(argc, argv, 2);
+    cli::check_plot_dir(plot_dir);
     count_parameters(c, 2, 1); // sizes alone, before reading anything
 
     std::vector<sentence> train = read_corpus(train_path, format, column);
@@ -210,7 +216,17 @@ int train_command(int argc, char** argv)
                train.size(), train_tokens, dev.size(), test.size());
     fmt::print("{}, {} parameters\n", m.describe(), m.parameter_count());
 
+    const auto batches = length_batches(train, batch_size);
+    // Steps are numbered over the whole run: every epoch has batches.size() of them.
+    cli::training_plot plot(plot_dir, "tagger",
+                            plot_every ? plot_every
+                                       : std::max<std::size_t>(1, batches.size() / 50));
+    plot.resume(double(at.epoch * batches.size() + at.step));
+
+    // The curves are written first: rows past a checkpoint that never committed are dropped
+    // by --resume.
     auto save = [&](bool best_too) {
+        plot.write();
         auto tx = ckpt.begin();
         io::save_tensors(tx.file("model.safetensors"), m.state_dict(), m.metadata());
         // The best weights so far travel with every generation (a generation is complete).
@@ -235,7 +251,6 @@ int train_command(int argc, char** argv)
         tx.commit();
     };
 
-    const auto batches = length_batches(train, batch_size);
     cli::progress bar;
     bar.start();
     std::size_t steps_done = 0, tokens_now = 0;
@@ -246,15 +261,16 @@ int train_command(int argc, char** argv)
         double running = 0;
         for (; at.step < batches.size(); ++at.step)
         {
+            const auto started = cli::training_plot::clock::now();
             const batch b = make_batch(train, batches[order[at.step]], m.words, m.tags, c.max_chars,
                                        alpha > 0 ? &g : nullptr, alpha);
             opt.zero_grad();
             Variable loss = m.loss(b);
             loss.backward();
-            if (clip > 0)
-                optim::clip_grad_norm(m.parameters(), clip);
+            const double norm = plot.grad_norm(m.parameters(), clip);
             opt.step();
             const double l = loss.item();
+            plot.step(at.epoch * batches.size() + at.step + 1, l, b.tokens, norm, started);
             running = at.step == 0 ? l : 0.95 * running + 0.05 * l;
             tokens_now += b.tokens;
             at.tokens += b.tokens;
@@ -284,6 +300,8 @@ int train_command(int argc, char** argv)
         bar.finish();
         const scores d = score(m, dev, tag_all(m, dev, 64));
         const bool better = d.main() > at.best;
+        plot.add(d.chunks ? "dev_f1" : "dev_accuracy", double((at.epoch + 1) * batches.size()),
+                 d.main());
         fmt::print("epoch {}: training loss {:.4f}, dev {} {:.2f}{}\n", at.epoch + 1, running,
                    d.chunks ? "F1" : "accuracy", d.main(), better ? " (best so far)" : "");
         if (better)

@@ -7,6 +7,7 @@
 #include <fmt/core.h>
 
 #include "examples/common/flags.hpp"
+#include "examples/common/plot.hpp"
 #include "examples/common/progress.hpp"
 #include "examples/common/run_record.hpp"
 #include "examples/translate/commands.hpp"
@@ -14,7 +15,6 @@
 #include "xgrad/autograd/autograd.hpp"
 #include "xgrad/autograd/io/safetensors.hpp"
 #include "xgrad/optim/adam.hpp"
-#include "xgrad/optim/clip.hpp"
 
 namespace mt
 {
@@ -58,12 +58,12 @@ std::vector<std::vector<std::size_t>> epoch_batches(std::size_t n, std::size_t b
 
 int train_command(int argc, char** argv)
 {
-    std::string data = default_data(), out = "mt-model";
+    std::string data = default_data(), out = "mt-model", plot_dir;
     model_config c;
     bool reverse = false, resume = false;
     std::size_t src_vocab = 8000, tgt_vocab = 8000, min_count = 2, batch = 64, epochs = 10;
     std::size_t valid_count = 1000, test_count = 1000, max_length = 30, max_steps = 0;
-    std::size_t save_every = 0;
+    std::size_t save_every = 0, plot_every = 0;
     double lr = 1e-3, clip = 5, teacher = 1, budget = 0;
     std::uint64_t seed = 1;
     cli::flags f("usage: translate train [options]\n"
@@ -101,7 +101,13 @@ int train_command(int argc, char** argv)
     f.add("save-every", save_every, "also save a checkpoint every N steps (0: per epoch only)");
     f.add("seed", seed, "random seed (initialisation, split, batches, dropout)", 0);
     f.add("resume", resume, "continue the run saved in --out");
+    f.add("plot", plot_dir,
+          "write the run's curves to DIR/translate.csv and DIR/translate.png (training loss, "
+          "tokens/s, gradient norm, validation BLEU) at every checkpoint")
+        .hide_default();
+    f.add("plot-every", plot_every, "steps per plotted point (0: about 50 points an epoch)");
     f.parse(argc, argv, 2);
+    cli::check_plot_dir(plot_dir);
 
     const auto pairs = read_pairs(data, reverse);
     const corpus_split split = split_by_source(pairs, valid_count, test_count, seed);
@@ -200,7 +206,16 @@ int train_command(int argc, char** argv)
                split.valid.sources.size(), split.test.sources.size());
     fmt::print("{}, {} parameters\n", m.describe(), m.parameter_count());
 
+    // Points are numbered by the run's optimizer step, `global`, across --resume.
+    const std::size_t per_epoch = (train_data.size() + batch - 1) / batch;
+    cli::training_plot plot(plot_dir, "translate",
+                            plot_every ? plot_every : std::max<std::size_t>(1, per_epoch / 50));
+    plot.resume(double(global));
+
+    // The curves are written first: rows past a checkpoint that never committed are dropped
+    // by --resume.
     auto checkpoint = [&] {
+        plot.write();
         auto tx = ckpt.begin();
         save_translator(tx, t, split_record);
         opt.save(tx.file("optimizer.safetensors"));
@@ -226,6 +241,7 @@ int train_command(int argc, char** argv)
     // Validation BLEU decides which model is kept (best loss is not the best translator).
     auto validate_and_keep = [&](const std::string& when, double loss) {
         const bleu_score b = validate();
+        plot.add("valid_bleu", double(global), b.score);
         fmt::print("{}: training loss {:.4f}, validation {} (greedy)\n", when, loss, b.format());
         if (b.score > best_bleu)
         {
@@ -246,6 +262,7 @@ int train_command(int argc, char** argv)
         double running = 0;
         for (; step < batches.size(); ++step)
         {
+            const auto started = cli::training_plot::clock::now();
             std::vector<const std::vector<std::int64_t>*> s, y;
             for (auto i : batches[step])
             {
@@ -258,13 +275,15 @@ int train_command(int argc, char** argv)
             opt.zero_grad();
             Variable loss = m.loss(pad_batch(s), pad_batch(y), teacher, sg);
             loss.backward();
-            if (clip > 0)
-                optim::clip_grad_norm(m.parameters(), clip);
+            const double norm = plot.grad_norm(m.parameters(), clip);
             opt.step();
             ++global;
             running = step == 0 ? loss.item() : 0.98 * running + 0.02 * loss.item();
+            std::size_t step_tokens = 0;
             for (const auto* v : y)
-                tokens += v->size();
+                step_tokens += v->size();
+            tokens += step_tokens;
+            plot.step(global, loss.item(), step_tokens, norm, started);
             bar.update(epoch + 1, epochs, step + 1, batches.size(), running, tokens);
             const bool stop =
                 (max_steps && global >= max_steps) || (budget > 0 && bar.elapsed() > budget * 60);
