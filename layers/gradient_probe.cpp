@@ -152,35 +152,20 @@ void gradient_probe::watch(std::size_t run, std::size_t t, const cell_state& nex
     }
 }
 
-gradient_probe::layer_scope::layer_scope(std::size_t layer) : probe_(current_probe), prev_(0)
+gradient_probe::label_scope::label_scope(std::size_t gradient_probe::*label, std::size_t value)
+    : slot_(current_probe ? &(current_probe->*label) : nullptr)
 {
-    if (probe_)
+    if (slot_)
     {
-        prev_ = probe_->layer_;
-        probe_->layer_ = layer;
+        prev_ = *slot_;
+        *slot_ = value;
     }
 }
 
-gradient_probe::layer_scope::~layer_scope()
+gradient_probe::label_scope::~label_scope()
 {
-    if (probe_)
-        probe_->layer_ = prev_;
-}
-
-gradient_probe::direction_scope::direction_scope(std::size_t direction)
-    : probe_(current_probe), prev_(0)
-{
-    if (probe_)
-    {
-        prev_ = probe_->direction_;
-        probe_->direction_ = direction;
-    }
-}
-
-gradient_probe::direction_scope::~direction_scope()
-{
-    if (probe_)
-        probe_->direction_ = prev_;
+    if (slot_)
+        *slot_ = prev_;
 }
 
 } // namespace xgrad::nn

@@ -98,29 +98,29 @@ public:
 
     // Scopes that tell the runs below them which layer and direction they are (Stacked and
     // Bidirectional open them, only while a probe is active). Each restores the previous value.
-    class layer_scope
+    class label_scope
     {
     public:
-        explicit layer_scope(std::size_t layer);
-        ~layer_scope();
-        layer_scope(const layer_scope&) = delete;
-        layer_scope& operator=(const layer_scope&) = delete;
+        ~label_scope();
+        label_scope(const label_scope&) = delete;
+        label_scope& operator=(const label_scope&) = delete;
+
+    protected:
+        label_scope(std::size_t gradient_probe::*label, std::size_t value);
 
     private:
-        gradient_probe* probe_;
-        std::size_t prev_;
+        std::size_t* slot_; // the active probe's label, or nullptr without a probe
+        std::size_t prev_ = 0;
     };
-    class direction_scope
+    struct layer_scope : label_scope
     {
-    public:
-        explicit direction_scope(std::size_t direction);
-        ~direction_scope();
-        direction_scope(const direction_scope&) = delete;
-        direction_scope& operator=(const direction_scope&) = delete;
-
-    private:
-        gradient_probe* probe_;
-        std::size_t prev_;
+        explicit layer_scope(std::size_t layer) : label_scope(&gradient_probe::layer_, layer) {}
+    };
+    struct direction_scope : label_scope
+    {
+        explicit direction_scope(std::size_t direction)
+            : label_scope(&gradient_probe::direction_, direction)
+        {}
     };
 
 private:

@@ -29,15 +29,6 @@ using namespace flow;
 namespace
 {
 
-std::vector<std::string> split(const std::string& s, char sep)
-{
-    std::vector<std::string> out;
-    std::stringstream ss(s);
-    for (std::string f; std::getline(ss, f, sep);)
-        out.push_back(f);
-    return out;
-}
-
 std::vector<std::string> read_lines(const std::string& path)
 {
     std::vector<std::string> out = split(xgrad::io::read_file(path), '\n');
@@ -428,6 +419,7 @@ int main(int argc, char** argv)
         write_lines(out + "/grad_spectrum.csv", spectrum_header, all.spectrum);
         write_lines(out + "/grad_training.csv", training_header, all.training);
         fmt::print("wrote {0}/grad_norms.csv, {0}/grad_spectrum.csv, {0}/grad_training.csv\n", out);
+        draw_pictures(out, all, what); // before the summary, so the table is what ends the run
 
         // The theory next to the measurement, per cell, as means over the seeds: the candidate
         // block's sigma_max and rho, log10(rho), and the measured slope of log10 ||dL/dh_t|| per
@@ -460,8 +452,7 @@ int main(int argc, char** argv)
         write_lines(out + "/grad_summary.csv", "cell,init,seeds,sigma_max,rho,log10_rho,slope",
                     summary);
         fmt::print("(U(+-1/sqrt(H)) weights: eigenvalues fill a disc of radius about 1/sqrt(3) = "
-                   "0.577, log10 -0.239)\n\n");
-        draw_pictures(out, all, what);
+                   "0.577, log10 -0.239)\n");
         return 0;
     }
     catch (const std::invalid_argument& e) // a cell name, or a length the task cannot use

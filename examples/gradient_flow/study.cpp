@@ -36,16 +36,16 @@ void norm_rows(const nn::gradient_probe& probe, const variant& v, std::uint64_t 
     }
 }
 
-std::vector<std::string> split(const std::string& line)
+} // namespace
+
+std::vector<std::string> split(const std::string& s, char sep)
 {
     std::vector<std::string> out;
-    std::stringstream ss(line);
-    for (std::string f; std::getline(ss, f, ',');)
+    std::stringstream ss(s);
+    for (std::string f; std::getline(ss, f, sep);)
         out.push_back(f);
     return out;
 }
-
-} // namespace
 
 void measure_at_init(const variant& v, const task& t, const study_options& o, std::uint64_t seed,
                      std::size_t seeds, std::vector<std::string>& norms,

@@ -46,6 +46,9 @@ void train_run(const variant& v, const task& t, const study_options& o, double c
                std::vector<std::string>& norms,
                const std::function<void(std::size_t, double)>& report);
 
+// The fields of one CSV row (the study's rows hold no quoted fields), or the lines of a file.
+std::vector<std::string> split(const std::string& s, char sep = ',');
+
 // Least-squares slope of log10(norm) against distance over the rows of one (cell, init, seed,
 // state h, step 0) group, leaving out distance 0 (where the loss adds its own term) and zero
 // norms. NaN when fewer than two points remain.
