@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "xgrad/autograd/tensor.hpp"
@@ -28,23 +29,27 @@ public:
     {
         if (!covers(grad))
             return nullptr;
-        if (!sorted_)
+        if (!s_->sorted)
         {
-            std::sort(rows_.begin(), rows_.end());
-            rows_.erase(std::unique(rows_.begin(), rows_.end()), rows_.end());
-            sorted_ = true;
+            std::sort(s_->rows.begin(), s_->rows.end());
+            s_->rows.erase(std::unique(s_->rows.begin(), s_->rows.end()), s_->rows.end());
+            s_->sorted = true;
         }
-        return &rows_;
+        return &s_->rows;
     }
 
     // Whether the hint describes `grad`.
     bool covers(const Tensor& grad) const
     {
-        return grad.defined() && of_ != 0 && of_ == grad.storage_id();
+        return s_ && grad.defined() && s_->of != 0 && s_->of == grad.storage_id();
     }
 
     // A dense contribution arrived (or the gradient was replaced): forget the rows.
-    void drop() { of_ = 0; }
+    void drop()
+    {
+        if (s_)
+            s_->of = 0;
+    }
 
     // A kernel is about to add into `rows` of `grad`. `fresh`: grad was absent before this
     // contribution (the list starts anew); `was_sparse`: the hint covered grad before it (it
@@ -57,11 +62,13 @@ public:
             drop();
             return;
         }
+        if (!s_)
+            s_ = std::make_unique<state>();
         if (fresh)
-            rows_.clear();
-        rows_.insert(rows_.end(), rows.begin(), rows.end());
-        of_ = grad.storage_id();
-        sorted_ = false;
+            s_->rows.clear();
+        s_->rows.insert(s_->rows.end(), rows.begin(), rows.end());
+        s_->of = grad.storage_id();
+        s_->sorted = false;
     }
 
     // zero_grad(): a row-sparse, unshared gradient is zeroed in its touched rows and kept as
@@ -76,10 +83,11 @@ public:
             char* base = static_cast<char*>(grad.raw_data());
             for (std::int64_t r : *touched)
                 std::memset(base + static_cast<std::size_t>(r) * width, 0, width);
-            spare_ = std::move(grad);
+            s_->spare = std::move(grad);
         }
         grad = Tensor();
-        rows_.clear();
+        if (s_)
+            s_->rows.clear();
         drop();
     }
 
@@ -87,23 +95,30 @@ public:
     // and dtype; returns whether it did.
     bool reuse_spare(Tensor& grad, const Tensor& data)
     {
-        if (grad.defined() || !spare_.defined())
+        if (grad.defined() || !s_ || !s_->spare.defined())
             return false;
-        if (spare_.shape() != data.shape() || spare_.dtype() != data.dtype())
+        if (s_->spare.shape() != data.shape() || s_->spare.dtype() != data.dtype())
         {
-            spare_ = Tensor();
+            s_->spare = Tensor();
             return false;
         }
-        grad = std::move(spare_);
-        spare_ = Tensor();
+        grad = std::move(s_->spare);
+        s_->spare = Tensor();
         return true;
     }
 
 private:
-    std::vector<std::int64_t> rows_;
-    std::uint64_t of_ = 0; // storage_id() of the gradient the rows describe (0: none)
-    bool sorted_ = false;
-    Tensor spare_; // a zeroed buffer kept by release() for the next backward
+    // Allocated by the first row-sparse contribution: every value carries a sparse_rows, few
+    // (embedding tables) ever use it, and one pointer keeps each value small (a graph of
+    // 10^6 ops is 10^6 of them).
+    struct state
+    {
+        std::vector<std::int64_t> rows;
+        std::uint64_t of = 0; // storage_id() of the gradient the rows describe (0: none)
+        bool sorted = false;
+        Tensor spare; // a zeroed buffer kept by release() for the next backward
+    };
+    std::unique_ptr<state> s_;
 };
 
 } // namespace xgrad::detail

@@ -508,7 +508,8 @@ void tape::stash_leaf(detail::var_impl& v)
     detail::var_extras& x = *v.extras;
     if (x.hooks.empty() || x.pass == pass_ || !sweeping_)
         return;
-    hooked_leaves_.reserve(hooked_leaves_.size() + 1);
+    if (hooked_leaves_.size() == hooked_leaves_.capacity()) // room first: push_back cannot throw
+        hooked_leaves_.reserve(std::max<std::size_t>(8, 2 * hooked_leaves_.capacity()));
     x.pass = pass_;
     x.before_pass = std::move(v.grad); // this pass's contributions collect apart
     v.grad = Tensor();
