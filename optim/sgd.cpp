@@ -1,7 +1,40 @@
 #include "xgrad/optim/sgd.hpp"
 
+#include <type_traits>
+
 namespace xgrad::optim
 {
+
+namespace
+{
+
+// d = g (+ wd w); with momentum b <- d on the first step, else m b + (1 - dampening) d, and
+// d <- b (or d + m b with Nesterov); w <- w - lr d. The variants are template arguments so each
+// loop is branch-free and vectorises.
+template <bool Momentum, bool First, bool Nesterov, class T>
+void sgd_pass(std::size_t n, T* w, const T* g, T* b, T rate, T decay, T m, T damp, bool wd_on)
+{
+    auto run = [&](auto with_decay) {
+        for (std::size_t i = 0; i < n; ++i)
+        {
+            T d = g[i];
+            if constexpr (decltype(with_decay)::value)
+                d += decay * w[i];
+            if constexpr (Momentum)
+            {
+                b[i] = First ? d : m * b[i] + damp * d;
+                d = Nesterov ? d + m * b[i] : b[i];
+            }
+            w[i] -= rate * d;
+        }
+    };
+    if (wd_on)
+        run(std::true_type{});
+    else
+        run(std::false_type{});
+}
+
+} // namespace
 
 SGD::SGD(const std::vector<Variable>& params, const sgd_options& o) : SGD(single_group(params), o)
 {}
@@ -56,18 +89,16 @@ void SGD::update(const Variable& p, std::map<std::string, Tensor>& state, double
                 w[i] -= rate * g[i];
             return;
         }
-        for (std::size_t i = 0; i < n; ++i)
-        {
-            T d = g[i];
-            if (wd != 0)
-                d += decay * w[i];
-            if (b)
-            {
-                b[i] = first ? d : m * b[i] + damp * d;
-                d = o_.nesterov ? d + m * b[i] : b[i];
-            }
-            w[i] -= rate * d;
-        }
+        const bool wd_on = wd != 0;
+        if (!b)
+            return sgd_pass<false, false, false>(n, w, g, b, rate, decay, m, damp, wd_on);
+        if (first && o_.nesterov)
+            return sgd_pass<true, true, true>(n, w, g, b, rate, decay, m, damp, wd_on);
+        if (first)
+            return sgd_pass<true, true, false>(n, w, g, b, rate, decay, m, damp, wd_on);
+        if (o_.nesterov)
+            return sgd_pass<true, false, true>(n, w, g, b, rate, decay, m, damp, wd_on);
+        sgd_pass<true, false, false>(n, w, g, b, rate, decay, m, damp, wd_on);
     });
 }
 
