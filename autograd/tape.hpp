@@ -21,6 +21,8 @@
 // no copy).
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <functional>
 #include <initializer_list>
 #include <memory>
@@ -28,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "xgrad/autograd/var_list.hpp"
 #include "xgrad/autograd/variable.hpp"
 
 namespace xgrad
@@ -165,9 +168,10 @@ public:
     Variable record(const char* name, Tensor out, const Variable* inputs, std::size_t n, F&& bw);
     // An op with several outputs (a fused LSTM step gives h and c): one node, whose backward
     // runs when any output received a gradient.
+    // outs[0 .. n_outs) are moved into the results.
     template <class F>
-    std::vector<Variable> record_multi(const char* name, std::vector<Tensor> outs,
-                                       const Variable* inputs, std::size_t n, F&& bw);
+    var_list record_multi(const char* name, Tensor* outs, std::size_t n_outs,
+                          const Variable* inputs, std::size_t n, F&& bw);
 
     // Throws graph_error (before any gradient changes) when the root's graph, or any part of
     // it the sweep would reach, was released by an earlier backward() or clear(); value_error
@@ -320,15 +324,15 @@ Variable tape::record(const char* name, Tensor out, const Variable* inputs, std:
 }
 
 template <class F>
-std::vector<Variable> tape::record_multi(const char* name, std::vector<Tensor> outs,
-                                         const Variable* inputs, std::size_t n, F&& bw)
+var_list tape::record_multi(const char* name, Tensor* outs, std::size_t n_outs,
+                            const Variable* inputs, std::size_t n, F&& bw)
 {
     if (is_anomaly_enabled())
-        check_forward(name, outs.data(), outs.size(), inputs, n);
-    std::vector<Variable> results(outs.size());
+        check_forward(name, outs, n_outs, inputs, n);
+    var_list results(n_outs);
     if (!wants_record(inputs, n))
     {
-        for (std::size_t k = 0; k < outs.size(); ++k)
+        for (std::size_t k = 0; k < n_outs; ++k)
             results[k] = Variable(std::move(outs[k]));
         return results;
     }
@@ -336,7 +340,7 @@ std::vector<Variable> tape::record_multi(const char* name, std::vector<Tensor> o
     void* mem = allocate_node(sizeof(node_t), alignof(node_t));
     auto* nd = new (mem) node_t(std::forward<F>(bw));
     nd->name = name;
-    push(nd, outs.data(), results.data(), outs.size(), inputs, n);
+    push(nd, outs, results.data(), n_outs, inputs, n);
     return results;
 }
 
@@ -354,12 +358,25 @@ Variable record(const char* name, Tensor out, const std::vector<Variable>& input
                                   std::forward<F>(bw));
 }
 // The same for an op with several outputs; grad_context::grad(k) is output k's gradient.
+// The results are a var_list (inline up to four: no heap allocation for the list).
 template <class F>
-std::vector<Variable> record_multi(const char* name, std::vector<Tensor> outs,
-                                   std::initializer_list<Variable> inputs, F&& bw)
+var_list record_multi(const char* name, std::vector<Tensor> outs,
+                      std::initializer_list<Variable> inputs, F&& bw)
 {
-    return tape::current().record_multi(name, std::move(outs), inputs.begin(), inputs.size(),
-                                        std::forward<F>(bw));
+    return tape::current().record_multi(name, outs.data(), outs.size(), inputs.begin(),
+                                        inputs.size(), std::forward<F>(bw));
+}
+template <class F>
+var_list record_multi(const char* name, std::initializer_list<Tensor> outs,
+                      std::initializer_list<Variable> inputs, F&& bw)
+{
+    // Tensor copies share storage: copying out of the initializer_list costs a reference count.
+    std::array<Tensor, var_list::inline_capacity> held;
+    if (outs.size() > held.size())
+        return record_multi(name, std::vector<Tensor>(outs), inputs, std::forward<F>(bw));
+    std::copy(outs.begin(), outs.end(), held.begin());
+    return tape::current().record_multi(name, held.data(), outs.size(), inputs.begin(),
+                                        inputs.size(), std::forward<F>(bw));
 }
 
 } // namespace xgrad

@@ -5,14 +5,17 @@
 
 #include <vector>
 
+#include "xgrad/autograd/var_list.hpp"
 #include "xgrad/layers/module.hpp"
 
 namespace xgrad::nn
 {
 
 // A cell's recurrent state: state_count() values, each [batch, hidden_size()]. The first one
-// is the step's output (h); an LSTM adds its memory c.
-using cell_state = std::vector<Variable>;
+// is the step's output (h); an LSTM adds its memory c. A var_list (autograd/var_list.hpp): it
+// reads and converts like std::vector<Variable>, but a state of up to four values is not a heap
+// allocation per step.
+using cell_state = var_list;
 // The name before 0.2 (types that are not modules, optimizers or schedules are snake_case).
 using State [[deprecated("use xgrad::nn::cell_state")]] = cell_state;
 

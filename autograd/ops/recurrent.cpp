@@ -56,7 +56,7 @@ void tanh_into(T* out, const T* x, std::size_t n)
 
 } // namespace
 
-std::vector<Variable> lstm_update(const Variable& gx, const Variable& gh, const Variable& c)
+var_list lstm_update(const Variable& gx, const Variable& gh, const Variable& c)
 {
     const std::size_t H = check("lstm_update", 4, gx, gh, c), B = c.shape()[0];
     // acts holds i, f, g, o after their nonlinearities (the layout of the gates); tc = tanh(c').

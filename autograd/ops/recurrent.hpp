@@ -4,6 +4,7 @@
 
 #include <vector>
 
+#include "xgrad/autograd/var_list.hpp"
 #include "xgrad/autograd/variable.hpp"
 
 namespace xgrad
@@ -17,7 +18,7 @@ namespace xgrad
 //   dc = dc' + dh' o (1 - tanh^2 c');  dz_o = dh' tanh(c') o (1 - o);  dz_i = dc g i (1 - i)
 //   dz_g = dc i (1 - g^2);  dz_f = dc c f (1 - f);  dL/dc = dc f;  dL/dgx = dL/dgh = dz
 // Throws shape_error unless gx and gh are [B, 4H] and c is [B, H].
-std::vector<Variable> lstm_update(const Variable& gx, const Variable& gh, const Variable& c);
+var_list lstm_update(const Variable& gx, const Variable& gh, const Variable& c);
 
 // GRU step in PyTorch's gate order. a = x W_ih^T + b_ih and b = h W_hh^T + b_hh, both [B, 3H],
 // split into r, z, n parts; h [B, H]:
