@@ -55,7 +55,8 @@ public:
     // contribution (the list starts anew); `was_sparse`: the hint covered grad before it (it
     // may have been copied since). Anything else means rows were added to a dense gradient,
     // which stays dense.
-    void add(const Tensor& grad, const std::vector<std::int64_t>& rows, bool fresh, bool was_sparse)
+    void add(const Tensor& grad, const std::int64_t* rows, std::size_t n_rows, bool fresh,
+             bool was_sparse)
     {
         if (!fresh && !was_sparse)
         {
@@ -66,7 +67,7 @@ public:
             s_ = std::make_unique<state>();
         if (fresh)
             s_->rows.clear();
-        s_->rows.insert(s_->rows.end(), rows.begin(), rows.end());
+        s_->rows.insert(s_->rows.end(), rows, rows + n_rows);
         s_->of = grad.storage_id();
         s_->sorted = false;
     }

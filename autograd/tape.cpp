@@ -151,7 +151,7 @@ Tensor& grad_context::slot(std::size_t i, bool* overwrite)
     return in.grad;
 }
 
-Tensor& grad_context::slot_rows(std::size_t i, const std::vector<std::int64_t>& rows)
+Tensor& grad_context::slot_rows(std::size_t i, const std::int64_t* rows, std::size_t n_rows)
 {
     detail::var_impl& in = target(i);
     check_grad_buffer(*this, i, in);
@@ -161,7 +161,7 @@ Tensor& grad_context::slot_rows(std::size_t i, const std::vector<std::int64_t>& 
         in.grad = Tensor::zeros(in.data.shape(), in.data.dtype());
     if (!in.grad.is_unique())
         in.grad = in.grad.clone(); // a copy of a row-sparse gradient is still row-sparse
-    in.sparse.add(in.grad, rows, fresh, was_sparse);
+    in.sparse.add(in.grad, rows, n_rows, fresh, was_sparse);
     return in.grad;
 }
 

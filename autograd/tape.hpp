@@ -65,7 +65,11 @@ public:
     Tensor& slot(std::size_t i, bool* overwrite = nullptr);
     // slot() for a kernel that adds only into the given rows (axis 0) of input i: the gradient
     // stays row-sparse (Variable::grad_rows) if it was, or was absent.
-    Tensor& slot_rows(std::size_t i, const std::vector<std::int64_t>& rows);
+    Tensor& slot_rows(std::size_t i, const std::int64_t* rows, std::size_t n_rows);
+    Tensor& slot_rows(std::size_t i, const std::vector<std::int64_t>& rows)
+    {
+        return slot_rows(i, rows.data(), rows.size());
+    }
     // Name of the op whose backward is running (for error messages).
     const char* op() const;
 

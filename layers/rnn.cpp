@@ -41,14 +41,14 @@ RNNBase::RNNBase(cell_type type, std::size_t input, std::size_t hidden, const rn
             layers.push_back(directions[0]);
     }
     stack_ = register_module("stack", std::make_shared<Stacked>(layers, o.dropout, g), false);
+    label_ = describe();
 }
 
 sequence_output RNNBase::forward(const Variable& x, const std::vector<std::size_t>& lengths,
                                  const std::vector<cell_state>& initial)
 {
-    const std::string op = describe();
     return forward_in_layout(
-        op.c_str(), x, input_, lengths, opt_.batch_first,
+        label_.c_str(), x, input_, lengths, opt_.batch_first,
         [&](const Variable& tx) { return stack_->forward(tx, lengths, initial); });
 }
 

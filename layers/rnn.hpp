@@ -56,6 +56,7 @@ private:
     rnn_options opt_;
     std::vector<std::shared_ptr<ProjectedCell>> cells_; // layer-major, forward then reverse
     std::shared_ptr<Stacked> stack_;
+    std::string label_; // describe(), formatted once: forward names itself in its errors
 };
 
 class RNN : public RNNBase

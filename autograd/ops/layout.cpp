@@ -286,7 +286,10 @@ Variable index_select(const Variable& x, const std::vector<std::int64_t>& indice
                             src + (o * s.n + static_cast<std::size_t>(indices[j])) * s.inner,
                             s.inner * sizeof(T));
     });
-    return record("index_select", y, {x}, [indices, s, ax](grad_context& c) {
+    // The backward keeps the indices in a tensor (a pooled block, not a vector per call).
+    Tensor kept = Tensor::empty({indices.size()}, i64);
+    std::copy(indices.begin(), indices.end(), kept.data<std::int64_t>());
+    return record("index_select", y, {x}, [kept, s, ax](grad_context& c) {
         // Scatter-add, one row at a time, so repeated indices accumulate.
         if (!c.needs(0))
             return;
@@ -295,8 +298,9 @@ Variable index_select(const Variable& x, const std::vector<std::int64_t>& indice
             const T* g = c.grad().data<T>();
             // Along axis 0 (an embedding lookup) only the selected rows change: the gradient
             // stays row-sparse, so optimizers can update just those rows.
-            T* dx = (ax == 0 ? c.slot_rows(0, indices) : c.slot(0)).template data<T>();
-            const std::size_t k = indices.size();
+            const std::int64_t* indices = kept.data<std::int64_t>();
+            const std::size_t k = kept.numel();
+            T* dx = (ax == 0 ? c.slot_rows(0, indices, k) : c.slot(0)).template data<T>();
             for (std::size_t o = 0; o < s.outer; ++o)
                 for (std::size_t j = 0; j < k; ++j)
                 {

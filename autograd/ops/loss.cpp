@@ -1,5 +1,6 @@
 #include "xgrad/autograd/ops/loss.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -25,8 +26,12 @@ Variable cross_entropy(const Variable& logits, const std::vector<std::int64_t>& 
         fail<shape_error>("cross_entropy: mask of {} entries for {} positions (logits {})",
                           opt.mask.size(), rows, to_string(x.shape()));
 
-    // weight_r: how much position r counts (0 or 1, divided by the count for a mean).
-    std::vector<double> weight(rows, 0.0);
+    // weight_r: how much position r counts (0 or 1, divided by the count for a mean). The
+    // weights and targets the backward keeps are tensors: their blocks come from the storage
+    // pool, so a training step allocates no vectors here.
+    Tensor weights = Tensor::zeros({rows}, f64), kept_targets = Tensor::empty({rows}, i64);
+    double* weight = weights.data<double>();
+    std::copy(targets.begin(), targets.end(), kept_targets.data<std::int64_t>());
     std::size_t counted = 0;
     for (std::size_t r = 0; r < rows; ++r)
     {
@@ -40,8 +45,8 @@ Variable cross_entropy(const Variable& logits, const std::vector<std::int64_t>& 
         ++counted;
     }
     if (opt.reduce == reduction::mean && counted > 0)
-        for (double& w : weight)
-            w /= static_cast<double>(counted);
+        for (std::size_t r = 0; r < rows; ++r)
+            weight[r] /= static_cast<double>(counted);
 
     shape_t out_shape; // [] for mean/sum
     if (opt.reduce == reduction::none)
@@ -74,14 +79,16 @@ Variable cross_entropy(const Variable& logits, const std::vector<std::int64_t>& 
 
     const bool per_row = opt.reduce == reduction::none;
     return record("cross_entropy", y, {logits},
-                  [targets, weight = std::move(weight), probs, classes, per_row](grad_context& c) {
+                  [kept_targets, weights, probs, classes, per_row](grad_context& c) {
                       // d loss_r / d x_rj = softmax_rj - [j == target_r], scaled by the output
                       // gradient and the position's weight; rows that do not count get 0.
                       Tensor dx = Tensor::empty(probs.shape(), probs.dtype());
                       dispatch(probs.dtype(), [&](auto tag) {
                           using T = decltype(tag);
                           const T* g = c.grad().data<T>();
-                          for (std::size_t r = 0; r < weight.size(); ++r)
+                          const double* weight = weights.data<double>();
+                          const std::int64_t* targets = kept_targets.data<std::int64_t>();
+                          for (std::size_t r = 0; r < weights.numel(); ++r)
                           {
                               T* d = dx.data<T>() + r * classes;
                               if (weight[r] == 0.0)
