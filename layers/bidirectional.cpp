@@ -1,6 +1,7 @@
 #include "xgrad/layers/bidirectional.hpp"
 
 #include "xgrad/autograd/ops/layout.hpp"
+#include "xgrad/autograd/scratch.hpp"
 #include "xgrad/layers/gradient_probe.hpp"
 
 namespace xgrad::nn
@@ -41,8 +42,10 @@ sequence_output Bidirectional::forward(const Variable& x, const std::vector<std:
                           state_groups());
     const auto split_at =
         initial.begin() + static_cast<std::ptrdiff_t>(initial.empty() ? 0 : fwd_->state_groups());
-    const std::vector<cell_state> init_f(initial.begin(), split_at),
-        init_b(split_at, initial.end());
+    detail::scratch_vector<cell_state> scratch_f, scratch_b;
+    std::vector<cell_state>&init_f = *scratch_f, &init_b = *scratch_b;
+    init_f.assign(initial.begin(), split_at);
+    init_b.assign(split_at, initial.end());
 
     // The direction scopes only label the runs a gradient_probe records.
     sequence_output f, b;
@@ -55,8 +58,12 @@ sequence_output Bidirectional::forward(const Variable& x, const std::vector<std:
         b = bwd_->forward(reverse_sequences(x, lengths), lengths, init_b);
     }
     sequence_output out;
-    out.output = concat({f.output, reverse_sequences(b.output, lengths)}, 2);
-    out.states = std::move(f.states);
+    detail::scratch_vector<Variable> both;
+    both->push_back(f.output);
+    both->push_back(reverse_sequences(b.output, lengths));
+    out.output = concat(*both, 2);
+    out.states.reserve(state_groups());
+    out.states.insert(out.states.end(), f.states.begin(), f.states.end());
     out.states.insert(out.states.end(), b.states.begin(), b.states.end());
     return out;
 }

@@ -4,6 +4,7 @@
 
 #include "xgrad/autograd/ops/layout.hpp"
 #include "xgrad/autograd/ops/mask.hpp"
+#include "xgrad/autograd/scratch.hpp"
 #include "xgrad/layers/gradient_probe.hpp"
 
 namespace xgrad::nn
@@ -39,7 +40,9 @@ sequence_output Recurrent::run(const Variable& x, const std::vector<std::size_t>
     // without one this is the only cost, plus one branch per step.
     gradient_probe* probe = gradient_probe::active();
     const std::size_t probe_run = probe ? probe->begin_run(*this, *cell_, run, batch, lengths) : 0;
-    std::vector<Variable> outputs;
+    // The per-step outputs until they are stacked: a pooled vector, not one per call.
+    detail::scratch_vector<Variable> scratch;
+    std::vector<Variable>& outputs = *scratch;
     outputs.reserve(steps);
     for (std::size_t t = 0; t < run; ++t)
     {

@@ -25,18 +25,6 @@ void check_sequence(const char* op, const Variable& x, std::size_t input,
                               to_string(x.shape()));
 }
 
-sequence_output forward_in_layout(const char* op, const Variable& x, std::size_t input,
-                                  const std::vector<std::size_t>& lengths, bool batch_first,
-                                  const std::function<sequence_output(const Variable&)>& time_major)
-{
-    check_sequence(op, x, input, lengths, batch_first);
-    if (!batch_first)
-        return time_major(x);
-    sequence_output out = time_major(transpose(x, 0, 1));
-    out.output = transpose(out.output, 0, 1);
-    return out;
-}
-
 std::vector<cell_state> detach(const std::vector<cell_state>& states)
 {
     std::vector<cell_state> out;

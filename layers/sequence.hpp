@@ -5,6 +5,7 @@
 #include <functional>
 #include <vector>
 
+#include "xgrad/autograd/ops/layout.hpp"
 #include "xgrad/layers/cell.hpp"
 
 namespace xgrad::nn
@@ -41,11 +42,20 @@ void check_sequence(const char* op, const Variable& x, std::size_t input,
 // The one place batch_first is handled. Checks x in the caller's layout (check_sequence, so
 // errors show the shape the caller passed), calls time_major with x as [T, B, input], and
 // returns its result with the output back in the caller's layout. States are never batch-first
-// (PyTorch's h_n is [layers * dirs, B, H] either way).
-sequence_output
-forward_in_layout(const char* op, const Variable& x, std::size_t input,
-                  const std::vector<std::size_t>& lengths, bool batch_first,
-                  const std::function<sequence_output(const Variable&)>& time_major);
+// (PyTorch's h_n is [layers * dirs, B, H] either way). A template, so the callable is not
+// wrapped in a std::function (a heap allocation for any lambda capturing more than two words).
+template <class F>
+sequence_output forward_in_layout(const char* op, const Variable& x, std::size_t input,
+                                  const std::vector<std::size_t>& lengths, bool batch_first,
+                                  F&& time_major)
+{
+    check_sequence(op, x, input, lengths, batch_first);
+    if (!batch_first)
+        return time_major(x);
+    sequence_output out = time_major(transpose(x, 0, 1));
+    out.output = transpose(out.output, 0, 1);
+    return out;
+}
 
 // Truncated BPTT: the same states as leaves (Variable::detach of each tensor), so a backward()
 // through the next chunk stops at them and the chunk before can be released.

@@ -1,6 +1,7 @@
 #include "xgrad/layers/stacked.hpp"
 
 #include "xgrad/autograd/ops/dropout.hpp"
+#include "xgrad/autograd/scratch.hpp"
 #include "xgrad/layers/gradient_probe.hpp"
 
 namespace xgrad::nn
@@ -54,12 +55,14 @@ sequence_output Stacked::forward(const Variable& x, const std::vector<std::size_
         fail<shape_error>("Stacked: {} initial states given, expected {}", initial.size(),
                           state_groups());
     sequence_output out;
+    out.states.reserve(state_groups());
     Variable h = x;
     std::size_t at = 0;
     for (std::size_t i = 0; i < layers_.size(); ++i)
     {
         const std::size_t g = layers_[i]->state_groups();
-        std::vector<cell_state> init;
+        detail::scratch_vector<cell_state> scratch; // this layer's initial states
+        std::vector<cell_state>& init = *scratch;
         if (!initial.empty())
             init.assign(initial.begin() + static_cast<std::ptrdiff_t>(at),
                         initial.begin() + static_cast<std::ptrdiff_t>(at + g));

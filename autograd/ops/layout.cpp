@@ -107,9 +107,46 @@ Variable narrow_impl(const char* op, const Variable& x, std::size_t ax, std::siz
     });
 }
 
-// Concatenation along `ax` of inputs whose axis lengths are `lens` (1 each for stack).
+// The axis lengths of a join's inputs: 1 each for stack (nothing stored), each input's own for
+// concat, inline up to eight inputs (concatenating a step's two directions allocates nothing).
+class join_lengths
+{
+public:
+    static join_lengths ones(std::size_t n)
+    {
+        join_lengths l;
+        l.n_ = n;
+        l.ones_ = true;
+        return l;
+    }
+    void push_back(std::size_t v)
+    {
+        if (big_.empty() && n_ < small_.size())
+        {
+            small_[n_++] = v;
+            return;
+        }
+        if (big_.empty())
+            big_.assign(small_.begin(), small_.end());
+        big_.push_back(v);
+        ++n_;
+    }
+    std::size_t size() const { return n_; }
+    std::size_t operator[](std::size_t i) const
+    {
+        return ones_ ? 1 : big_.empty() ? small_[i] : big_[i];
+    }
+
+private:
+    std::array<std::size_t, 8> small_{};
+    std::vector<std::size_t> big_;
+    std::size_t n_ = 0;
+    bool ones_ = false;
+};
+
+// Concatenation along `ax` of inputs whose axis lengths are `lens`.
 Variable join(const char* op, const std::vector<Variable>& xs, std::size_t ax,
-              const shape_t& out_shape, std::vector<std::size_t> lens)
+              const shape_t& out_shape, join_lengths lens)
 {
     Tensor y = Tensor::empty(out_shape, xs[0].dtype());
     const axis_split s = split_at(out_shape, ax);
@@ -202,7 +239,7 @@ Variable concat(const std::vector<Variable>& xs, int axis)
     const std::size_t ax = normalize_axis("concat", axis, xs[0].shape());
     shape_t out_shape = xs[0].shape();
     out_shape[ax] = 0;
-    std::vector<std::size_t> lens;
+    join_lengths lens;
     for (const Variable& v : xs)
     {
         shape_t s = v.shape();
@@ -233,8 +270,7 @@ Variable stack(const std::vector<Variable>& xs, int axis)
                               to_string(v.shape()));
     shape_t out_shape = s0;
     out_shape.insert(static_cast<std::size_t>(a), xs.size());
-    return join("stack", xs, static_cast<std::size_t>(a), out_shape,
-                std::vector<std::size_t>(xs.size(), 1));
+    return join("stack", xs, static_cast<std::size_t>(a), out_shape, join_lengths::ones(xs.size()));
 }
 
 std::vector<Variable> split(const Variable& x, const std::vector<std::size_t>& sizes, int axis)

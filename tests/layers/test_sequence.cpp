@@ -10,6 +10,7 @@
 #include "xgrad/layers/lstm_cell.hpp"
 #include "xgrad/layers/recurrent.hpp"
 #include "xgrad/layers/rnn.hpp"
+#include "xgrad/optim/adam.hpp"
 
 using namespace xgrad;
 using namespace xgrad::test;
@@ -342,4 +343,54 @@ TEST_CASE("truncated BPTT: detach() stops gradients and memory stays flat", "[la
     CHECK_FALSE(h0.has_grad());
     CHECK_FALSE(c0.has_grad());
     CHECK(thread_memory_stats().fresh_allocations == fresh_after_warmup);
+}
+
+TEST_CASE("a training step's heap allocations do not grow with the sequence length",
+          "[sequence][alloc]")
+{
+    // Per time step nothing is allocated (states are var_lists, op scratch lives in pooled
+    // tensors, the outputs list is a pooled vector); what is left is per layer and direction
+    // per forward (the std::vector of final states a sequence_output returns).
+    struct config
+    {
+        const char* name;
+        cell_type type;
+        rnn_options o;
+    };
+    rnn_options two_layers, bidir;
+    two_layers.num_layers = 2;
+    bidir.bidirectional = true;
+    for (const config& c :
+         {config{"LSTM 2 layers", cell_type::lstm, two_layers},
+          config{"GRU bidirectional", cell_type::gru, bidir}, config{"RNN", cell_type::rnn, {}}})
+    {
+        DYNAMIC_SECTION(c.name)
+        {
+            generator g(7);
+            RNNBase rnn(c.type, 3, 8, c.o, g);
+            const std::vector<Variable> params = rnn.parameters();
+            optim::Adam opt(params);
+            auto per_step = [&](std::size_t steps_in_time) {
+                Variable x(randn({steps_in_time, 2, 3}, 11, false).data().to(f32));
+                std::vector<cell_state> carried;
+                auto step = [&] {
+                    opt.zero_grad();
+                    sequence_output out = rnn.forward(x, {}, carried);
+                    sum(out.output).backward();
+                    opt.step();
+                    carried = detach(out.states);
+                };
+                for (int i = 0; i < 3; ++i) // pools, the tape's arena and scratch warm up
+                    step();
+                const std::uint64_t before = heap_allocations();
+                for (int i = 0; i < 4; ++i)
+                    step();
+                return (heap_allocations() - before) / 4;
+            };
+            const std::uint64_t long_run = per_step(40), short_run = per_step(4);
+            INFO("heap allocations per step: T=40 " << long_run << ", T=4 " << short_run);
+            CHECK(long_run == short_run);
+            CHECK(long_run <= 8); // O(layers x directions), not O(T)
+        }
+    }
 }

@@ -73,6 +73,21 @@ TEST_CASE("layout ops", "[ops][layout]")
                                                                     Catch::Contains("[2,4,2]"));
         CHECK_THROWS_AS(stack({x, y}), shape_error);
         CHECK_THROWS_AS(concat({}, 0), shape_error);
+        // More inputs than the lengths kept inline (eight), alternating widths 1 and 4.
+        check_gradients(
+            [](auto& v) {
+                std::vector<Variable> many;
+                for (int i = 0; i < 11; ++i)
+                    many.push_back(v[i % 2]);
+                return concat(many, 1);
+            },
+            {y, z});
+        std::vector<Variable> many;
+        for (int i = 0; i < 11; ++i)
+            many.push_back(i % 2 ? z : y);
+        Variable m = concat(many, 1);
+        REQUIRE(m.shape() == shape_t{3, 6 * 1 + 5 * 4, 2});
+        CHECK(m.data().flat(2 * (26 - 1) + 1) == y.data().flat(1)); // row 0, last slab is y
     }
     SECTION("index_select gathers rows and scatter-adds repeated indices")
     {
