@@ -744,7 +744,7 @@ void tape::backward(const Variable& root, const Tensor& seed, bool retain_graph)
     }
 
     r.grad = s;
-    std::size_t i = r.node_id - first_id_ + 1;
+    std::size_t i = r.node_id - first_id_ + 1, released = 0;
     try
     {
         while (i-- > 0)
@@ -759,7 +759,10 @@ void tape::backward(const Variable& root, const Tensor& seed, bool retain_graph)
                 check_backward(*n, i);
             drop_output_grads(*n); // outputs of ops are never leaves: no grad is kept
             if (!retain_graph)
+            {
                 destroy(i);
+                ++released;
+            }
         }
     }
     catch (...)
@@ -772,7 +775,15 @@ void tape::backward(const Variable& root, const Tensor& seed, bool retain_graph)
         trim();
         throw;
     }
-    trim();
+    // Nodes the sweep did not reach survive it: a value computed and dropped (attention weights
+    // nobody reads) or a graph the caller still holds. A dropped one keeps its inputs' tensors
+    // alive until a collection, and every step would then allocate afresh: collect now when the
+    // sweep released at least as many nodes as are left, so the walk costs no more than the
+    // sweep did (a large graph held across small backward passes is left to collect_at_).
+    if (live_ > 0 && released >= live_)
+        collect();
+    else
+        trim();
     finish_leaves(true);
 }
 

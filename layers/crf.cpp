@@ -114,11 +114,11 @@ Variable CRF::log_partition(const Variable& emissions, const std::vector<std::si
     auto sum_exp = [&](const Variable& x, int axis) {
         return constrained_ ? logsumexp(x, finite_mask(x.data()), axis) : logsumexp(x, axis);
     };
+    std::vector<std::uint8_t> live(B);
     for (std::size_t t = 1; t < T; ++t)
     {
         // scores[b, i, j] = alpha[b, i] + transitions[i, j]; the sum runs over i.
         Variable next = sum_exp(reshape(alpha, {B, k_, 1}) + trans, 1) + select(emissions, 0, t);
-        std::vector<std::uint8_t> live(B);
         for (std::size_t b = 0; b < B; ++b)
             live[b] = t < n[b];
         // Sentences that have ended keep their alpha: padding has no effect.

@@ -44,6 +44,7 @@ sequence_output Recurrent::run(const Variable& x, const std::vector<std::size_t>
     detail::scratch_vector<Variable> scratch;
     std::vector<Variable>& outputs = *scratch;
     outputs.reserve(steps);
+    std::vector<std::uint8_t> keep; // which sequences are still running, once some have ended
     for (std::size_t t = 0; t < run; ++t)
     {
         cell_state next = cell_->step(select(projected, 0, t), state);
@@ -58,7 +59,7 @@ sequence_output Recurrent::run(const Variable& x, const std::vector<std::size_t>
             continue;
         }
         // A sequence that has ended keeps its state and outputs zeros.
-        std::vector<std::uint8_t> keep(batch);
+        keep.resize(batch);
         for (std::size_t b = 0; b < batch; ++b)
             keep[b] = lengths[b] > t;
         outputs.push_back(

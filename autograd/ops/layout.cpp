@@ -475,8 +475,12 @@ Variable flip(const Variable& x, int axis, const std::vector<std::size_t>& lengt
         if (lengths[b] > x.shape()[ax])
             fail<shape_error>("flip: length {} of entry {} exceeds axis {} of {}", lengths[b], b,
                               ax, to_string(x.shape()));
-    auto rev = [lengths](std::size_t j, std::size_t b) {
-        return j < lengths[b] ? lengths[b] - 1 - j : j;
+    // The lengths in a pooled tensor: the forward and the backward share it, no vector copies.
+    Tensor kept = Tensor::empty({lengths.size()}, i64);
+    std::copy(lengths.begin(), lengths.end(), kept.data<std::int64_t>());
+    auto rev = [kept](std::size_t j, std::size_t b) {
+        const auto len = static_cast<std::size_t>(kept.data<std::int64_t>()[b]);
+        return j < len ? len - 1 - j : j;
     };
     return record("flip", permute_axis(x.data(), ax, rev, bx, true), {x},
                   [ax, bx, rev](grad_context& c) {

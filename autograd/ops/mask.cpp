@@ -12,15 +12,14 @@
 namespace xgrad
 {
 
-std::vector<std::uint8_t> detail::mask_bits(const char* op, const Tensor& mask,
-                                            const shape_t& shape)
+detail::flags detail::mask_bits(const char* op, const Tensor& mask, const shape_t& shape)
 {
     if (!mask.defined())
         fail<value_error>("{}: the mask is undefined", op);
     if (!broadcasts_to(mask.shape(), shape))
         fail<shape_error>("{}: mask {} does not broadcast to {}", op, to_string(mask.shape()),
                           to_string(shape));
-    std::vector<std::uint8_t> bits(numel(shape));
+    flags bits(numel(shape));
     if (bits.empty())
         return bits;
     dispatch_all(mask.dtype(), [&](auto tag) {
@@ -43,8 +42,7 @@ std::vector<std::uint8_t> detail::mask_bits(const char* op, const Tensor& mask,
 namespace
 {
 // g where keep[i], 0 elsewhere (keep is `bits` or its complement), summed down to `shape`.
-Tensor masked_grad(const Tensor& g, const std::vector<std::uint8_t>& bits, bool keep,
-                   const shape_t& shape)
+Tensor masked_grad(const Tensor& g, const detail::flags& bits, bool keep, const shape_t& shape)
 {
     Tensor out = Tensor::empty(g.shape(), g.dtype());
     dispatch(g.dtype(), [&](auto tag) {
@@ -75,30 +73,30 @@ Variable where(const Tensor& mask, const Variable& a, const Variable& b)
         fail<shape_error>("where: mask {}, a {} and b {} cannot be broadcast together",
                           to_string(mask.shape()), to_string(a.shape()), to_string(b.shape()));
     }
-    auto bits = std::make_shared<std::vector<std::uint8_t>>(detail::mask_bits("where", mask, s));
+    const detail::flags bits = detail::mask_bits("where", mask, s);
     const Tensor av = broadcast_to(a.data(), s), bv = broadcast_to(b.data(), s);
     Tensor y = Tensor::empty(s, a.dtype());
     dispatch(y.dtype(), [&](auto tag) {
         using T = decltype(tag);
         const T *pa = av.data<T>(), *pb = bv.data<T>();
         T* py = y.data<T>();
-        const std::uint8_t* m = bits->data();
-        for (std::size_t i = 0; i < bits->size(); ++i)
+        const std::uint8_t* m = bits.data();
+        for (std::size_t i = 0; i < bits.size(); ++i)
             py[i] = m[i] ? pa[i] : pb[i];
     });
     return record("where", y, {a, b}, [bits](grad_context& c) {
         // d out/da = [mask], d out/db = [!mask]
         if (c.needs(0))
-            c.accumulate(0, masked_grad(c.grad(), *bits, true, c.input(0).shape()));
+            c.accumulate(0, masked_grad(c.grad(), bits, true, c.input(0).shape()));
         if (c.needs(1))
-            c.accumulate(1, masked_grad(c.grad(), *bits, false, c.input(1).shape()));
+            c.accumulate(1, masked_grad(c.grad(), bits, false, c.input(1).shape()));
     });
 }
 
 namespace
 {
 // Row i of `out` is row i of g when (keep[i] != 0) == side, zeros otherwise.
-Tensor row_grad(const Tensor& g, const std::vector<std::uint8_t>& keep, bool side)
+Tensor row_grad(const Tensor& g, const detail::flags& keep, bool side)
 {
     Tensor out = Tensor::empty(g.shape(), g.dtype());
     const std::size_t row = g.numel() / keep.size();
@@ -123,7 +121,8 @@ Variable where_rows(const std::vector<std::uint8_t>& keep, const Variable& a, co
         fail<shape_error>("where_rows: a {} and b {} must have one shape with {} rows (one per "
                           "keep flag)",
                           to_string(a.shape()), to_string(b.shape()), keep.size());
-    auto flags = std::make_shared<std::vector<std::uint8_t>>(keep);
+    detail::flags flags(keep.size());
+    std::copy(keep.begin(), keep.end(), flags.data());
     Tensor y = Tensor::empty(a.shape(), a.dtype());
     const std::size_t row = keep.empty() ? 0 : y.numel() / keep.size();
     dispatch(y.dtype(), [&](auto tag) {
@@ -136,28 +135,27 @@ Variable where_rows(const std::vector<std::uint8_t>& keep, const Variable& a, co
     return record("where_rows", y, {a, b}, [flags](grad_context& c) {
         // d out/da = [keep_i] on row i, d out/db = [!keep_i]
         if (c.needs(0))
-            c.accumulate(0, row_grad(c.grad(), *flags, true));
+            c.accumulate(0, row_grad(c.grad(), flags, true));
         if (c.needs(1))
-            c.accumulate(1, row_grad(c.grad(), *flags, false));
+            c.accumulate(1, row_grad(c.grad(), flags, false));
     });
 }
 
 Variable masked_fill(const Variable& x, const Tensor& mask, double value)
 {
-    auto bits = std::make_shared<std::vector<std::uint8_t>>(
-        detail::mask_bits("masked_fill", mask, x.shape()));
+    const detail::flags bits = detail::mask_bits("masked_fill", mask, x.shape());
     Tensor y = x.data().clone();
     dispatch(y.dtype(), [&](auto tag) {
         using T = decltype(tag);
         T* py = y.data<T>();
         const T v = static_cast<T>(value);
-        for (std::size_t i = 0; i < bits->size(); ++i)
-            if ((*bits)[i])
+        for (std::size_t i = 0; i < bits.size(); ++i)
+            if (bits[i])
                 py[i] = v;
     });
     return record("masked_fill", y, {x}, [bits](grad_context& c) {
         // d out/dx = 1 where kept, 0 where filled
-        c.accumulate(0, masked_grad(c.grad(), *bits, false, c.input(0).shape()));
+        c.accumulate(0, masked_grad(c.grad(), bits, false, c.input(0).shape()));
     });
 }
 

@@ -41,9 +41,33 @@ Tensor sequence_mask(const std::vector<std::size_t>& lengths, std::size_t T,
 
 namespace detail
 {
+// n bytes of flags an op keeps for its backward (a mask's truth values, a keep flag per row):
+// one pooled tensor block rather than a heap vector per call. Copies share the bytes, as
+// Tensor copies do.
+class flags
+{
+public:
+    flags() = default;
+    explicit flags(std::size_t n) : n_(n), bytes_(Tensor::empty({(n + 3) / 4}, i32)) {}
+    std::size_t size() const noexcept { return n_; }
+    bool empty() const noexcept { return n_ == 0; }
+    // The block is int32 storage; bytes may alias any object (unsigned char access).
+    std::uint8_t* data() { return reinterpret_cast<std::uint8_t*>(bytes_.data<std::int32_t>()); }
+    const std::uint8_t* data() const
+    {
+        return reinterpret_cast<const std::uint8_t*>(bytes_.data<std::int32_t>());
+    }
+    std::uint8_t& operator[](std::size_t i) { return data()[i]; }
+    std::uint8_t operator[](std::size_t i) const { return data()[i]; }
+
+private:
+    std::size_t n_ = 0;
+    Tensor bytes_;
+};
+
 // The mask's truth values broadcast to `shape`, one byte each (row-major). Throws shape_error
 // "<op>: mask <m> does not broadcast to <shape>".
-std::vector<std::uint8_t> mask_bits(const char* op, const Tensor& mask, const shape_t& shape);
+flags mask_bits(const char* op, const Tensor& mask, const shape_t& shape);
 } // namespace detail
 
 } // namespace xgrad

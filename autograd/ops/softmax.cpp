@@ -20,7 +20,12 @@ enum class kind
     logsumexp
 };
 
-using mask_ptr = std::shared_ptr<const std::vector<std::uint8_t>>;
+// A mask's bits, or none (empty: no mask; a mask over zero elements selects nothing anyway).
+using mask_bits_t = detail::flags;
+inline const std::uint8_t* bits_or_null(const mask_bits_t& b)
+{
+    return b.empty() ? nullptr : b.data();
+}
 
 // Calls f(offset) for every lane of the axis: the lane's elements are offset + j*inner, j < n.
 template <class F>
@@ -90,7 +95,7 @@ struct setup
 {
     std::size_t axis;
     axis_split s;
-    mask_ptr bits;
+    mask_bits_t bits;
 };
 
 setup prepare(const char* op, const Variable& x, const Tensor* mask, int axis)
@@ -99,15 +104,14 @@ setup prepare(const char* op, const Variable& x, const Tensor* mask, int axis)
     st.axis = normalize_axis(op, axis, x.shape());
     st.s = split_at(x.shape(), st.axis);
     if (mask)
-        st.bits = std::make_shared<const std::vector<std::uint8_t>>(
-            detail::mask_bits(op, *mask, x.shape()));
+        st.bits = detail::mask_bits(op, *mask, x.shape());
     return st;
 }
 
 Variable softmax_impl(const Variable& x, const Tensor* mask, int axis)
 {
     const setup st = prepare("softmax", x, mask, axis);
-    Tensor y = forward(x.data(), st.s, st.bits ? st.bits->data() : nullptr, kind::softmax);
+    Tensor y = forward(x.data(), st.s, bits_or_null(st.bits), kind::softmax);
     return record("softmax", y, {x}, [y, s = st.s](grad_context& c) {
         // dy_i/dx_j = y_i (delta_ij - y_j)  =>  dL/dx_j = y_j (g_j - sum_i g_i y_i); masked
         // positions have y_j = 0 and so get nothing.
@@ -135,7 +139,7 @@ Variable softmax_impl(const Variable& x, const Tensor* mask, int axis)
 Variable log_softmax_impl(const Variable& x, const Tensor* mask, int axis)
 {
     const setup st = prepare("log_softmax", x, mask, axis);
-    Tensor y = forward(x.data(), st.s, st.bits ? st.bits->data() : nullptr, kind::log_softmax);
+    Tensor y = forward(x.data(), st.s, bits_or_null(st.bits), kind::log_softmax);
     return record("log_softmax", y, {x}, [y, s = st.s, bits = st.bits](grad_context& c) {
         // dy_i/dx_j = delta_ij - softmax_j  =>  dL/dx_j = g_j - exp(y_j) sum_i g_i, the sum over
         // the unmasked positions only; masked positions do not depend on x.
@@ -145,7 +149,7 @@ Variable log_softmax_impl(const Variable& x, const Tensor* mask, int axis)
             const T* py = y.data<T>();
             const T* g = c.grad().data<T>();
             T* d = dx.data<T>();
-            const std::uint8_t* m = bits ? bits->data() : nullptr;
+            const std::uint8_t* m = bits_or_null(bits);
             for_each_lane(s, [&](std::size_t off) {
                 double total = 0;
                 for (std::size_t j = 0; j < s.n; ++j)
@@ -168,7 +172,7 @@ Variable log_softmax_impl(const Variable& x, const Tensor* mask, int axis)
 Variable logsumexp_impl(const Variable& x, const Tensor* mask, int axis, bool keepdims)
 {
     const setup st = prepare("logsumexp", x, mask, axis);
-    Tensor y = forward(x.data(), st.s, st.bits ? st.bits->data() : nullptr, kind::logsumexp);
+    Tensor y = forward(x.data(), st.s, bits_or_null(st.bits), kind::logsumexp);
     shape_t out_shape = x.shape();
     if (keepdims)
         out_shape[st.axis] = 1;
@@ -186,7 +190,7 @@ Variable logsumexp_impl(const Variable& x, const Tensor* mask, int axis, bool ke
                           const T* pl = y.data<T>();
                           const T* g = c.grad().data<T>();
                           T* d = dx.data<T>();
-                          const std::uint8_t* m = bits ? bits->data() : nullptr;
+                          const std::uint8_t* m = bits_or_null(bits);
                           std::size_t lane = 0;
                           for_each_lane(s, [&](std::size_t off) {
                               const T l = pl[lane], gl = g[lane];

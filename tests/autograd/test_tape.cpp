@@ -76,8 +76,32 @@ TEST_CASE("backward through a sub-graph an earlier backward released is refused"
         const double t = y2.data().flat(i);
         CHECK(x.grad().flat(i) == Approx(4 * t * (1 - t * t)).epsilon(1e-12));
     }
-    CHECK(tape::current().size() == 1); // only the first sum, which the second never reached
+    // The first sum, which the second sweep never reached, fed nothing anyone holds: collected
+    // with the sweep.
+    CHECK(tape::current().size() == 0);
     tape::current().clear();
+}
+
+TEST_CASE("a backward collects dropped values it did not reach, and keeps held ones", "[tape]")
+{
+    tape::current().clear();
+    auto x = randn({4}, 73);
+    Variable held = tanh(x) * 2.0; // two nodes a caller still holds
+    {
+        Variable dropped = exp(x) * 3.0; // two nodes nobody holds once this scope ends
+    }
+    Variable loss = x;
+    for (int i = 0; i < 4; ++i)
+        loss = loss * 1.5;
+    const std::size_t before = tape::current().size();
+    REQUIRE(before == 2 + 2 + 4);
+    sum(loss).backward();
+    // The exp branch kept exp(x)'s tensors alive until some later collection; now the sweep
+    // (the 4 products and the sum released, 4 nodes left) collects it: only what `held` needs
+    // is left.
+    CHECK(tape::current().size() == 2);
+    sum(held).backward();
+    CHECK(tape::current().size() == 0);
 }
 
 TEST_CASE("backward refuses a seed of another dtype", "[tape]")
