@@ -144,9 +144,21 @@ private:
     bool ones_ = false;
 };
 
+// The inputs of a join, from a vector or a braced list (which then builds no vector).
+struct var_span
+{
+    const Variable* first;
+    std::size_t n;
+    std::size_t size() const { return n; }
+    bool empty() const { return n == 0; }
+    const Variable* begin() const { return first; }
+    const Variable* end() const { return first + n; }
+    const Variable& operator[](std::size_t i) const { return first[i]; }
+};
+
 // Concatenation along `ax` of inputs whose axis lengths are `lens`.
-Variable join(const char* op, const std::vector<Variable>& xs, std::size_t ax,
-              const shape_t& out_shape, join_lengths lens)
+Variable join(const char* op, var_span xs, std::size_t ax, const shape_t& out_shape,
+              join_lengths lens)
 {
     Tensor y = Tensor::empty(out_shape, xs[0].dtype());
     const axis_split s = split_at(out_shape, ax);
@@ -160,24 +172,25 @@ Variable join(const char* op, const std::vector<Variable>& xs, std::size_t ax,
             at += lens[i];
         }
     });
-    return record(op, y, xs, [lens = std::move(lens), s](grad_context& c) {
-        // Each input receives its own slab of the output gradient.
-        dispatch(c.grad().dtype(), [&](auto tag) {
-            using T = decltype(tag);
-            std::size_t at = 0;
-            for (std::size_t i = 0; i < lens.size(); ++i)
-            {
-                if (c.needs(i))
-                    copy_rows(c.grad().data<T>() + at * s.inner, s.n * s.inner,
-                              c.slot(i).template data<T>(), lens[i] * s.inner, s.outer,
-                              lens[i] * s.inner, true);
-                at += lens[i];
-            }
+    return tape::current().record(
+        op, y, xs.first, xs.n, [lens = std::move(lens), s](grad_context& c) {
+            // Each input receives its own slab of the output gradient.
+            dispatch(c.grad().dtype(), [&](auto tag) {
+                using T = decltype(tag);
+                std::size_t at = 0;
+                for (std::size_t i = 0; i < lens.size(); ++i)
+                {
+                    if (c.needs(i))
+                        copy_rows(c.grad().data<T>() + at * s.inner, s.n * s.inner,
+                                  c.slot(i).template data<T>(), lens[i] * s.inner, s.outer,
+                                  lens[i] * s.inner, true);
+                    at += lens[i];
+                }
+            });
         });
-    });
 }
 
-void check_joinable(const char* op, const std::vector<Variable>& xs)
+void check_joinable(const char* op, var_span xs)
 {
     if (xs.empty())
         fail<shape_error>("{}: needs at least one input", op);
@@ -233,7 +246,10 @@ Variable select(const Variable& x, int axis, std::size_t index)
     return narrow_impl("select", x, ax, index, 1, true);
 }
 
-Variable concat(const std::vector<Variable>& xs, int axis)
+namespace
+{
+
+Variable concat_impl(var_span xs, int axis)
 {
     check_joinable("concat", xs);
     const std::size_t ax = normalize_axis("concat", axis, xs[0].shape());
@@ -255,7 +271,7 @@ Variable concat(const std::vector<Variable>& xs, int axis)
     return join("concat", xs, ax, out_shape, std::move(lens));
 }
 
-Variable stack(const std::vector<Variable>& xs, int axis)
+Variable stack_impl(var_span xs, int axis)
 {
     check_joinable("stack", xs);
     const shape_t& s0 = xs[0].shape();
@@ -271,6 +287,25 @@ Variable stack(const std::vector<Variable>& xs, int axis)
     shape_t out_shape = s0;
     out_shape.insert(static_cast<std::size_t>(a), xs.size());
     return join("stack", xs, static_cast<std::size_t>(a), out_shape, join_lengths::ones(xs.size()));
+}
+
+} // namespace
+
+Variable concat(const std::vector<Variable>& xs, int axis)
+{
+    return concat_impl({xs.data(), xs.size()}, axis);
+}
+Variable concat(std::initializer_list<Variable> xs, int axis)
+{
+    return concat_impl({xs.begin(), xs.size()}, axis);
+}
+Variable stack(const std::vector<Variable>& xs, int axis)
+{
+    return stack_impl({xs.data(), xs.size()}, axis);
+}
+Variable stack(std::initializer_list<Variable> xs, int axis)
+{
+    return stack_impl({xs.begin(), xs.size()}, axis);
 }
 
 std::vector<Variable> split(const Variable& x, const std::vector<std::size_t>& sizes, int axis)

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <vector>
 
 #include "xgrad/autograd/variable.hpp"
@@ -25,10 +26,13 @@ Variable narrow(const Variable& x, int axis, std::size_t start, std::size_t leng
 // throws value_error, as index_select's and gather's do.
 Variable select(const Variable& x, int axis, std::size_t index);
 
-// Joins along an existing axis; all other dimensions and the dtypes must agree.
+// Joins along an existing axis; all other dimensions and the dtypes must agree. The braced-list
+// forms (concat({a, b}, 1)) build no vector.
 Variable concat(const std::vector<Variable>& xs, int axis);
+Variable concat(std::initializer_list<Variable> xs, int axis);
 // Joins along a new axis inserted at `axis` (0..rank); all shapes must be equal.
 Variable stack(const std::vector<Variable>& xs, int axis = 0);
+Variable stack(std::initializer_list<Variable> xs, int axis = 0);
 // Pieces of the given sizes along `axis`; the sizes must add up to the axis length.
 std::vector<Variable> split(const Variable& x, const std::vector<std::size_t>& sizes, int axis);
 // n pieces of equal size along `axis`; throws shape_error unless n divides the axis length.
