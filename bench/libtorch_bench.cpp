@@ -15,49 +15,19 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <map>
-#include <new>
 #include <random>
 #include <string>
 #include <vector>
 
 #include <torch/torch.h>
 
-static std::atomic<std::uint64_t> g_allocs{0};
-
-void* operator new(std::size_t n)
-{
-    g_allocs.fetch_add(1, std::memory_order_relaxed);
-    if (void* p = std::malloc(n ? n : 1))
-        return p;
-    throw std::bad_alloc();
-}
-void* operator new[](std::size_t n)
-{
-    return operator new(n);
-}
-void operator delete(void* p) noexcept
-{
-    std::free(p);
-}
-void operator delete[](void* p) noexcept
-{
-    std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept
-{
-    std::free(p);
-}
-void operator delete[](void* p, std::size_t) noexcept
-{
-    std::free(p);
-}
+#include "examples/common/heap_count.hpp"
 
 namespace
 {
@@ -309,7 +279,7 @@ int main(int argc, char** argv)
         steps = std::max<long>(1, static_cast<long>(std::ceil(o.min_time / per)));
     }
     std::vector<double> ms;
-    const std::uint64_t allocs0 = g_allocs.load();
+    const std::uint64_t allocs0 = cli::heap_allocations();
     for (long r = 0; r < o.reps; ++r)
     {
         const auto t0 = clock::now();
@@ -318,7 +288,7 @@ int main(int argc, char** argv)
         ms.push_back(std::chrono::duration<double, std::milli>(clock::now() - t0).count() /
                      double(steps));
     }
-    const double allocs = double(g_allocs.load() - allocs0) / double(steps * o.reps);
+    const double allocs = double(cli::heap_allocations() - allocs0) / double(steps * o.reps);
     std::vector<double> sorted = ms;
     std::sort(sorted.begin(), sorted.end());
     const double med = sorted[sorted.size() / 2], lo = sorted.front(), hi = sorted.back();

@@ -3,16 +3,15 @@
 // peak RSS). The named workloads W0-W5 are those of bench/README.md; every parameter can also be
 // given directly.
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
-#include <new>
 #include <sys/resource.h>
 
 #include <fmt/core.h>
 
 #include "examples/common/flags.hpp"
+#include "examples/common/heap_count.hpp"
 #include "examples/rnnlm/model.hpp"
 #include "examples/tagger/model.hpp"
 #include "examples/translate/model.hpp"
@@ -24,25 +23,6 @@
 #include "xgrad/optim/adam.hpp"
 #include "xgrad/optim/clip.hpp"
 #include "xgrad/optim/sgd.hpp"
-
-// Every C++ heap allocation of the process is counted, so the steady state can be shown to
-// allocate nothing (or how little) per step.
-static std::atomic<std::uint64_t> g_allocs{0};
-void* operator new(std::size_t n)
-{
-    g_allocs.fetch_add(1, std::memory_order_relaxed);
-    if (void* p = std::malloc(n ? n : 1))
-        return p;
-    throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept
-{
-    std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept
-{
-    std::free(p);
-}
 
 using namespace xgrad;
 using namespace xgrad::nn;
@@ -389,7 +369,7 @@ int main(int argc, char** argv)
             steps = std::max<std::size_t>(1, static_cast<std::size_t>(std::ceil(w.min_time / per)));
         }
         std::vector<double> ms;
-        const std::uint64_t allocs0 = g_allocs.load();
+        const std::uint64_t allocs0 = cli::heap_allocations();
         const std::uint64_t fresh0 = thread_memory_stats().fresh_allocations;
         for (std::size_t r = 0; r < w.reps; ++r)
         {
@@ -400,7 +380,7 @@ int main(int argc, char** argv)
                          double(steps));
         }
         const double total_steps = double(steps * w.reps);
-        const double allocs = double(g_allocs.load() - allocs0) / total_steps;
+        const double allocs = double(cli::heap_allocations() - allocs0) / total_steps;
         const double fresh = double(thread_memory_stats().fresh_allocations - fresh0) / total_steps;
         std::vector<double> sorted = ms;
         std::sort(sorted.begin(), sorted.end());

@@ -8,9 +8,6 @@
 namespace xgrad::test
 {
 
-// Every C++ heap allocation of the test program so far (tests/heap_count.cpp).
-std::uint64_t heap_allocations();
-
 // A float64 leaf of `shape` with N(0,1) (or uniform [lo,hi)) values from a fixed seed.
 inline Variable randn(const shape_t& shape, std::uint64_t seed, bool requires_grad = true)
 {

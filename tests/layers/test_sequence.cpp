@@ -3,6 +3,7 @@
 // truncated BPTT, and a user-defined cell in every wrapper.
 #include <cmath>
 
+#include "examples/common/heap_count.hpp"
 #include "tests/layers/fixtures.hpp"
 #include "xgrad/layers/bidirectional.hpp"
 #include "xgrad/layers/gru_cell.hpp"
@@ -350,7 +351,8 @@ TEST_CASE("a training step's heap allocations do not grow with the sequence leng
 {
     // Per time step nothing is allocated (states are var_lists, op scratch lives in pooled
     // tensors, the outputs list is a pooled vector); what is left is per layer and direction
-    // per forward (the std::vector of final states a sequence_output returns).
+    // per forward (the std::vector of final states a sequence_output returns). The test program
+    // counts every operator new (examples/common/heap_count.hpp).
     struct config
     {
         const char* name;
@@ -382,10 +384,10 @@ TEST_CASE("a training step's heap allocations do not grow with the sequence leng
                 };
                 for (int i = 0; i < 3; ++i) // pools, the tape's arena and scratch warm up
                     step();
-                const std::uint64_t before = heap_allocations();
+                const std::uint64_t before = cli::heap_allocations();
                 for (int i = 0; i < 4; ++i)
                     step();
-                return (heap_allocations() - before) / 4;
+                return (cli::heap_allocations() - before) / 4;
             };
             const std::uint64_t long_run = per_step(40), short_run = per_step(4);
             INFO("heap allocations per step: T=40 " << long_run << ", T=4 " << short_run);

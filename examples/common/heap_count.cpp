@@ -1,5 +1,5 @@
-// Counts every C++ heap allocation of the test program (the global operator new is replaced),
-// so tests can assert that a code path allocates nothing, or no more for bigger inputs.
+#include "examples/common/heap_count.hpp"
+
 #include <atomic>
 #include <cstdint>
 #include <cstdlib>
@@ -18,13 +18,10 @@ void* counted(std::size_t n)
 }
 } // namespace
 
-namespace xgrad::test
-{
-std::uint64_t heap_allocations()
+std::uint64_t cli::heap_allocations()
 {
     return g_allocations.load(std::memory_order_relaxed);
 }
-} // namespace xgrad::test
 
 void* operator new(std::size_t n)
 {
