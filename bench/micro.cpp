@@ -1,11 +1,13 @@
 // Micro-benchmarks (Google Benchmark): the fixed cost of an op on the tape, an LSTM step at
 // several sizes, the tape's record + backward cost per node (flat from 10^3 to 10^6 nodes:
-// recording is O(1) amortised), and the optimizers' cost per parameter.
+// recording is O(1) amortised), the optimizers' cost per parameter, and a recurrent layer alone
+// on the shapes bench/onednn_layer.cpp times in oneDNN.
 //   build/bench/xgrad-micro [--benchmark_filter=...]
 #include <benchmark/benchmark.h>
 
 #include "xgrad/autograd/autograd.hpp"
 #include "xgrad/layers/lstm_cell.hpp"
+#include "xgrad/layers/rnn.hpp"
 #include "xgrad/optim/adam.hpp"
 #include "xgrad/optim/sgd.hpp"
 
@@ -168,6 +170,48 @@ void BM_sgd_momentum_step(benchmark::State& st)
 BENCHMARK(BM_adam_step)->Arg(1 << 16)->Arg(12 << 20)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_adamw_step)->Arg(12 << 20)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_sgd_momentum_step)->Arg(12 << 20)->Unit(benchmark::kMillisecond);
+
+// The recurrent layer alone, forward + backward, on the first recurrent layer of W1, W3, W4 and
+// W5 (the shapes of bench/onednn_layer.cpp, which times oneDNN's RNN primitives on them): a
+// loss sum(y * r) with a fixed r seeds the output gradient, weights' gradients are cleared
+// each iteration as a training step does. 1 BLAS thread, as onednn-layer's default.
+struct layer_shape
+{
+    const char* id;
+    nn::cell_type cell;
+    bool bidirectional;
+    std::size_t T, B, I, H;
+};
+const layer_shape layer_shapes[] = {
+    {"W1", nn::cell_type::lstm, false, 100, 32, 64, 256},
+    {"W3", nn::cell_type::lstm, false, 35, 64, 512, 1024},
+    {"W4", nn::cell_type::lstm, true, 40, 16, 100, 128},
+    {"W5", nn::cell_type::gru, false, 35, 32, 128, 256},
+};
+
+void BM_layer_alone(benchmark::State& st)
+{
+    const layer_shape& s = layer_shapes[st.range(0)];
+    st.SetLabel(s.id);
+    const int threads = num_threads();
+    set_num_threads(1);
+    generator g(0);
+    nn::rnn_options o;
+    o.bidirectional = s.bidirectional;
+    nn::RNNBase layer(s.cell, s.I, s.H, o, g);
+    const std::size_t D = s.bidirectional ? 2 : 1;
+    Variable x(Tensor::full({s.T, s.B, s.I}, 0.1), true);
+    const Variable r(Tensor::full({s.T, s.B, D * s.H}, 0.01));
+    for (auto _ : st)
+    {
+        layer.zero_grad();
+        x.zero_grad();
+        nn::sequence_output out = layer.forward(x);
+        sum(out.output * r).backward();
+    }
+    set_num_threads(threads);
+}
+BENCHMARK(BM_layer_alone)->DenseRange(0, 3)->Unit(benchmark::kMillisecond);
 
 } // namespace
 
