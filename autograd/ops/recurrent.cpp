@@ -54,6 +54,91 @@ void tanh_into(T* out, const T* x, std::size_t n)
     xt::noalias(o) = xt::tanh(detail::flat_view(const_cast<T*>(x), n));
 }
 
+// What lstm_update's backward reads and writes (the equations are in the header).
+template <class T>
+struct lstm_saved
+{
+    const T *a, *t, *pc, *gh, *gc; // activations i f g o, tanh(c'), c, dL/dh', dL/dc'
+    T *z, *d;                      // dL/dz [B, 4H], dL/dc [B, H]
+    std::size_t B, H;
+};
+
+template <bool HasDh, bool HasDc, class T>
+void lstm_backward(const lstm_saved<T>& k)
+{
+    const std::size_t H = k.H;
+    for (std::size_t b = 0; b < k.B; ++b)
+    {
+        const T* __restrict a = k.a + b * 4 * H;
+        const T* __restrict t = k.t + b * H;
+        const T* __restrict pc = k.pc + b * H;
+        const T* __restrict gh = HasDh ? k.gh + b * H : nullptr;
+        const T* __restrict gc = HasDc ? k.gc + b * H : nullptr;
+        T* __restrict z = k.z + b * 4 * H;
+        T* __restrict d = k.d + b * H;
+        // One simple pass per output (g++ vectorises each; the fused loop it kept scalar).
+        // d holds dc' (the total gradient reaching c') until the last pass scales it by f.
+        for (std::size_t j = 0; j < H; ++j)
+        {
+            const T o = a[3 * H + j];
+            const T dhv = HasDh ? gh[j] : T(0);
+            d[j] = (HasDc ? gc[j] : T(0)) + dhv * o * (T(1) - t[j] * t[j]);
+            z[3 * H + j] = dhv * t[j] * o * (T(1) - o);
+        }
+        for (std::size_t j = 0; j < H; ++j)
+        {
+            const T i = a[j], g = a[2 * H + j];
+            z[j] = d[j] * g * i * (T(1) - i);
+            z[2 * H + j] = d[j] * i * (T(1) - g * g);
+        }
+        for (std::size_t j = 0; j < H; ++j)
+        {
+            const T f = a[H + j];
+            z[H + j] = d[j] * pc[j] * f * (T(1) - f);
+            d[j] *= f;
+        }
+    }
+}
+
+// gru_update's backward (the equations are in the header); saved holds r, z, n, b_n per row.
+template <class T>
+void gru_backward(const T* g, const T* hp, const T* saved, T* da, T* db, T* dh, std::size_t B,
+                  std::size_t H)
+{
+    for (std::size_t row = 0; row < B; ++row)
+    {
+        // Short passes, one pointer per gate row: g++ 12 left the single fused loop scalar
+        // ("no vectype"), as it did lstm_backward's.
+        const T* sv = saved + row * 4 * H;
+        const T* __restrict sr = sv, * __restrict sz = sv + H, * __restrict sn = sv + 2 * H, * __restrict sb = sv + 3 * H;
+        const T* __restrict gr = g + row * H;
+        const T* __restrict hr = hp + row * H;
+        T* __restrict ar = da + row * 3 * H, * __restrict az = ar + H, * __restrict an = ar + 2 * H;
+        T* __restrict br = db + row * 3 * H, * __restrict bz = br + H, * __restrict bn = br + 2 * H;
+        T* __restrict pd = dh + row * H;
+        for (std::size_t j = 0; j < H; ++j)
+        {
+            const T n = sn[j], dm = gr[j] * (T(1) - sz[j]) * (T(1) - n * n);
+            an[j] = dm;
+            bn[j] = dm * sr[j];
+        }
+        for (std::size_t j = 0; j < H; ++j)
+        {
+            const T r = sr[j], dr = an[j] * sb[j] * r * (T(1) - r);
+            ar[j] = dr;
+            br[j] = dr;
+        }
+        for (std::size_t j = 0; j < H; ++j)
+        {
+            const T z = sz[j], dz = gr[j] * (hr[j] - sn[j]) * z * (T(1) - z);
+            az[j] = dz;
+            bz[j] = dz;
+        }
+        for (std::size_t j = 0; j < H; ++j)
+            pd[j] = gr[j] * sz[j];
+    }
+}
+
 } // namespace
 
 var_list lstm_update(const Variable& gx, const Variable& gh, const Variable& c)
@@ -97,26 +182,24 @@ var_list lstm_update(const Variable& gx, const Variable& gh, const Variable& c)
             Tensor dc = Tensor::empty({B, H}, cprev.dtype());
             dispatch(cprev.dtype(), [&](auto tag) {
                 using T = decltype(tag);
-                const T* a = acts.data<T>();
-                const T* t = tc.data<T>();
-                const T* pc = cprev.data<T>();
                 const T* gh = dh ? ctx.grad(0).template data<T>() : nullptr;
                 const T* gc = dcn ? ctx.grad(1).template data<T>() : nullptr;
-                T* z = dz.data<T>();
-                T* d = dc.data<T>();
-                for (std::size_t b = 0; b < B; ++b)
-                    for (std::size_t j = 0; j < H; ++j)
-                    {
-                        const std::size_t s = b * H + j, r = b * 4 * H + j;
-                        const T i = a[r], f = a[r + H], g = a[r + 2 * H], o = a[r + 3 * H];
-                        const T dhv = gh ? gh[s] : T(0);
-                        const T dct = (gc ? gc[s] : T(0)) + dhv * o * (T(1) - t[s] * t[s]);
-                        z[r] = dct * g * i * (T(1) - i);
-                        z[r + H] = dct * pc[s] * f * (T(1) - f);
-                        z[r + 2 * H] = dct * i * (T(1) - g * g);
-                        z[r + 3 * H] = dhv * t[s] * o * (T(1) - o);
-                        d[s] = dct * f;
-                    }
+                const lstm_saved<T> k{acts.data<T>(),
+                                      tc.data<T>(),
+                                      cprev.data<T>(),
+                                      gh,
+                                      gc,
+                                      dz.data<T>(),
+                                      dc.data<T>(),
+                                      B,
+                                      H};
+                // Which output gradients exist is decided once, so each loop is branch-free.
+                if (dh && dcn)
+                    lstm_backward<true, true>(k);
+                else if (dh)
+                    lstm_backward<true, false>(k);
+                else
+                    lstm_backward<false, true>(k); // the node runs only when one has a gradient
             });
             // z = gx + gh: both receive dz (shared, not copied).
             ctx.accumulate(0, dz);
@@ -163,27 +246,8 @@ Variable gru_update(const Variable& a, const Variable& b, const Variable& h)
         Tensor dh = Tensor::empty({B, H}, hprev.dtype());
         dispatch(hprev.dtype(), [&](auto tag) {
             using T = decltype(tag);
-            const T* g = ctx.grad().template data<T>();
-            const T* hp = hprev.data<T>();
-            for (std::size_t row = 0; row < B; ++row)
-            {
-                const T* sv = saved.data<T>() + row * 4 * H;
-                T* pa = da.data<T>() + row * 3 * H;
-                T* pb = db.data<T>() + row * 3 * H;
-                for (std::size_t j = 0; j < H; ++j)
-                {
-                    const std::size_t s = row * H + j;
-                    const T r = sv[j], z = sv[H + j], n = sv[2 * H + j], bn = sv[3 * H + j];
-                    const T dm = g[s] * (T(1) - z) * (T(1) - n * n);
-                    const T dr = dm * bn * r * (T(1) - r);
-                    const T dz = g[s] * (hp[s] - n) * z * (T(1) - z);
-                    pa[j] = pb[j] = dr;
-                    pa[H + j] = pb[H + j] = dz;
-                    pa[2 * H + j] = dm;
-                    pb[2 * H + j] = dm * r;
-                    dh.data<T>()[s] = g[s] * z;
-                }
-            }
+            gru_backward(ctx.grad().template data<T>(), hprev.data<T>(), saved.data<T>(),
+                         da.data<T>(), db.data<T>(), dh.data<T>(), B, H);
         });
         ctx.accumulate(0, da);
         ctx.accumulate(1, db);
