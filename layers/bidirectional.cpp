@@ -58,12 +58,8 @@ sequence_output Bidirectional::forward(const Variable& x, const std::vector<std:
         b = bwd_->forward(reverse_sequences(x, lengths), lengths, init_b);
     }
     sequence_output out;
-    detail::scratch_vector<Variable> both;
-    both->push_back(f.output);
-    both->push_back(reverse_sequences(b.output, lengths));
-    out.output = concat(*both, 2);
-    out.states.reserve(state_groups());
-    out.states.insert(out.states.end(), f.states.begin(), f.states.end());
+    out.output = concat({f.output, reverse_sequences(b.output, lengths)}, 2);
+    out.states = std::move(f.states);
     out.states.insert(out.states.end(), b.states.begin(), b.states.end());
     return out;
 }

@@ -358,8 +358,7 @@ Variable index_select(const Variable& x, const std::vector<std::int64_t>& indice
                             s.inner * sizeof(T));
     });
     // The backward keeps the indices in a tensor (a pooled block, not a vector per call).
-    Tensor kept = Tensor::empty({indices.size()}, i64);
-    std::copy(indices.begin(), indices.end(), kept.data<std::int64_t>());
+    const Tensor kept = Tensor::from_indices(indices);
     return record("index_select", y, {x}, [kept, s, ax](grad_context& c) {
         // Scatter-add, one row at a time, so repeated indices accumulate.
         if (!c.needs(0))
@@ -511,10 +510,11 @@ Variable flip(const Variable& x, int axis, const std::vector<std::size_t>& lengt
             fail<shape_error>("flip: length {} of entry {} exceeds axis {} of {}", lengths[b], b,
                               ax, to_string(x.shape()));
     // The lengths in a pooled tensor: the forward and the backward share it, no vector copies.
+    // `lens` points into `kept`, which every copy of the lambda holds.
     Tensor kept = Tensor::empty({lengths.size()}, i64);
     std::copy(lengths.begin(), lengths.end(), kept.data<std::int64_t>());
-    auto rev = [kept](std::size_t j, std::size_t b) {
-        const auto len = static_cast<std::size_t>(kept.data<std::int64_t>()[b]);
+    auto rev = [kept, lens = kept.data<std::int64_t>()](std::size_t j, std::size_t b) {
+        const auto len = static_cast<std::size_t>(lens[b]);
         return j < len ? len - 1 - j : j;
     };
     return record("flip", permute_axis(x.data(), ax, rev, bx, true), {x},

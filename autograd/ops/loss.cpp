@@ -29,9 +29,9 @@ Variable cross_entropy(const Variable& logits, const std::vector<std::int64_t>& 
     // weight_r: how much position r counts (0 or 1, divided by the count for a mean). The
     // weights and targets the backward keeps are tensors: their blocks come from the storage
     // pool, so a training step allocates no vectors here.
-    Tensor weights = Tensor::zeros({rows}, f64), kept_targets = Tensor::empty({rows}, i64);
+    Tensor weights = Tensor::zeros({rows}, f64);
+    const Tensor kept_targets = Tensor::from_indices(targets);
     double* weight = weights.data<double>();
-    std::copy(targets.begin(), targets.end(), kept_targets.data<std::int64_t>());
     std::size_t counted = 0;
     for (std::size_t r = 0; r < rows; ++r)
     {

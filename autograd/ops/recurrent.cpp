@@ -110,11 +110,18 @@ void gru_backward(const T* g, const T* hp, const T* saved, T* da, T* db, T* dh, 
         // Short passes, one pointer per gate row: g++ 12 left the single fused loop scalar
         // ("no vectype"), as it did lstm_backward's.
         const T* sv = saved + row * 4 * H;
-        const T* __restrict sr = sv, * __restrict sz = sv + H, * __restrict sn = sv + 2 * H, * __restrict sb = sv + 3 * H;
+        const T* __restrict sr = sv;
+        const T* __restrict sz = sv + H;
+        const T* __restrict sn = sv + 2 * H;
+        const T* __restrict sb = sv + 3 * H;
         const T* __restrict gr = g + row * H;
         const T* __restrict hr = hp + row * H;
-        T* __restrict ar = da + row * 3 * H, * __restrict az = ar + H, * __restrict an = ar + 2 * H;
-        T* __restrict br = db + row * 3 * H, * __restrict bz = br + H, * __restrict bn = br + 2 * H;
+        T* __restrict ar = da + row * 3 * H;
+        T* __restrict az = ar + H;
+        T* __restrict an = ar + 2 * H;
+        T* __restrict br = db + row * 3 * H;
+        T* __restrict bz = br + H;
+        T* __restrict bn = br + 2 * H;
         T* __restrict pd = dh + row * H;
         for (std::size_t j = 0; j < H; ++j)
         {

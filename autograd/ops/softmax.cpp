@@ -20,9 +20,9 @@ enum class kind
     logsumexp
 };
 
-// A mask's bits, or none (empty: no mask; a mask over zero elements selects nothing anyway).
-using mask_bits_t = detail::flags;
-inline const std::uint8_t* bits_or_null(const mask_bits_t& b)
+// A mask's bits, or null without a mask (empty flags; a mask over zero elements selects nothing
+// anyway).
+const std::uint8_t* bits_or_null(const detail::flags& b)
 {
     return b.empty() ? nullptr : b.data();
 }
@@ -95,7 +95,7 @@ struct setup
 {
     std::size_t axis;
     axis_split s;
-    mask_bits_t bits;
+    detail::flags bits; // empty without a mask
 };
 
 setup prepare(const char* op, const Variable& x, const Tensor* mask, int axis)
