@@ -112,9 +112,10 @@ options parse(int argc, char** argv)
                      o.workload.c_str());
         std::exit(2);
     }
-    if (o.threads < 1 || o.reps < 1 || o.warmup < 1)
+    if (o.threads < 1 || o.reps < 1 || o.warmup < 1 || o.steps < 0 || !(o.min_time > 0))
     {
-        std::fprintf(stderr, "libtorch-bench: --threads, --reps and --warmup must be >= 1\n");
+        std::fprintf(stderr, "libtorch-bench: --threads, --reps and --warmup must be >= 1, "
+                             "--steps >= 0 and --min-time > 0\n");
         std::exit(2);
     }
     return o;

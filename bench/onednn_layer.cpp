@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -96,25 +97,33 @@ int main(int argc, char** argv)
         if (i + 1 >= argc)
             usage(2);
         const std::string v = argv[++i];
-        if (a == "--shape")
-            id = v;
-        else if (a == "--threads")
-            threads = std::atoi(v.c_str());
-        else if (a == "--reps")
-            reps = std::atoi(v.c_str());
-        else if (a == "--min-time")
-            min_time = std::atof(v.c_str());
-        else
-            usage(2);
+        try
+        {
+            if (a == "--shape")
+                id = v;
+            else if (a == "--threads")
+                threads = std::stoi(v);
+            else if (a == "--reps")
+                reps = std::stoi(v);
+            else if (a == "--min-time")
+                min_time = std::stod(v);
+            else
+                usage(2);
+        }
+        catch (const std::exception&)
+        {
+            std::fprintf(stderr, "onednn-layer: %s: not a number: %s\n", a.c_str(), v.c_str());
+            return 2;
+        }
     }
     const shape* s = nullptr;
     for (const shape& c : shapes)
         if (id == c.id)
             s = &c;
-    if (!s || threads < 1 || reps < 1)
+    if (!s || threads < 1 || reps < 1 || !(min_time > 0))
     {
         std::fprintf(stderr, "onednn-layer: --shape must be W1, W3, W4 or W5; --threads and "
-                             "--reps >= 1\n");
+                             "--reps >= 1; --min-time > 0\n");
         return 2;
     }
     reexec_with_threads(threads, argv);
