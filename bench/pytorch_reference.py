@@ -1,7 +1,8 @@
 #!/usr/bin/python3
-"""PyTorch / numpy reference for the anchor workloads W0-W7 (see WORKLOADS.md; W6 is issue 10's
+"""PyTorch / numpy reference for the anchor workloads W0-W8 (see WORKLOADS.md; W6 is issue 10's
 translator step: bi-GRU encoder, additive attention, GRU decoder with input feeding; W7 issue
-11's tagger step: char BiLSTM features, 2 x BiLSTM, CRF).
+11's tagger step: char BiLSTM features, 2 x BiLSTM, CRF; W8 issue 12's recogniser step: 2 x
+BiLSTM over 120 acoustic features, CTC).
 
 Trains one workload for a number of steps and prints exactly one JSON line on stdout;
 progress and diagnostics go to stderr.  Run with Debian's /usr/bin/python3 (torch 1.13.1 CPU).
@@ -25,6 +26,7 @@ W4 lstm  5000 100  128 2 1 16  40    20 adam 1e-3  0 zero
 W5 gru   8000 128  256 1 0 32  35  8000 adam 1e-3  0 carried
 W6 gru   8000 256  256 1 1 64  12  8000 adam 1e-3  0 zero
 W7 lstm  5000 100  128 2 1 32  40    17 adam 1e-3  0 zero
+W8 lstm    12 120  256 2 1 16 150    12 adam 1e-3  5 zero
 """
 KEYS = ("cell vocab embed hidden layers bidirectional batch seq outputs "
         "optim lr clip state").split()
@@ -35,6 +37,8 @@ WORKLOADS["W6"]["seq2seq"] = True   # source and target length `seq`, both vocab
 W6_DEC_HIDDEN = 512                  # decoder GRU; attention size = hidden
 WORKLOADS["W7"]["tagger_crf"] = True  # char BiLSTM features + BiLSTM + CRF, synthetic words
 W7_CHAR_EMBED, W7_CHAR_HIDDEN, W7_MAX_CHARS = 32, 64, 20
+WORKLOADS["W8"]["speech_ctc"] = True  # `embed` = 120 features per frame (40 log-mel x 3), CTC
+W8_MAX_LABELS = 7                     # targets of 1-7 labels out of 1 .. outputs - 1
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 TORCH_POOL, NUMPY_POOL = 16, 64      # pre-generated batches (torch) / sequences (numpy)
 CHECK_TOL = 1e-8
@@ -416,6 +420,55 @@ def tagger_trainer(cfg, dtype, seed):
     return step, sum(p.numel() for p in params)
 
 
+def speech_trainer(cfg, dtype, seed):
+    """W8 as a PyTorch user writes a CTC recogniser: nn.LSTM (2 layers, bidirectional) over
+    [T, B, 120] frames, nn.Linear to blank + 11 words, log_softmax and F.ctc_loss (mean,
+    zero_infinity), gradient clipping, Adam. Random frames and targets of 1-7 labels, as
+    xgrad-bench draws them, built outside the timed step."""
+    import numpy as np
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    Fin, H, L, B, S, K = (cfg["embed"], cfg["hidden"], cfg["layers"], cfg["batch"], cfg["seq"],
+                          cfg["outputs"])
+    pool = []
+    for _ in range(TORCH_POOL):
+        lens = rng.integers(1, W8_MAX_LABELS + 1, size=B)
+        pool.append((torch.from_numpy(rng.standard_normal((S, B, Fin))).to(dtype),
+                     torch.from_numpy(rng.integers(1, K, size=int(lens.sum()))),
+                     torch.full((B,), S, dtype=torch.int64), torch.from_numpy(lens)))
+
+    class Recogniser(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.rnn = nn.LSTM(Fin, H, num_layers=L, bidirectional=True)
+            self.head = nn.Linear(2 * H, K)
+
+        def forward(self, x, targets, input_lengths, target_lengths):
+            out, _ = self.rnn(x)
+            lp = F.log_softmax(self.head(out), dim=2)
+            return F.ctc_loss(lp, targets, input_lengths, target_lengths, reduction="mean",
+                              zero_infinity=True)
+
+    model = Recogniser().to(dtype)
+    params = list(model.parameters())
+    opt = torch.optim.Adam(params, lr=cfg["lr"], betas=(0.9, 0.999), eps=1e-8)
+    clip = cfg["clip"]
+
+    def step(i):
+        opt.zero_grad(set_to_none=True)
+        loss = model(*pool[i % len(pool)])
+        loss.backward()
+        if clip > 0:
+            torch.nn.utils.clip_grad_norm_(params, clip)
+        opt.step()
+        return loss
+
+    return step, sum(p.numel() for p in params)
+
+
 # ----------------------------------------------------------------------------- numpy (W0)
 def tutorial_init(cfg, np_dtype, seed):
     """U (H x vocab), W (H x H), V (outputs x H) with the tutorial's uniform init."""
@@ -646,11 +699,14 @@ def main():
     cfg = args.cfg
     if args.check:
         sys.exit(0 if run_check(cfg, args.seed) else 1)
-    if cfg.get("seq2seq") or cfg.get("tagger_crf"):
+    if cfg.get("seq2seq") or cfg.get("tagger_crf") or cfg.get("speech_ctc"):
         if args.impl != "torch-fused" or args.check:
             sys.exit(f"{args.workload_id} has one PyTorch implementation (--impl torch-fused) "
                      "and no --check")
-    if cfg.get("tagger_crf"):
+    if cfg.get("speech_ctc"):
+        step, n_params = speech_trainer(cfg, torch.float32 if args.dtype == "f32"
+                                        else torch.float64, args.seed)
+    elif cfg.get("tagger_crf"):
         step, n_params = tagger_trainer(cfg, torch.float32 if args.dtype == "f32"
                                         else torch.float64, args.seed)
     elif cfg.get("seq2seq"):

@@ -49,6 +49,9 @@ struct workload
     bool tagger_crf = false;
     std::size_t char_embed = 32, char_hidden = 64;
     double char_macs_per_token = 0; // measured on the batch pool (distinct words only)
+    // W8: examples/speech's recogniser (stacked BiLSTM over `embed` features per frame, linear
+    // to `outputs` classes, fused CTC) on random frames and targets of 1-7 labels.
+    bool speech_ctc = false;
 };
 
 workload named(const std::string& id)
@@ -82,8 +85,12 @@ workload named(const std::string& id)
         w.tagger_crf = true, w.cell = "lstm", w.vocab = 5000, w.embed = 100, w.hidden = 128,
         w.layers = 2, w.bidirectional = true, w.batch = 32, w.seq = 40, w.outputs = 17,
         w.optim = "adam", w.lr = 1e-3;
+    else if (id == "W8")
+        w.speech_ctc = true, w.cell = "lstm", w.vocab = 12, w.embed = 120, w.hidden = 256,
+        w.layers = 2, w.bidirectional = true, w.batch = 16, w.seq = 150, w.outputs = 12,
+        w.optim = "adam", w.lr = 1e-3, w.clip = 5.0;
     else
-        throw std::runtime_error("unknown --workload " + id + " (W0..W7)");
+        throw std::runtime_error("unknown --workload " + id + " (W0..W8)");
     return w;
 }
 
@@ -97,6 +104,8 @@ struct BenchModel : Module
     std::shared_ptr<tagger::tagger_model> tagger_net;
     std::vector<tagger::batch> tag_batches; // W7's pool
     std::size_t next_tag_batch = 0;
+    // W8's pool: frames [seq, batch, embed] and each utterance's labels.
+    std::vector<std::pair<Tensor, std::vector<std::vector<std::int64_t>>>> speech_batches;
     generator dropout_rng{7}; // unused: W6 runs without dropout
     std::shared_ptr<Embedding> embed;
     std::shared_ptr<RNNBase> rnn;
@@ -130,7 +139,10 @@ struct BenchModel : Module
         const cell_type t = w.cell == "lstm"  ? cell_type::lstm
                             : w.cell == "gru" ? cell_type::gru
                                               : cell_type::rnn;
-        embed = register_module("embed", std::make_shared<Embedding>(w.vocab, w.embed, g));
+        if (w.speech_ctc)
+            build_speech_pool(g);
+        else
+            embed = register_module("embed", std::make_shared<Embedding>(w.vocab, w.embed, g));
         rnn = register_module("rnn", std::make_shared<RNNBase>(t, w.embed, w.hidden, o, g));
         head =
             register_module("head", std::make_shared<Linear>((w.bidirectional ? 2 : 1) * w.hidden,
@@ -178,9 +190,35 @@ struct BenchModel : Module
         w.char_macs_per_token = per_char * chars / double(16 * w.batch * w.seq);
     }
 
+    // W8: 16 batches of random N(0, 1) frames (as CMVN leaves features) with targets of 1-7
+    // labels uniform over the non-blank classes; built here, untimed.
+    void build_speech_pool(generator& g)
+    {
+        for (std::size_t k = 0; k < 16; ++k)
+        {
+            Tensor x = Tensor::empty({w.seq, w.batch, w.embed}, f32);
+            for (std::size_t i = 0; i < x.numel(); ++i)
+                x.data<float>()[i] = static_cast<float>(g.normal());
+            std::vector<std::vector<std::int64_t>> labels(w.batch);
+            for (auto& l : labels)
+                for (std::size_t n = 1 + g.below(7); n > 0; --n)
+                    l.push_back(static_cast<std::int64_t>(1 + g.below(w.outputs - 1)));
+            speech_batches.emplace_back(x, labels);
+        }
+    }
+
     Variable loss(const std::vector<std::int64_t>& x, const std::vector<std::int64_t>& y,
                   std::vector<cell_state>& carried)
     {
+        if (w.speech_ctc)
+        {
+            const auto& [frames, labels] = speech_batches[next_tag_batch++ % 16];
+            Variable in(w.dtype == "f64" ? frames.to(f64) : frames);
+            ctc_options o;
+            o.zero_infinity = true;
+            return ctc_loss_from_logits(head->forward(rnn->forward(in).output), labels,
+                                        std::vector<std::int64_t>(w.batch, std::int64_t(w.seq)), o);
+        }
         if (w.tagger_crf)
             return tagger_net->loss(tag_batches[next_tag_batch++ % tag_batches.size()]);
         if (w.seq2seq) // x: source ids, y: target ids, both [seq, batch]; teacher forcing
@@ -266,9 +304,9 @@ int main(int argc, char** argv)
     {
         if (!id.empty())
             w = named(id);
-        cli::flags f("usage: xgrad-bench [--workload W0..W7] [options]\n"
+        cli::flags f("usage: xgrad-bench [--workload W0..W8] [options]\n"
                      "Trains one workload (see bench/README.md) and prints one JSON line.");
-        f.add("workload", id, "W0 | W1 | ... | W7 (fills every other option)");
+        f.add("workload", id, "W0 | W1 | ... | W8 (fills every other option)");
         f.add("cell", w.cell, "rnn | lstm | gru");
         f.add("vocab", w.vocab, "vocabulary (input classes)");
         f.add("embed", w.embed, "embedding width");

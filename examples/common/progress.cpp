@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <unistd.h>
+#include <utility>
 
 #include <fmt/core.h>
 
@@ -20,7 +21,8 @@ std::string format_duration(double s)
     return fmt::format("{}s", t);
 }
 
-progress::progress(double every) : every_(every), tty_(::isatty(STDOUT_FILENO) != 0)
+progress::progress(double every, std::string unit)
+    : every_(every), tty_(::isatty(STDOUT_FILENO) != 0), unit_(std::move(unit))
 {
     start();
 }
@@ -59,8 +61,8 @@ void progress::update(std::size_t epoch, std::size_t epochs, std::size_t step, s
     const double eta =
         done > 0 ? in_epoch / static_cast<double>(done) * static_cast<double>(total - step) : -1;
     const std::string line =
-        fmt::format("epoch {}/{}  step {}/{}  loss {:.4f}  {:.0f} tok/s  ETA {}", epoch, epochs,
-                    step, total, loss, rate, format_duration(eta));
+        fmt::format("epoch {}/{}  step {}/{}  loss {:.4f}  {:.0f} {}/s  ETA {}", epoch, epochs,
+                    step, total, loss, rate, unit_, format_duration(eta));
     if (tty_)
     {
         fmt::print("\r{:<78}", line);

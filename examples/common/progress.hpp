@@ -12,7 +12,8 @@ namespace cli
 class progress
 {
 public:
-    explicit progress(double seconds_between_lines = 5.0);
+    // `unit` names what update()'s count counts, for the speed ("tok/s", "frames/s").
+    explicit progress(double seconds_between_lines = 5.0, std::string unit = "tok");
     // Reports the state after `step` of `total` steps of this epoch. `tokens` counts tokens
     // processed since start() for the speed.
     void update(std::size_t epoch, std::size_t epochs, std::size_t step, std::size_t total,
@@ -29,6 +30,7 @@ private:
     double every_;
     bool tty_;
     bool drawn_ = false;
+    std::string unit_;
 };
 
 std::string format_duration(double seconds);

@@ -109,8 +109,11 @@ audio parse_wav(const std::string& b, const std::string& name)
         {
             if (!have_format)
                 throw bad("data chunk before the fmt chunk");
-            // 0xffffffff: a stream's placeholder size, never patched; the data runs to the end.
-            std::size_t n = size == 0xffffffffu ? left : size;
+            // A writer that streams (espeak-ng --stdout, sox to a pipe) cannot seek back to
+            // patch the size: it leaves a placeholder near 2^31 or 2^32 (espeak-ng: 0x7ffff000),
+            // and the data runs to the end. A real chunk that large would be a 2 GiB file.
+            const bool streamed = size >= 0x7fff0000u && size > left;
+            const std::size_t n = streamed ? left : size;
             if (n > left)
                 throw bad(fmt::format("truncated: the data chunk declares {} bytes, {} are "
                                       "present",

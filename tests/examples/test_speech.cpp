@@ -1,10 +1,16 @@
-// examples/speech: the WAV reader and writer, and the acoustic front end on signals whose
-// spectra are known.
+// examples/speech: the WAV reader and writer, the acoustic front end on signals whose spectra
+// are known, the corpus plan and its split, manifests, batches and the model's plumbing.
 #include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <set>
 
 #include <catch2/catch.hpp>
 
+#include "examples/speech/corpus.hpp"
+#include "examples/speech/digits.hpp"
 #include "examples/speech/features.hpp"
+#include "examples/speech/model.hpp"
 #include "examples/speech/wav.hpp"
 
 using namespace speech;
@@ -185,4 +191,118 @@ TEST_CASE("speech: MFCCs, normalisation and stacking", "[examples][speech]")
     bad = {};
     bad.stride = 0;
     CHECK_THROWS_WITH(extract(a, bad), Catch::Contains("stride 0"));
+}
+
+TEST_CASE("speech: digit words, transcripts and labels", "[examples][speech]")
+{
+    REQUIRE(digit_classes() == 12);
+    const auto l = parse_transcript("three oh one zero nine");
+    CHECK(l == std::vector<std::int64_t>{5, 2, 3, 1, 11});
+    CHECK(transcript(l) == "three oh one zero nine");
+    CHECK(digit_string(l) == "30109");
+    CHECK(parse_transcript("").empty());
+    CHECK_THROWS_WITH(parse_transcript("one ten"), Catch::Contains("'ten'"));
+    CHECK_THROWS_WITH(transcript({12}), Catch::Contains("label 12"));
+}
+
+TEST_CASE("speech: the corpus plan is a function of the seed and keeps test voices and speeds "
+          "out of training",
+          "[examples][speech]")
+{
+    corpus_options o;
+    std::set<std::string> train_variants, test_variants;
+    for (const auto& v : split_voices("train"))
+        train_variants.insert(v.substr(v.find('+')));
+    for (const auto& v : split_voices("test"))
+        test_variants.insert(v.substr(v.find('+')));
+    for (const auto& v : split_voices("dev"))
+        CHECK(train_variants.count(v.substr(v.find('+'))) == 0);
+    for (const auto& v : test_variants)
+        CHECK(train_variants.count(v) == 0);
+    for (std::size_t i = 0; i < 300; ++i)
+    {
+        const utterance tr = plan_utterance(o, "train", i), te = plan_utterance(o, "test", i);
+        const auto n = parse_transcript(tr.text).size();
+        CHECK((n >= 1 && n <= 7));
+        CHECK((tr.speed >= 130 && tr.speed <= 200));
+        const bool held = [](int s) {
+            return (s >= 150 && s < 160) || (s >= 180 && s < 190);
+        }(te.speed);
+        CHECK(held);
+        CHECK(!((tr.speed >= 150 && tr.speed < 160) || (tr.speed >= 180 && tr.speed < 190)));
+        CHECK(test_variants.count(te.voice.substr(te.voice.find('+'))) == 1);
+        CHECK((tr.pitch >= 25 && tr.pitch <= 75));
+    }
+    const utterance a = plan_utterance(o, "dev", 17), b = plan_utterance(o, "dev", 17);
+    CHECK((a.text == b.text && a.voice == b.voice && a.speed == b.speed && a.snr_db == b.snr_db));
+    corpus_options other = o;
+    other.seed = 2;
+    int same = 0;
+    for (std::size_t i = 0; i < 20; ++i)
+        same += plan_utterance(o, "train", i).text == plan_utterance(other, "train", i).text;
+    CHECK(same < 5);
+    CHECK_THROWS_WITH(split_voices("valid"), Catch::Contains("'valid'"));
+}
+
+TEST_CASE("speech: DTMF stand-in audio, manifests, batches and the model", "[examples][speech]")
+{
+    corpus_options o;
+    o.source = "tones";
+    utterance u = plan_utterance(o, "train", 3);
+    CHECK(u.voice == "tones+dtmf");
+    const audio a = synthesise(o, u, 99), again = synthesise(o, u, 99);
+    CHECK(a.sample_rate == 16000);
+    CHECK(a.samples == again.samples); // deterministic from the noise seed
+    const std::size_t words = parse_transcript(u.text).size();
+    // Each word takes 60 / speed seconds, plus up to 0.25 s of padding on each side.
+    CHECK(a.samples.size() >= static_cast<std::size_t>(words * 60.0 / u.speed * 16000) - 16);
+    CHECK(a.samples.size() <= static_cast<std::size_t>((words * 60.0 / u.speed + 0.5) * 16000));
+
+    const std::string dir = std::filesystem::temp_directory_path() / "xgrad-test-speech";
+    std::filesystem::create_directories(dir);
+    const auto write = [&](const std::string& name, const std::string& text) {
+        std::ofstream(dir + "/" + name) << text;
+    };
+    write("bad.tsv", "file\ttext\n");
+    CHECK_THROWS_WITH(read_manifest(dir + "/bad.tsv"), Catch::Contains("not a speech manifest"));
+    write("row.tsv", "file\ttext\tvoice\tspeed\tpitch\tsnr_db\na.wav\tone two\tv\t150\t50\t30\n"
+                     "b.wav\tone eleven\tv\t150\t50\t30\n");
+    CHECK_THROWS_WITH(read_manifest(dir + "/row.tsv"),
+                      Catch::Contains("row.tsv:3") && Catch::Contains("'eleven'"));
+
+    // Two utterances through the front end into a padded batch and the model.
+    std::vector<example> data(2);
+    feature_options f;
+    f.stack = 3;
+    f.stride = 3;
+    for (std::size_t i = 0; i < 2; ++i)
+    {
+        const utterance ui = plan_utterance(o, "train", i);
+        data[i].x = extract(synthesise(o, ui, i), f);
+        data[i].labels = parse_transcript(ui.text);
+    }
+    const batch b = make_batch(data, {0, 1});
+    const std::size_t T = std::max(data[0].x.frames, data[1].x.frames);
+    CHECK(b.x.shape() == xgrad::shape_t{T, 2, 120});
+    CHECK(b.frames == data[0].x.frames + data[1].x.frames);
+    CHECK(b.x.data<float>()[(1 * 2 + 1) * 120 + 5] == data[1].x.frame(1)[5]);
+    xgrad::generator g(4);
+    model_config c;
+    c.hidden = 8;
+    c.layers = 1;
+    c.front = f;
+    speech_model m(c, g);
+    const xgrad::Variable loss = m.loss(b);
+    CHECK(std::isfinite(loss.item()));
+    CHECK(loss.item() > 0);
+    CHECK(m.recognise(b, 1).size() == 2);
+    CHECK(m.recognise(b, 4).size() == 2);
+    auto copy = speech_model::from_metadata(m.metadata(), "m", g);
+    CHECK(copy->describe() == m.describe());
+    CHECK(copy->parameter_count() == m.parameter_count());
+    auto meta = m.metadata();
+    meta["words"] = "one two";
+    CHECK_THROWS_WITH(speech_model::from_metadata(meta, "m.safetensors", g),
+                      Catch::Contains("other words"));
+    std::filesystem::remove_all(dir);
 }
