@@ -123,7 +123,7 @@ int recognise_command(int argc, char** argv)
 int evaluate_command(int argc, char** argv)
 {
     std::string model = "speech-model", data = "speech-data", split = "test";
-    std::size_t beam = 8, show = 5, threads = 2;
+    std::size_t beam = 8, show = 5, errors = 5, threads = 2;
     cli::flags f("usage: speech evaluate [options]\n"
                  "Scores a trained model on a split made by make-data: the label error rate\n"
                  "(word edits over reference words) greedy and with beam search, per held-out\n"
@@ -134,6 +134,7 @@ int evaluate_command(int argc, char** argv)
     f.add("split", split, "which split").one_of({"train", "dev", "test"});
     f.add("beam", beam, "prefix beam width").in_range(1, 1000);
     f.add("show", show, "utterances to print").in_range(0, 1000000);
+    f.add("errors", errors, "misrecognised utterances to print").in_range(0, 1000000);
     f.add("threads", threads, "threads reading and featurising the audio").in_range(1, 256);
     f.parse(argc, argv, 2);
     generator g(1);
@@ -172,9 +173,20 @@ int evaluate_command(int argc, char** argv)
             fmt::print("{:<16} {:>8} {:>6.2f}%\n", name, ed.second,
                        100.0 * ed.first / std::max<std::size_t>(ed.second, 1));
     }
+    const auto line = [&](std::size_t i) {
+        fmt::print("{:<24} {:>3} wpm  said: {:<40} heard: {}\n", examples[i].voice,
+                   examples[i].speed, transcript(refs[i]), transcript(beamed[i]));
+    };
     for (std::size_t i = 0; i < std::min(show, examples.size()); ++i)
-        fmt::print("{:<24} said: {:<40} heard: {}\n", examples[i].voice, transcript(refs[i]),
-                   transcript(beamed[i]));
+        line(i);
+    if (errors > 0 && exact < examples.size())
+        fmt::print("misrecognised:\n");
+    for (std::size_t i = 0, shown = 0; i < examples.size() && shown < errors; ++i)
+        if (beamed[i] != refs[i])
+        {
+            line(i);
+            ++shown;
+        }
     fmt::print("LER = {:.1f}%\n", 100 * nn::label_error_rate(beamed, refs));
     return 0;
 }

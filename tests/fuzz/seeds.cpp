@@ -18,6 +18,9 @@
 #include "xgrad/autograd/ops/reduce.hpp"
 #include "xgrad/layers/rnn.hpp"
 #include "xgrad/layers/weights.hpp"
+#ifdef XGRAD_FUZZ_WAV
+#include "examples/speech/wav.hpp"
+#endif
 
 namespace fs = std::filesystem;
 using namespace xgrad;
@@ -63,9 +66,8 @@ int main(int argc, char** argv)
         return 2;
     }
     const fs::path out = argv[1];
-    for (const char* t :
-         {"safetensors", "json", "optimizer_state", "text", "vocabulary", "metrics", "pairs",
-          "conll"})
+    for (const char* t : {"safetensors", "json", "optimizer_state", "text", "vocabulary", "metrics",
+                          "pairs", "conll"})
         fs::create_directories(out / t);
     const fs::path st = out / "safetensors";
 
@@ -153,5 +155,23 @@ int main(int argc, char** argv)
             write(out / "conll" / (std::string("data-") + fs::path(name).filename().string()),
                   std::string(1, mode) + head);
         }
+#ifdef XGRAD_FUZZ_WAV
+    // WAV (tests/fuzz/fuzz_wav.cpp): what the writer writes, a stream's placeholder size, an
+    // odd-sized chunk before the data, WAVE_FORMAT_EXTENSIBLE.
+    fs::create_directories(out / "wav");
+    speech::audio a;
+    a.samples = {0.0f, 0.5f, -0.5f, 0.99f, -1.0f, 0.25f};
+    const std::string w = speech::wav_bytes(a);
+    write(out / "wav" / "pcm16.wav", w);
+    std::string streamed = w;
+    streamed.replace(40, 4, std::string("\x00\xf0\xff\x7f", 4));
+    write(out / "wav" / "streamed.wav", streamed);
+    write(out / "wav" / "list-chunk.wav",
+          w.substr(0, 36) + std::string("LIST\x03\0\0\0abc\0", 12) + w.substr(36));
+    std::string ext = w.substr(0, 12) + std::string("fmt \x28\0\0\0\xfe\xff", 10) +
+                      w.substr(22, 14) + std::string("\x16\0\x10\0\0\0\0\0\x01\0", 10) +
+                      std::string(14, '\0') + w.substr(36);
+    write(out / "wav" / "extensible.wav", ext);
+#endif
     return 0;
 }
