@@ -226,8 +226,11 @@ void make_corpus(const corpus_options& o)
                    cli::format_duration(rate > 0 ? double(total - done) / rate : -1));
         std::fflush(stdout);
     };
-    for (const auto& [split, count] : splits)
+    for (const auto& entry : splits)
     {
+        // Plain names, not a structured binding: the lambdas below capture them (C++17).
+        const std::string& split = entry.first;
+        const std::size_t count = entry.second;
         fs::create_directories(fs::path(o.out) / split);
         std::vector<utterance> rows(count);
         std::atomic<std::size_t> next{0}, finished{0};

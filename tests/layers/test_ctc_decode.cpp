@@ -144,3 +144,37 @@ TEST_CASE("edit_distance and label_error_rate", "[layers][ctc]")
     CHECK(std::isinf(label_error_rate({{1}}, {{}})));
     CHECK_THROWS_WITH(label_error_rate({{1}}, {}), Catch::Contains("1 hypotheses for 0"));
 }
+
+// snippet ctc begin
+// A CTC training step's loss and gradient, then both decoders. logits [T, B, C] come from a
+// model (class 0 is the blank); each utterance has its own length.
+struct decoded
+{
+    std::vector<label_sequence> greedy;            // per utterance
+    std::vector<std::vector<ctc_hypothesis>> beam; // per utterance, the 8 best, most likely first
+};
+
+decoded ctc_step(const Variable& logits)
+{
+    const std::vector<std::vector<std::int64_t>> targets{{1, 2, 2}, {4}};
+    const std::vector<std::int64_t> frames{50, 30};
+    Variable loss = ctc_loss_from_logits(logits, targets, frames); // mean per target label
+    loss.backward();                                               // softmax - posteriors
+    return {ctc_greedy_decode(logits.data(), frames),
+            ctc_beam_search(log_softmax(logits).data(), 8, frames)};
+}
+// snippet ctc end
+
+TEST_CASE("ctc: training and decoding as docs/speech.md shows them", "[layers][ctc]")
+{
+    Variable logits = randn({50, 2, 5}, 409);
+    const decoded d = ctc_step(logits);
+    CHECK(d.greedy.size() == 2);
+    const auto& best = d.beam;
+    REQUIRE(best.size() == 2);
+    CHECK(best[0].size() == 8);
+    CHECK(best[0][0].log_prob >= best[0][7].log_prob);
+    for (std::size_t t = 30; t < 50; ++t) // past utterance 1's end: no gradient
+        CHECK(logits.grad().flat((t * 2 + 1) * 5 + 3) == 0.0);
+    CHECK(logits.grad().flat((10 * 2 + 1) * 5 + 3) != 0.0);
+}
