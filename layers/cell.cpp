@@ -7,7 +7,7 @@ cell_state Cell::zero_state(std::size_t batch, dtype dt) const
 {
     cell_state s;
     for (std::size_t i = 0; i < state_count(); ++i)
-        s.emplace_back(Tensor::zeros({batch, hidden_size()}, dt));
+        s.emplace_back(Tensor::zeros({batch, state_size(i)}, dt));
     return s;
 }
 
@@ -16,11 +16,12 @@ void Cell::check_state(const char* op, const cell_state& s, std::size_t batch) c
     if (s.size() != state_count())
         fail<shape_error>("{}: the state has {} tensors, {} expects {}", op, s.size(), describe(),
                           state_count());
-    for (const Variable& v : s)
-        if (v.shape() != shape_t{batch, hidden_size()})
+    for (std::size_t i = 0; i < s.size(); ++i)
+        if (s[i].shape() != shape_t{batch, state_size(i)})
             fail<shape_error>("{}: state tensor {} for batch {} and hidden size {} (expected "
                               "[{},{}])",
-                              op, to_string(v.shape()), batch, hidden_size(), batch, hidden_size());
+                              op, to_string(s[i].shape()), batch, state_size(i), batch,
+                              state_size(i));
 }
 
 } // namespace xgrad::nn

@@ -11,8 +11,8 @@
 namespace xgrad::nn
 {
 
-// A cell's recurrent state: state_count() values, each [batch, hidden_size()]. The first one
-// is the step's output (h); an LSTM adds its memory c. A var_list (autograd/var_list.hpp): it
+// A cell's recurrent state: state_count() values, value i [batch, state_size(i)]. The first
+// one is the step's output (h); an LSTM adds its memory c. A var_list (autograd/var_list.hpp): it
 // reads and converts like std::vector<Variable>, but a state of up to four values is not a heap
 // allocation per step.
 using cell_state = var_list;
@@ -25,6 +25,9 @@ public:
     virtual std::size_t input_size() const = 0;
     virtual std::size_t hidden_size() const = 0;
     virtual std::size_t state_count() const { return 1; }
+    // The width of state value i: hidden_size() unless the cell says otherwise (an LSTM with a
+    // projection emits h of its projection size and keeps c of hidden_size()).
+    virtual std::size_t state_size(std::size_t i) const { return hidden_size(); }
 
     // One step: x [B, input_size()] and the state -> the new state.
     virtual cell_state forward(const Variable& x, const cell_state& state) = 0;
@@ -39,7 +42,7 @@ public:
         return forward(projected, state);
     }
 
-    // state_count() zero tensors [batch, hidden_size()] of dtype dt.
+    // state_count() zero tensors [batch, state_size(i)] of dtype dt.
     cell_state zero_state(std::size_t batch, dtype dt) const;
     // Throws shape_error naming `op` unless s has state_count() values of [batch, hidden].
     void check_state(const char* op, const cell_state& s, std::size_t batch) const;

@@ -9,15 +9,16 @@ namespace xgrad::nn
 {
 
 ProjectedCell::ProjectedCell(std::size_t gates, std::size_t input, std::size_t hidden, bool bias,
-                             generator& g)
+                             generator& g, std::size_t recurrent_input)
     : gates_(gates), input_(input), hidden_(hidden)
 {
+    const std::size_t r = recurrent_input ? recurrent_input : hidden;
     if (input == 0 || hidden == 0)
         fail<value_error>("recurrent cell: sizes must be positive, got input={} hidden={}", input,
                           hidden);
     const double k = 1.0 / std::sqrt(static_cast<double>(hidden));
     weight_ih = register_parameter("weight_ih", Tensor::empty({gates * hidden, input}));
-    weight_hh = register_parameter("weight_hh", Tensor::empty({gates * hidden, hidden}));
+    weight_hh = register_parameter("weight_hh", Tensor::empty({gates * hidden, r}));
     init::uniform(weight_ih, -k, k, g);
     init::uniform(weight_hh, -k, k, g);
     if (bias)

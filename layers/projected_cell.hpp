@@ -3,8 +3,9 @@
 // combines them elementwise. The input half does not depend on the state, so project() computes
 // it for every time step of a sequence in one GEMM.
 //
-// Parameters, named and shaped as PyTorch: weight_ih [G*H, I], weight_hh [G*H, H], bias_ih and
-// bias_hh [G*H] (absent with bias = false), all initialised U(+-1/sqrt(H)).
+// Parameters, named and shaped as PyTorch: weight_ih [G*H, I], weight_hh [G*H, R], bias_ih and
+// bias_hh [G*H] (absent with bias = false), all initialised U(+-1/sqrt(H)). R, the width of the
+// h fed back, is H except for an LSTM with a projection (R = its proj_size).
 #pragma once
 
 #include "xgrad/autograd/random.hpp"
@@ -30,9 +31,10 @@ public:
     Variable weight_ih, weight_hh, bias_ih, bias_hh;
 
 protected:
-    ProjectedCell(std::size_t gates, std::size_t input, std::size_t hidden, bool bias,
-                  generator& g);
-    // h W_hh^T + b_hh: [B, H] -> [B, G*H].
+    // recurrent_input: R above (0: hidden).
+    ProjectedCell(std::size_t gates, std::size_t input, std::size_t hidden, bool bias, generator& g,
+                  std::size_t recurrent_input = 0);
+    // h W_hh^T + b_hh: [B, R] -> [B, G*H].
     Variable hidden_projection(const Variable& h) const;
     // Checks a step's arguments: projected [B, G*H] and a valid state.
     void check_step(const char* op, const Variable& projected, const cell_state& state) const;

@@ -26,7 +26,7 @@ sequence_output Recurrent::forward(const Variable& x, const std::vector<std::siz
 sequence_output Recurrent::run(const Variable& x, const std::vector<std::size_t>& lengths,
                                const std::vector<cell_state>& initial)
 {
-    const std::size_t steps = x.shape()[0], batch = x.shape()[1], hidden = cell_->hidden_size();
+    const std::size_t steps = x.shape()[0], batch = x.shape()[1], hidden = cell_->state_size(0);
     if (initial.size() > 1)
         fail<shape_error>("Recurrent: {} initial states given, expected 1", initial.size());
     cell_state state = initial.empty() ? cell_->zero_state(batch, x.dtype()) : initial[0];

@@ -17,7 +17,7 @@ public:
     explicit Recurrent(std::shared_ptr<Cell> cell, bool batch_first = false);
 
     std::size_t input_size() const override { return cell_->input_size(); }
-    std::size_t output_size() const override { return cell_->hidden_size(); }
+    std::size_t output_size() const override { return cell_->state_size(0); }
     std::size_t state_groups() const override { return 1; }
     sequence_output forward(const Variable& x, const std::vector<std::size_t>& lengths = {},
                             const std::vector<cell_state>& initial = {}) override;

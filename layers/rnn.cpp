@@ -15,11 +15,16 @@ RNNBase::RNNBase(cell_type type, std::size_t input, std::size_t hidden, const rn
 {
     if (o.num_layers == 0)
         fail<value_error>("{}: num_layers must be at least 1", describe());
+    if (o.proj_size > 0 && type != cell_type::lstm)
+        fail<value_error>("{}: proj_size is an LSTM option", describe());
+    if (o.proj_size >= hidden && o.proj_size > 0)
+        fail<value_error>("{}: proj_size must be smaller than the hidden size", describe());
     const std::size_t dirs = o.bidirectional ? 2 : 1;
+    const std::size_t out = o.proj_size ? o.proj_size : hidden; // a direction's output width
     std::vector<std::shared_ptr<SequenceLayer>> layers;
     for (std::size_t l = 0; l < o.num_layers; ++l)
     {
-        const std::size_t in = l == 0 ? input : hidden * dirs;
+        const std::size_t in = l == 0 ? input : out * dirs;
         std::vector<std::shared_ptr<SequenceLayer>> directions;
         for (std::size_t d = 0; d < dirs; ++d)
         {
@@ -28,7 +33,7 @@ RNNBase::RNNBase(cell_type type, std::size_t input, std::size_t hidden, const rn
             if (type == cell_type::rnn)
                 cell = std::make_shared<RNNCell>(in, hidden, o.act, o.bias, g);
             else if (type == cell_type::lstm)
-                cell = std::make_shared<LSTMCell>(in, hidden, o.bias, g);
+                cell = std::make_shared<LSTMCell>(in, hidden, o.bias, g, o.proj_size);
             else
                 cell = std::make_shared<GRUCell>(in, hidden, o.bias, g);
             register_flat_parameters(*cell, "", fmt::format("_l{}{}", l, d ? "_reverse" : ""));
@@ -73,11 +78,13 @@ std::vector<cell_state> RNNBase::initial_state(const std::vector<Variable>& h0_c
                           h0_c0.size());
     const std::size_t groups = state_groups();
     std::vector<cell_state> out(groups);
-    for (const Variable& v : h0_c0)
+    for (std::size_t k = 0; k < h0_c0.size(); ++k)
     {
-        if (v.dim() != 3 || v.shape()[0] != groups || v.shape()[2] != hidden_)
+        const Variable& v = h0_c0[k];
+        const std::size_t width = k == 0 && opt_.proj_size ? opt_.proj_size : hidden_;
+        if (v.dim() != 3 || v.shape()[0] != groups || v.shape()[2] != width)
             fail<shape_error>("{}: initial state {} should be [{}, B, {}]", describe(),
-                              to_string(v.shape()), groups, hidden_);
+                              to_string(v.shape()), groups, width);
         for (std::size_t g = 0; g < groups; ++g)
             out[g].push_back(select(v, 0, g));
     }
@@ -95,10 +102,11 @@ ProjectedCell& RNNBase::cell(std::size_t layer, std::size_t direction)
 std::string RNNBase::describe() const
 {
     const char* name = type_ == cell_type::rnn ? "RNN" : type_ == cell_type::lstm ? "LSTM" : "GRU";
-    return fmt::format("{}({}, {}, num_layers={}{}{}{})", name, input_, hidden_, opt_.num_layers,
+    return fmt::format("{}({}, {}, num_layers={}{}{}{}{})", name, input_, hidden_, opt_.num_layers,
                        opt_.bidirectional ? ", bidirectional" : "",
                        opt_.batch_first ? ", batch_first" : "",
-                       opt_.dropout > 0 ? fmt::format(", dropout={}", opt_.dropout) : "");
+                       opt_.dropout > 0 ? fmt::format(", dropout={}", opt_.dropout) : "",
+                       opt_.proj_size ? fmt::format(", proj_size={}", opt_.proj_size) : "");
 }
 
 } // namespace xgrad::nn

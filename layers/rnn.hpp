@@ -20,6 +20,9 @@ struct rnn_options
     double dropout = 0.0;     // between layers, in training mode
     bool bidirectional = false;
     nonlinearity act = nonlinearity::tanh; // RNN only
+    // LSTM only, as nn.LSTM's proj_size: h (the output and h_n) of this width through each
+    // cell's weight_hr_l{k}, c of the hidden size; 0 < proj_size < hidden. 0: none.
+    std::size_t proj_size = 0;
 };
 
 enum class cell_type
@@ -42,7 +45,8 @@ public:
                             const std::vector<cell_state>& initial = {}) override;
     std::string describe() const override;
 
-    // PyTorch's h_n (k = 0) or c_n (k = 1, LSTM): [num_layers * directions, B, H].
+    // PyTorch's h_n (k = 0) or c_n (k = 1, LSTM): [num_layers * directions, B, H]; with a
+    // projection h_n is [num_layers * directions, B, proj_size].
     static Variable final_state(const sequence_output& out, std::size_t k = 0);
     // The reverse: PyTorch's (h_0[, c_0]) tensors [layers * dirs, B, H] as initial states.
     std::vector<cell_state> initial_state(const std::vector<Variable>& h0_c0) const;

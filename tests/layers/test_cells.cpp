@@ -46,7 +46,7 @@ void check_cell(Cell& cell, std::size_t batch)
     auto x = randn({batch, cell.input_size()}, 100);
     cell_state s;
     for (std::size_t i = 0; i < cell.state_count(); ++i)
-        s.push_back(randn({batch, cell.hidden_size()}, 101 + i));
+        s.push_back(randn({batch, cell.state_size(i)}, 101 + i));
     std::vector<Variable> inputs{x};
     inputs.insert(inputs.end(), s.begin(), s.end());
     gradcheck_options opt;
@@ -77,6 +77,8 @@ TEST_CASE("cells are gradient-checked in float64", "[layers][cells][gradcheck]")
     check_cell(relu_rnn, 2);
     LSTMCell lstm(3, 5);
     check_cell(lstm, 2);
+    LSTMCell projected(3, 5, true, default_generator(), 2); // h [B, 2], c [B, 5]
+    check_cell(projected, 2);
     GRUCell gru(3, 5);
     check_cell(gru, 2);
     GRUCell gru_nobias(3, 4, false);
@@ -94,5 +96,15 @@ TEST_CASE("cells reject bad shapes with the layer and shapes named", "[layers][c
     CHECK_THROWS_WITH(cell.forward(Variable(Tensor::zeros({2, 5})), cell.zero_state(2, f32)),
                       Catch::Contains("linear") && Catch::Contains("[2,5]"));
     CHECK_THROWS_AS(RNNCell(0, 4), value_error);
+    CHECK_THROWS_WITH(LSTMCell(3, 4, true, default_generator(), 4),
+                      Catch::Contains("proj_size 4") && Catch::Contains("smaller"));
+    LSTMCell projected(3, 4, true, default_generator(), 2);
+    CHECK(projected.state_size(0) == 2);
+    CHECK(projected.state_size(1) == 4);
+    CHECK(projected.weight_hh.shape() == shape_t{16, 2});
+    CHECK(projected.weight_hr.shape() == shape_t{2, 4});
+    CHECK_THROWS_WITH(projected.forward(x, cell.zero_state(2, f32)), Catch::Contains("LSTMCell") &&
+                                                                         Catch::Contains("[2,4]") &&
+                                                                         Catch::Contains("[2,2]"));
     CHECK(cell.parameter_count() == 4 * 4 * 3 + 4 * 4 * 4 + 2 * 16);
 }

@@ -130,6 +130,48 @@ TEST_CASE("RNN, LSTM, GRU match PyTorch, including variable lengths", "[layers][
     }
 }
 
+TEST_CASE("LSTM with proj_size equals PyTorch's values and gradients", "[layers][sequence]")
+{
+    // nn.LSTM(3, 5, num_layers=2, bidirectional=True, proj_size=2) over sequences of 6, 2 and 4
+    // steps from given (h_0, c_0); the loss is a fixed random projection of output, h_n, c_n.
+    auto f = fixture("lstm_proj_2layer_bidir_masked");
+    rnn_options o;
+    o.num_layers = 2;
+    o.bidirectional = true;
+    o.proj_size = 2;
+    LSTM m(3, 5, o);
+    CHECK(m.describe() == "LSTM(3, 5, num_layers=2, bidirectional, proj_size=2)");
+    CHECK(m.output_size() == 4);
+    load_torch_weights(m, f); // names and order as PyTorch's, weight_hr_l0 ... included
+    Variable x(f.tensors.at("input"), true), h0(f.tensors.at("h_0"), true),
+        c0(f.tensors.at("c_0"), true);
+    sequence_output out = m.forward(x, lengths_of(f), m.initial_state({h0, c0}));
+    const Variable h_n = RNNBase::final_state(out, 0), c_n = RNNBase::final_state(out, 1);
+    CHECK(max_diff(out.output.data(), f.tensors.at("output")) < 1e-5);
+    CHECK(max_diff(h_n.data(), f.tensors.at("h_n")) < 1e-5);
+    CHECK(max_diff(c_n.data(), f.tensors.at("c_n")) < 1e-5);
+    const auto projected = [&](const Variable& v, const char* r) {
+        return sum(v * Variable(f.tensors.at(r)));
+    };
+    (projected(out.output, "r_output") + projected(h_n, "r_h_n") + projected(c_n, "r_c_n"))
+        .backward();
+    CHECK(max_diff(x.grad(), f.tensors.at("grad.input")) < 1e-5);
+    CHECK(max_diff(h0.grad(), f.tensors.at("grad.h_0")) < 1e-5);
+    CHECK(max_diff(c0.grad(), f.tensors.at("grad.c_0")) < 1e-5);
+    for (auto& [name, p] : m.named_parameters())
+    {
+        INFO(name);
+        CHECK(max_diff(p.grad(), f.tensors.at("grad." + name)) < 1e-5);
+    }
+    CHECK_THROWS_WITH(m.initial_state({c0, c0}),
+                      Catch::Contains("[4,3,5]") && Catch::Contains("[4, B, 2]"));
+    rnn_options gru = o;
+    CHECK_THROWS_WITH(GRU(3, 5, gru), Catch::Contains("proj_size is an LSTM option"));
+    rnn_options wide = o;
+    wide.proj_size = 5;
+    CHECK_THROWS_WITH(LSTM(3, 5, wide), Catch::Contains("smaller than the hidden size"));
+}
+
 TEST_CASE("sequence layers are gradient-checked in float64", "[layers][sequence][gradcheck]")
 {
     SECTION("Recurrent over a few steps")
@@ -152,6 +194,9 @@ TEST_CASE("sequence layers are gradient-checked in float64", "[layers][sequence]
         o.bidirectional = true;
         LSTM lstm(3, 3, o);
         check_layer(lstm, {3, 2, 3}, {3, 2});
+        o.proj_size = 2;
+        LSTM projected(3, 3, o);
+        check_layer(projected, {3, 2, 3}, {3, 2});
     }
     SECTION("a user-defined cell in every wrapper")
     {
