@@ -2,16 +2,20 @@
 // (including variable lengths), float64 gradient checks, BPTT against a hand derivation,
 // truncated BPTT, and a user-defined cell in every wrapper.
 #include <cmath>
+#include <cstring>
 
 #include "examples/common/heap_count.hpp"
 #include "tests/layers/fixtures.hpp"
 #include "xgrad/layers/bidirectional.hpp"
+#include "xgrad/layers/embedding.hpp"
 #include "xgrad/layers/gru_cell.hpp"
 #include "xgrad/layers/init.hpp"
+#include "xgrad/layers/linear.hpp"
 #include "xgrad/layers/lstm_cell.hpp"
 #include "xgrad/layers/recurrent.hpp"
 #include "xgrad/layers/rnn.hpp"
 #include "xgrad/optim/adam.hpp"
+#include "xgrad/optim/clip.hpp"
 
 using namespace xgrad;
 using namespace xgrad::test;
@@ -443,4 +447,73 @@ TEST_CASE("a training step's heap allocations do not grow with the sequence leng
             CHECK(long_run <= 8); // O(layers x directions), not O(T)
         }
     }
+}
+
+namespace
+{
+
+// A small language model (embedding, 2-layer bidirectional LSTM, linear) after 6 steps of Adam
+// with clipping, trained on `threads` BLAS threads; returns every parameter's bytes.
+std::vector<std::vector<float>> train_small_model(int threads)
+{
+    const int before = num_threads();
+    set_num_threads(threads);
+    REQUIRE(num_threads() == threads); // OpenBLAS took it: the products below are threaded
+    generator g(11);
+    Embedding embed(50, 32, g);
+    rnn_options o;
+    o.num_layers = 2;
+    o.bidirectional = true;
+    LSTM lstm(32, 96, o, g);
+    Linear head(192, 50, true, g);
+    std::vector<Variable> params = embed.parameters();
+    for (const Module* m : {static_cast<Module*>(&lstm), static_cast<Module*>(&head)})
+        for (const Variable& p : m->parameters())
+            params.push_back(p);
+    optim::Adam opt(params, optim::adam_options{2e-3});
+    generator data(5);
+    for (int step = 0; step < 6; ++step)
+    {
+        std::vector<std::int64_t> ids(24 * 16), targets(24 * 16);
+        for (auto& i : ids)
+            i = static_cast<std::int64_t>(data.below(50));
+        for (auto& t : targets)
+            t = static_cast<std::int64_t>(data.below(50));
+        opt.zero_grad();
+        Variable loss =
+            cross_entropy(head.forward(lstm.forward(embed.forward(ids, {24, 16})).output), targets);
+        loss.backward();
+        optim::clip_grad_norm(params, 1.0);
+        opt.step();
+    }
+    set_num_threads(before);
+    std::vector<std::vector<float>> out;
+    for (const Variable& p : params)
+        out.emplace_back(p.data().data<float>(), p.data().data<float>() + p.numel());
+    return out;
+}
+
+} // namespace
+
+TEST_CASE("training is bit-identical at 1 and 2 BLAS threads and from run to run",
+          "[layers][sequence][determinism]")
+{
+    const auto one = train_small_model(1), two = train_small_model(2), again = train_small_model(2);
+    REQUIRE(one.size() == two.size());
+    std::size_t differing = 0, moved = 0;
+    for (std::size_t i = 0; i < one.size(); ++i)
+        for (std::size_t j = 0; j < one[i].size(); ++j)
+        {
+            differing += std::memcmp(&one[i][j], &two[i][j], sizeof(float)) != 0;
+            differing += std::memcmp(&two[i][j], &again[i][j], sizeof(float)) != 0;
+        }
+    // The comparison means something only if training moved the weights.
+    const auto untrained = [] {
+        generator g(11);
+        return Embedding(50, 32, g).parameters()[0].data().to_vector();
+    }();
+    for (std::size_t j = 0; j < untrained.size(); ++j)
+        moved += untrained[j] != static_cast<double>(one[0][j]);
+    CHECK(moved > untrained.size() / 2);
+    CHECK(differing == 0);
 }
