@@ -238,7 +238,7 @@ struct BenchModel : Module
                          w.state == "carried" ? carried : std::vector<cell_state>{});
         if (w.state == "carried")
         {
-            carried = detach(out.states);
+            carried = carry(out.states);
         }
         return cross_entropy(head->forward(out.output), y, o);
     }

@@ -1,5 +1,8 @@
 #include "xgrad/layers/sequence.hpp"
 
+#include <algorithm>
+#include <cstring>
+
 #include "xgrad/autograd/ops/layout.hpp"
 
 namespace xgrad::nn
@@ -35,6 +38,39 @@ std::vector<cell_state> detach(const std::vector<cell_state>& states)
         d.reserve(s.size());
         for (const Variable& v : s)
             d.push_back(v.detach());
+        out.push_back(std::move(d));
+    }
+    return out;
+}
+
+std::vector<cell_state> carry(const std::vector<cell_state>& states,
+                              const std::vector<std::uint8_t>& reset)
+{
+    const bool any = std::any_of(reset.begin(), reset.end(), [](std::uint8_t r) { return r; });
+    std::vector<cell_state> out;
+    out.reserve(states.size());
+    for (const cell_state& s : states)
+    {
+        cell_state d;
+        for (const Variable& v : s)
+        {
+            if (!reset.empty() && (v.dim() != 2 || v.shape()[0] != reset.size()))
+                fail<shape_error>("carry: {} reset flags for a state {} (expected [{}, H])",
+                                  reset.size(), to_string(v.shape()), reset.size());
+            if (!any)
+            {
+                d.push_back(v.detach());
+                continue;
+            }
+            Tensor t = v.data().clone(); // a leaf of its own: rows are zeroed below
+            const std::size_t row = t.numel() / reset.size();
+            const std::size_t bytes = row * dtype_size(t.dtype());
+            auto* p = static_cast<unsigned char*>(t.raw_data());
+            for (std::size_t b = 0; b < reset.size(); ++b)
+                if (reset[b])
+                    std::memset(p + b * bytes, 0, bytes);
+            d.emplace_back(t);
+        }
         out.push_back(std::move(d));
     }
     return out;

@@ -2,6 +2,7 @@
 // conveniences, so each can wrap any other.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <vector>
 
@@ -60,5 +61,19 @@ sequence_output forward_in_layout(const char* op, const Variable& x, std::size_t
 // Truncated BPTT: the same states as leaves (Variable::detach of each tensor), so a backward()
 // through the next chunk stops at them and the chunk before can be released.
 std::vector<cell_state> detach(const std::vector<cell_state>& states);
+
+// Stateful training in one call: a batch's final states as the next batch's initial states,
+// detached (truncated BPTT), with the sequences flagged in `reset` starting anew from zeros
+// (batch column b began a new document, say). reset: one flag per batch row (non-zero =
+// reset), or empty for none. The result never shares memory with `states` where a row was
+// reset. Throws shape_error when reset's size is not the states' batch (naming both).
+//   std::vector<cell_state> carried;                         // empty: zero states
+//   for (each batch) {
+//       sequence_output out = lstm.forward(x, {}, carried);
+//       ... loss.backward(); opt.step();
+//       carried = carry(out.states, starts_new_document);
+//   }
+std::vector<cell_state> carry(const std::vector<cell_state>& states,
+                              const std::vector<std::uint8_t>& reset = {});
 
 } // namespace xgrad::nn

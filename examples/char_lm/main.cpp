@@ -345,7 +345,7 @@ int train(int argc, char** argv)
             opt.zero_grad();
             Variable loss = cross_entropy(m.forward(x, seq, batch, states), y);
             loss.backward();
-            states = nn::detach(states); // truncated BPTT: the next step starts from a leaf
+            states = nn::carry(states); // truncated BPTT: the next step starts from a leaf
             const double norm = plot.grad_norm(m.parameters(), clip);
             opt.step();
             plot.step(epoch * steps + step + 1, loss.item(), x.size(), norm, started);

@@ -208,7 +208,7 @@ double Model::run_batch(const text::batch& b, std::size_t bptt, bool train)
         counted += tokens;
         if (train)
             (loss / static_cast<double>(b.tokens())).backward();
-        carried = detach(next); // truncated BPTT: the next chunk starts from a leaf
+        carried = nn::carry(next); // truncated BPTT: the next chunk starts from a leaf
     }
     return counted ? total / static_cast<double>(counted) : 0.0;
 }

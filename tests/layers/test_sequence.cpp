@@ -517,3 +517,52 @@ TEST_CASE("training is bit-identical at 1 and 2 BLAS threads and from run to run
     CHECK(moved > untrained.size() / 2);
     CHECK(differing == 0);
 }
+
+TEST_CASE("carry: the final states, detached, with flagged sequences starting from zeros",
+          "[layers][sequence]")
+{
+    LSTM lstm(3, 4);
+    lstm.to(f64);
+    auto x = randn({5, 3, 3}, 500, false);
+    sequence_output first = lstm.forward(x);
+    std::vector<cell_state> next = carry(first.states, {0, 1, 0});
+    REQUIRE(next.size() == 1);
+    REQUIRE(next[0].size() == 2); // h and c
+    for (std::size_t k = 0; k < 2; ++k)
+    {
+        CHECK(!next[0][k].requires_grad()); // a leaf: backward stops here
+        for (std::size_t j = 0; j < 4; ++j)
+        {
+            CHECK(next[0][k].data().flat(0 * 4 + j) == first.states[0][k].data().flat(j));
+            CHECK(next[0][k].data().flat(1 * 4 + j) == 0.0); // sequence 1 starts anew
+            CHECK(next[0][k].data().flat(2 * 4 + j) == first.states[0][k].data().flat(8 + j));
+        }
+    }
+    // The reset sequence continues exactly as a fresh one; the others as if never cut.
+    auto x2 = randn({4, 3, 3}, 501, false);
+    sequence_output cont = lstm.forward(x2, {}, next);
+    sequence_output fresh = lstm.forward(x2);
+    sequence_output whole = lstm.forward(concat({x, x2}, 0));
+    for (std::size_t j = 0; j < 4; ++j)
+    {
+        CHECK(cont.states[0][0].data().flat(4 + j) ==
+              Approx(fresh.states[0][0].data().flat(4 + j)));
+        CHECK(cont.states[0][0].data().flat(j) == Approx(whole.states[0][0].data().flat(j)));
+    }
+    // Gradients of the second chunk stop at the carried states, and once the first chunk's
+    // values are dropped its part of the tape is released with the second's backward (chunks of
+    // equal length, as stateful training has: see tape::backward's collection rule).
+    tape::current().clear();
+    std::vector<cell_state> carried;
+    {
+        const sequence_output chunk = lstm.forward(x);
+        carried = carry(chunk.states);
+    }
+    Variable loss = sum(lstm.forward(x, {}, carried).output);
+    loss.backward();
+    CHECK(tape::current().size() == 0);
+    // Without flags it is detach(); with the wrong number of flags, an error naming both.
+    CHECK(carry(first.states)[0][1].data().flat(5) == first.states[0][1].data().flat(5));
+    CHECK_THROWS_WITH(carry(first.states, {1, 0}),
+                      Catch::Contains("2 reset flags") && Catch::Contains("[3,4]"));
+}
