@@ -37,7 +37,15 @@ Variable ProjectedCell::project(const Variable& inputs)
 
 Variable ProjectedCell::hidden_projection(const Variable& h) const
 {
-    return linear(h, weight_hh, bias_hh);
+    return linear(h, recurrent_weight_.defined() ? recurrent_weight_ : weight_hh, bias_hh);
+}
+
+void ProjectedCell::use_recurrent_weight(const Variable& w)
+{
+    if (w.defined() && w.shape() != weight_hh.shape())
+        fail<shape_error>("{}: recurrent weight {} for weight_hh {}", describe(),
+                          to_string(w.shape()), to_string(weight_hh.shape()));
+    recurrent_weight_ = w;
 }
 
 void ProjectedCell::check_step(const char* op, const Variable& projected,

@@ -30,6 +30,11 @@ public:
 
     Variable weight_ih, weight_hh, bias_ih, bias_hh;
 
+    // Weight-drop (layers/regularisers.hpp): until cleared, steps read the recurrent weight
+    // from w (weight_hh times a mask, recorded on the tape) instead of weight_hh. Throws
+    // shape_error for another shape. An undefined w clears it.
+    void use_recurrent_weight(const Variable& w);
+
 protected:
     // recurrent_input: R above (0: hidden).
     ProjectedCell(std::size_t gates, std::size_t input, std::size_t hidden, bool bias, generator& g,
@@ -41,6 +46,7 @@ protected:
 
 private:
     std::size_t gates_, input_, hidden_;
+    Variable recurrent_weight_; // weight-drop's masked weight_hh, while a sequence runs
 };
 
 } // namespace xgrad::nn

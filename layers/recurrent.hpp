@@ -5,6 +5,8 @@
 
 #include <memory>
 
+#include "xgrad/autograd/random.hpp"
+#include "xgrad/layers/regularisers.hpp"
 #include "xgrad/layers/sequence.hpp"
 
 namespace xgrad::nn
@@ -15,6 +17,11 @@ class Recurrent : public SequenceLayer
 public:
     // batch_first: x and the output are [B, T, ...] instead of [T, B, ...].
     explicit Recurrent(std::shared_ptr<Cell> cell, bool batch_first = false);
+    // With regularisers (layers/regularisers.hpp) whose masks come from g, which must outlive
+    // the layer. Throws value_error for a probability outside [0, 1), or weight_drop on a cell
+    // that is not a ProjectedCell.
+    Recurrent(std::shared_ptr<Cell> cell, const sequence_regularisers& r, generator& g,
+              bool batch_first = false);
 
     std::size_t input_size() const override { return cell_->input_size(); }
     std::size_t output_size() const override { return cell_->state_size(0); }
@@ -24,6 +31,9 @@ public:
     std::string describe() const override;
 
     Cell& cell() { return *cell_; }
+    const sequence_regularisers& regularisers() const { return reg_; }
+    // The masks of the last forward in training mode (see regularisers.hpp).
+    const regulariser_masks& last_masks() const { return masks_; }
 
 private:
     // forward() on checked, time-major x.
@@ -32,6 +42,9 @@ private:
 
     std::shared_ptr<Cell> cell_;
     bool batch_first_;
+    sequence_regularisers reg_;
+    generator* gen_ = nullptr;
+    regulariser_masks masks_;
 };
 
 } // namespace xgrad::nn

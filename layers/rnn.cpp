@@ -38,7 +38,9 @@ RNNBase::RNNBase(cell_type type, std::size_t input, std::size_t hidden, const rn
                 cell = std::make_shared<GRUCell>(in, hidden, o.bias, g);
             register_flat_parameters(*cell, "", fmt::format("_l{}{}", l, d ? "_reverse" : ""));
             cells_.push_back(cell);
-            directions.push_back(std::make_shared<Recurrent>(cell));
+            directions.push_back(o.regularisers.any()
+                                     ? std::make_shared<Recurrent>(cell, o.regularisers, g)
+                                     : std::make_shared<Recurrent>(cell));
         }
         if (dirs == 2)
             layers.push_back(std::make_shared<Bidirectional>(directions[0], directions[1]));
@@ -102,11 +104,12 @@ ProjectedCell& RNNBase::cell(std::size_t layer, std::size_t direction)
 std::string RNNBase::describe() const
 {
     const char* name = type_ == cell_type::rnn ? "RNN" : type_ == cell_type::lstm ? "LSTM" : "GRU";
-    return fmt::format("{}({}, {}, num_layers={}{}{}{}{})", name, input_, hidden_, opt_.num_layers,
-                       opt_.bidirectional ? ", bidirectional" : "",
+    return fmt::format("{}({}, {}, num_layers={}{}{}{}{}{})", name, input_, hidden_,
+                       opt_.num_layers, opt_.bidirectional ? ", bidirectional" : "",
                        opt_.batch_first ? ", batch_first" : "",
                        opt_.dropout > 0 ? fmt::format(", dropout={}", opt_.dropout) : "",
-                       opt_.proj_size ? fmt::format(", proj_size={}", opt_.proj_size) : "");
+                       opt_.proj_size ? fmt::format(", proj_size={}", opt_.proj_size) : "",
+                       describe_options(opt_.regularisers));
 }
 
 } // namespace xgrad::nn

@@ -6,6 +6,7 @@
 
 #include <memory>
 
+#include "xgrad/layers/regularisers.hpp"
 #include "xgrad/layers/rnn_cell.hpp"
 #include "xgrad/layers/stacked.hpp"
 
@@ -23,6 +24,9 @@ struct rnn_options
     // LSTM only, as nn.LSTM's proj_size: h (the output and h_n) of this width through each
     // cell's weight_hr_l{k}, c of the hidden size; 0 < proj_size < hidden. 0: none.
     std::size_t proj_size = 0;
+    // Variational dropout, zoneout and weight-drop inside every layer's time loop, masks from
+    // the generator the layer was built with (layers/regularisers.hpp).
+    sequence_regularisers regularisers;
 };
 
 enum class cell_type

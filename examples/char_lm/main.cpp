@@ -34,9 +34,21 @@ struct config
 {
     std::string chars;
     std::size_t embed = 64, hidden = 256, layers = 2;
+    // Variational dropout (input, state, output), zoneout and weight-drop in every LSTM layer.
+    sequence_regularisers reg;
 };
 
 constexpr std::size_t max_width = 65536, max_layers = 64;
+
+// The regularisers' metadata keys and flags ("state_dropout" is --state-dropout).
+std::vector<std::pair<std::string, double*>> regulariser_fields(sequence_regularisers& r)
+{
+    return {{"input_dropout", &r.input_dropout},
+            {"state_dropout", &r.state_dropout},
+            {"output_dropout", &r.output_dropout},
+            {"zoneout", &r.zoneout},
+            {"weight_drop", &r.weight_drop}};
+}
 
 // Refuses sizes no machine here can hold, before anything is allocated; the count is computed
 // without overflow.
@@ -103,6 +115,7 @@ public:
         count_parameters(c);
         rnn_options o;
         o.num_layers = c.layers;
+        o.regularisers = c.reg;
         embed = register_module("embed", std::make_shared<Embedding>(c.chars.size(), c.embed, g));
         rnn = register_module("rnn", std::make_shared<LSTM>(c.embed, c.hidden, o, g));
         head = register_module("head", std::make_shared<Linear>(c.hidden, c.chars.size(), true, g));
@@ -117,15 +130,22 @@ public:
     }
     std::string describe() const override
     {
-        return fmt::format("char LSTM: {} characters, embed {}, hidden {}, {} layers",
-                           cfg.chars.size(), cfg.embed, cfg.hidden, cfg.layers);
+        return fmt::format("char LSTM: {} characters, embed {}, hidden {}, {} layers{}",
+                           cfg.chars.size(), cfg.embed, cfg.hidden, cfg.layers,
+                           describe_options(cfg.reg));
     }
     std::map<std::string, std::string> metadata() const
     {
-        return {{"chars", bytes_as_code_points(cfg.chars)},
-                {"embed", std::to_string(cfg.embed)},
-                {"hidden", std::to_string(cfg.hidden)},
-                {"layers", std::to_string(cfg.layers)}};
+        std::map<std::string, std::string> m{{"chars", bytes_as_code_points(cfg.chars)},
+                                             {"embed", std::to_string(cfg.embed)},
+                                             {"hidden", std::to_string(cfg.hidden)},
+                                             {"layers", std::to_string(cfg.layers)}};
+        // Only the regularisers in use: files of models trained without them stay as they were.
+        sequence_regularisers r = cfg.reg;
+        for (const auto& [key, p] : regulariser_fields(r))
+            if (*p > 0)
+                m[key] = fmt::format("{}", *p);
+        return m;
     }
     // Throws std::runtime_error naming `source` and the key that is missing or bad.
     static config from_metadata(const std::map<std::string, std::string>& m,
@@ -144,9 +164,17 @@ public:
                                                   "bytes are not distinct and sorted)");
         if (a.empty())
             throw std::runtime_error(source + ": metadata 'chars' is empty");
-        config c{a, cli::metadata_size(m, "embed", source, 1, max_width),
+        config c{a,
+                 cli::metadata_size(m, "embed", source, 1, max_width),
                  cli::metadata_size(m, "hidden", source, 1, max_width),
-                 cli::metadata_size(m, "layers", source, 1, max_layers)};
+                 cli::metadata_size(m, "layers", source, 1, max_layers),
+                 {}};
+        for (const auto& [key, p] : regulariser_fields(c.reg))
+        {
+            const auto it = m.find(key);
+            if (it != m.end() && (!cli::parse_double(it->second, *p) || !(*p >= 0 && *p < 1)))
+                throw std::runtime_error(source + ": metadata '" + key + "' is not in [0, 1)");
+        }
         try
         {
             count_parameters(c);
@@ -224,6 +252,22 @@ int train(int argc, char** argv)
     f.add("epochs", epochs, "passes over the training text").in_range(1, 1000000);
     f.add("lr", lr, "Adam learning rate").positive().at_most(1e6);
     f.add("clip", clip, "global gradient-norm clip (0: off)").at_least(0);
+    f.add("input-dropout", c.reg.input_dropout,
+          "variational dropout on each layer's input (one mask per stream for a --seq step)")
+        .at_least(0)
+        .below(1);
+    f.add("state-dropout", c.reg.state_dropout, "variational dropout on the h fed back")
+        .at_least(0)
+        .below(1);
+    f.add("output-dropout", c.reg.output_dropout, "variational dropout on each layer's output")
+        .at_least(0)
+        .below(1);
+    f.add("zoneout", c.reg.zoneout, "zoneout probability of h and c (evaluation: expectation)")
+        .at_least(0)
+        .below(1);
+    f.add("weight-drop", c.reg.weight_drop, "DropConnect on weight_hh (AWD-LSTM's weight-drop)")
+        .at_least(0)
+        .below(1);
     // Both parts must be non-empty: the validation loss is reported every epoch.
     f.add("valid", valid, "fraction of the text (its end) held out").above(0).below(1);
     f.add("max-chars", max_chars, "use only the first N characters (0: all)");
@@ -278,6 +322,12 @@ int train(int argc, char** argv)
         {"max-chars", std::to_string(max_chars)}, {"seed", std::to_string(seed)},
         {"embed", std::to_string(c.embed)},       {"hidden", std::to_string(c.hidden)},
         {"layers", std::to_string(c.layers)}};
+    for (const auto& [key, v] : regulariser_fields(c.reg))
+    {
+        std::string flag = key;
+        std::replace(flag.begin(), flag.end(), '_', '-');
+        record[flag] = fmt::format("{}", *v);
+    }
     cli::record_file(record, "data", data);
     // A save killed half-way leaves a staging folder: drop it (the committed checkpoint stays).
     io::checkpoint_dir ckpt(out);
