@@ -132,6 +132,18 @@ fi
 expect_error "char_lm resume with another --batch" "--batch: trained with 8, now 4" \
   "$bin/char_lm" train --data "$tmp/small.txt" --out "$tmp/ch" --epochs 2 --hidden 32 --embed 8 \
   --layers 2 --batch 4 --seq 20 --resume
+# The recurrent regularisers: trained, saved in the model (sampling uses zoneout's expectation),
+# and part of what --resume must repeat.
+reg=(--data "$tmp/small.txt" --out "$tmp/reg" --hidden 16 --embed 8 --layers 2 --batch 8 --seq 20
+     --input-dropout 0.1 --state-dropout 0.2 --output-dropout 0.2 --zoneout 0.1 --weight-drop 0.3)
+if "$bin/char_lm" train "${reg[@]}" --epochs 1 | grep -q "zoneout=0.1, weight_drop=0.3" &&
+   "$bin/char_lm" sample --model "$tmp/reg" --prime "ROMEO:" --length 20 > /dev/null; then
+  pass "char_lm with variational dropout, zoneout and weight-drop"
+else
+  fail "char_lm with variational dropout, zoneout and weight-drop"
+fi
+expect_error "char_lm resume with another --zoneout" "--zoneout: trained with 0.1, now 0.2" \
+  "$bin/char_lm" train "${reg[@]}" --zoneout 0.2 --epochs 2 --resume
 if "$bin/gradcheck" --cell custom --bidirectional --layers 2 --lengths 4,2,1 > "$tmp/gc.txt"; then
   pass "gradcheck example"
 else
