@@ -1,6 +1,7 @@
 #include "xgrad/autograd/ops/recurrent.hpp"
 
 #include <cmath>
+#include <vector>
 
 #include "xgrad/autograd/ops/kernels.hpp"
 #include "xgrad/autograd/tape.hpp"
@@ -213,6 +214,131 @@ var_list lstm_update(const Variable& gx, const Variable& gh, const Variable& c)
             ctx.accumulate(1, dz);
             ctx.accumulate(2, dc);
         });
+}
+
+var_list layer_norm_lstm_update(const Variable& gx, const Variable& gh, const Variable& c,
+                                const Variable& gamma, const Variable& beta, double eps)
+{
+    const char* op = "layer_norm_lstm_update";
+    const std::size_t H = check(op, 4, gx, gh, c), B = c.shape()[0];
+    if (gamma.shape() != shape_t{H} || beta.shape() != shape_t{H})
+        fail<shape_error>("{}: cell norm gain {} and bias {} for a state [B,{}]: expected [{}]", op,
+                          to_string(gamma.shape()), to_string(beta.shape()), H, H);
+    detail::check_same_dtype(op, c.data(), gamma.data());
+    detail::check_same_dtype(op, c.data(), beta.data());
+    if (!(eps >= 0))
+        fail<value_error>("{}: eps {} must be >= 0", op, eps);
+    // Saved: the gates after their nonlinearities, n (the normalised c'), t = tanh(gamma n +
+    // beta), and each row's 1 / sqrt(var + eps).
+    Tensor acts = Tensor::empty({B, 4 * H}, c.dtype());
+    Tensor h_next = Tensor::empty({B, H}, c.dtype()), c_next = Tensor::empty({B, H}, c.dtype());
+    Tensor norm = Tensor::empty({B, H}, c.dtype()), tn = Tensor::empty({B, H}, c.dtype());
+    Tensor inv_std = Tensor::empty({B}, f64);
+    dispatch(c.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        const T* px = gx.data().data<T>();
+        const T* ph = gh.data().data<T>();
+        const T* pg = gamma.data().data<T>();
+        const T* pb = beta.data().data<T>();
+        T* pa = acts.data<T>();
+        for (std::size_t k = 0; k < B * 4 * H; ++k)
+            pa[k] = px[k] + ph[k];
+        for (std::size_t b = 0; b < B; ++b)
+        {
+            T* row = pa + b * 4 * H;
+            sigmoid_into(row, row, 2 * H);             // i, f
+            tanh_into(row + 2 * H, row + 2 * H, H);    // g
+            sigmoid_into(row + 3 * H, row + 3 * H, H); // o
+            T* cn = c_next.data<T>() + b * H;
+            const T* cp = c.data().data<T>() + b * H;
+            double mean = 0, var = 0;
+            for (std::size_t j = 0; j < H; ++j)
+            {
+                cn[j] = row[H + j] * cp[j] + row[j] * row[2 * H + j];
+                mean += cn[j];
+            }
+            mean /= static_cast<double>(H);
+            for (std::size_t j = 0; j < H; ++j)
+                var += (cn[j] - mean) * (cn[j] - mean);
+            const double s = 1.0 / std::sqrt(var / static_cast<double>(H) + eps);
+            inv_std.data<double>()[b] = s;
+            T* n = norm.data<T>() + b * H;
+            T* t = tn.data<T>() + b * H;
+            for (std::size_t j = 0; j < H; ++j)
+            {
+                n[j] = static_cast<T>((cn[j] - mean) * s);
+                t[j] = pg[j] * n[j] + pb[j];
+            }
+            tanh_into(t, t, H);
+            T* hn = h_next.data<T>() + b * H;
+            for (std::size_t j = 0; j < H; ++j)
+                hn[j] = row[3 * H + j] * t[j];
+        }
+    });
+    return record_multi(op, {h_next, c_next}, {gx, gh, c, gamma, beta},
+                        [acts, norm, tn, inv_std, B, H](grad_context& ctx) {
+                            const bool has_dh = ctx.has_grad(0), has_dc = ctx.has_grad(1);
+                            const Tensor& cprev = ctx.input(2);
+                            const Tensor& gain = ctx.input(3);
+                            Tensor dz = Tensor::empty({B, 4 * H}, cprev.dtype());
+                            Tensor dc = Tensor::empty({B, H}, cprev.dtype());
+                            Tensor dgamma = Tensor::zeros({H}, cprev.dtype()),
+                                   dbeta = Tensor::zeros({H}, cprev.dtype());
+                            dispatch(cprev.dtype(), [&](auto tag) {
+                                using T = decltype(tag);
+                                const T* gh = has_dh ? ctx.grad(0).template data<T>() : nullptr;
+                                const T* gc = has_dc ? ctx.grad(1).template data<T>() : nullptr;
+                                const T* pg = gain.data<T>();
+                                T* dg = dgamma.data<T>();
+                                T* db = dbeta.data<T>();
+                                thread_local std::vector<double> dn, dct; // no allocation per step
+                                dn.resize(H);
+                                dct.resize(H);
+                                for (std::size_t b = 0; b < B; ++b)
+                                {
+                                    const T* a = acts.data<T>() + b * 4 * H;
+                                    const T* n = norm.data<T>() + b * H;
+                                    const T* t = tn.data<T>() + b * H;
+                                    const T* cp = cprev.data<T>() + b * H;
+                                    T* z = dz.data<T>() + b * 4 * H;
+                                    // Through h' = o tanh(gamma n + beta), then the layer norm's
+                                    // backward.
+                                    double m1 = 0, m2 = 0;
+                                    for (std::size_t j = 0; j < H; ++j)
+                                    {
+                                        const double dh = gh ? double(gh[b * H + j]) : 0.0;
+                                        const double o = a[3 * H + j];
+                                        z[3 * H + j] = static_cast<T>(dh * t[j] * o * (1 - o));
+                                        const double da = dh * o * (1 - double(t[j]) * t[j]);
+                                        dg[j] += static_cast<T>(da * n[j]);
+                                        db[j] += static_cast<T>(da);
+                                        dn[j] = da * pg[j];
+                                        m1 += dn[j];
+                                        m2 += dn[j] * n[j];
+                                    }
+                                    m1 /= static_cast<double>(H);
+                                    m2 /= static_cast<double>(H);
+                                    const double s = inv_std.data<double>()[b];
+                                    for (std::size_t j = 0; j < H; ++j)
+                                        dct[j] = (gc ? double(gc[b * H + j]) : 0.0) +
+                                                 s * (dn[j] - m1 - n[j] * m2);
+                                    // Through c' = f c + i g, as lstm_update.
+                                    for (std::size_t j = 0; j < H; ++j)
+                                    {
+                                        const double i = a[j], f = a[H + j], g = a[2 * H + j];
+                                        z[j] = static_cast<T>(dct[j] * g * i * (1 - i));
+                                        z[H + j] = static_cast<T>(dct[j] * cp[j] * f * (1 - f));
+                                        z[2 * H + j] = static_cast<T>(dct[j] * i * (1 - g * g));
+                                        dc.data<T>()[b * H + j] = static_cast<T>(dct[j] * f);
+                                    }
+                                }
+                            });
+                            ctx.accumulate(0, dz);
+                            ctx.accumulate(1, dz);
+                            ctx.accumulate(2, dc);
+                            ctx.accumulate(3, dgamma);
+                            ctx.accumulate(4, dbeta);
+                        });
 }
 
 Variable gru_update(const Variable& a, const Variable& b, const Variable& h)

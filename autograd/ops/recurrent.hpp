@@ -20,6 +20,20 @@ namespace xgrad
 // Throws shape_error unless gx and gh are [B, 4H] and c is [B, H].
 var_list lstm_update(const Variable& gx, const Variable& gh, const Variable& c);
 
+// A layer-normalised LSTM step's update (Ba, Kiros & Hinton 2016, "Layer Normalization", sec. 6
+// and the appendix's LSTM): gx and gh are the already normalised gate inputs
+// LN(x W_ih^T) and LN(h W_hh^T), both [B, 4H]; c [B, H]; gamma, beta [H] the cell norm's gain
+// and bias. With z = gx + gh split into i, f, g, o as lstm_update:
+//   c' = f c + i g,   n = (c' - mean(c')) / sqrt(var(c') + eps),   h' = o tanh(gamma n + beta)
+// (mean and biased variance over the H units of a row). Returns {h', c'}: the memory carried is
+// c', not its normalisation. Backward, with t = tanh(gamma n + beta), s = 1 / sqrt(var + eps):
+//   dz_o = dh' t o (1 - o);  da = dh' o (1 - t^2);  dgamma = sum_b da n;  dbeta = sum_b da
+//   dn = da gamma;  dc' += s (dn - mean(dn) - n mean(dn n))   (the layer norm's backward)
+//   then dz_i, dz_g, dz_f, dL/dc from dc' as lstm_update;  dL/dgx = dL/dgh = dz
+// Throws shape_error for other shapes (gamma, beta [H]), value_error for eps < 0.
+var_list layer_norm_lstm_update(const Variable& gx, const Variable& gh, const Variable& c,
+                                const Variable& gamma, const Variable& beta, double eps = 1e-5);
+
 // GRU step in PyTorch's gate order. a = x W_ih^T + b_ih and b = h W_hh^T + b_hh, both [B, 3H],
 // split into r, z, n parts; h [B, H]:
 //   r = sigma(a_r + b_r),  z = sigma(a_z + b_z),  n = tanh(a_n + r b_n),  h' = (1 - z) n + z h

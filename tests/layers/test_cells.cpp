@@ -2,6 +2,8 @@
 // PyTorch, float64 gradient checks, and a user-defined cell.
 #include "tests/layers/fixtures.hpp"
 #include "xgrad/layers/gru_cell.hpp"
+#include "xgrad/layers/init.hpp"
+#include "xgrad/layers/layer_norm_lstm_cell.hpp"
 #include "xgrad/layers/lstm_cell.hpp"
 #include "xgrad/layers/rnn_cell.hpp"
 
@@ -79,6 +81,8 @@ TEST_CASE("cells are gradient-checked in float64", "[layers][cells][gradcheck]")
     check_cell(lstm, 2);
     LSTMCell projected(3, 5, true, default_generator(), 2); // h [B, 2], c [B, 5]
     check_cell(projected, 2);
+    LayerNormLSTMCell normalised(3, 5);
+    check_cell(normalised, 2);
     GRUCell gru(3, 5);
     check_cell(gru, 2);
     GRUCell gru_nobias(3, 4, false);
@@ -107,4 +111,38 @@ TEST_CASE("cells reject bad shapes with the layer and shapes named", "[layers][c
                                                                          Catch::Contains("[2,4]") &&
                                                                          Catch::Contains("[2,2]"));
     CHECK(cell.parameter_count() == 4 * 4 * 3 + 4 * 4 * 4 + 2 * 16);
+}
+
+TEST_CASE("LayerNormLSTMCell computes Ba et al.'s layer-normalised LSTM", "[layers][cells]")
+{
+    generator g(3);
+    LayerNormLSTMCell cell(3, 4, 1e-5, g);
+    cell.to(f64);
+    std::vector<std::string> names;
+    for (auto& [name, p] : cell.named_parameters())
+        names.push_back(name);
+    CHECK(names == std::vector<std::string>{"weight_ih", "weight_hh", "ln_ih.weight", "ln_ih.bias",
+                                            "ln_hh.weight", "ln_hh.bias", "ln_c.weight",
+                                            "ln_c.bias"});
+    // Non-trivial gains and biases, so each norm's parameters matter.
+    for (auto* ln : {cell.ln_ih.get(), cell.ln_hh.get(), cell.ln_c.get()})
+    {
+        init::uniform(ln->weight, 0.5, 1.5, g);
+        init::uniform(ln->bias, -0.5, 0.5, g);
+    }
+    auto x = randn({2, 3}, 120, false), h = randn({2, 4}, 121, false),
+         c = randn({2, 4}, 122, false);
+    const cell_state next = cell.forward(x, {h, c});
+    auto z = chunk(layer_norm(linear(x, cell.weight_ih), cell.ln_ih->weight, cell.ln_ih->bias) +
+                       layer_norm(linear(h, cell.weight_hh), cell.ln_hh->weight, cell.ln_hh->bias),
+                   4, 1);
+    Variable c2 = sigmoid(z[1]) * c + sigmoid(z[0]) * tanh(z[2]);
+    Variable h2 = sigmoid(z[3]) * tanh(layer_norm(c2, cell.ln_c->weight, cell.ln_c->bias));
+    CHECK(max_diff(next[0].data(), h2.data()) < 1e-13);
+    CHECK(max_diff(next[1].data(), c2.data()) < 1e-14);
+    CHECK(cell.describe() == "LayerNormLSTMCell(3, 4)");
+    CHECK_THROWS_WITH(cell.step(Variable(Tensor::zeros({2, 15}, f64)), {h, c}),
+                      Catch::Contains("LayerNormLSTMCell") && Catch::Contains("[2,15]"));
+    CHECK_THROWS_WITH(cell.forward(x, {h}), Catch::Contains("LayerNormLSTMCell"));
+    CHECK_THROWS_AS(LayerNormLSTMCell(0, 4), value_error);
 }

@@ -10,6 +10,7 @@
 #include "xgrad/layers/embedding.hpp"
 #include "xgrad/layers/gru_cell.hpp"
 #include "xgrad/layers/init.hpp"
+#include "xgrad/layers/layer_norm_lstm_cell.hpp"
 #include "xgrad/layers/linear.hpp"
 #include "xgrad/layers/lstm_cell.hpp"
 #include "xgrad/layers/recurrent.hpp"
@@ -184,6 +185,11 @@ TEST_CASE("sequence layers are gradient-checked in float64", "[layers][sequence]
         check_layer(lstm, {4, 2, 3});
         Recurrent rnn(std::make_shared<RNNCell>(3, 4));
         check_layer(rnn, {3, 2, 3}, {3, 1});
+    }
+    SECTION("a layer-normalised LSTM over unequal lengths")
+    {
+        Recurrent ln(std::make_shared<LayerNormLSTMCell>(3, 4));
+        check_layer(ln, {4, 2, 3}, {4, 2});
     }
     SECTION("Bidirectional with unequal lengths")
     {
