@@ -7,6 +7,7 @@
 #include "xgrad/autograd/ops/ctc.hpp"
 #include "xgrad/autograd/ops/dropout.hpp"
 #include "xgrad/autograd/ops/extrema.hpp"
+#include "xgrad/autograd/ops/fused.hpp"
 #include "xgrad/autograd/ops/indexing.hpp"
 #include "xgrad/autograd/ops/layout.hpp"
 #include "xgrad/autograd/ops/loss.hpp"
