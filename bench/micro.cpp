@@ -5,6 +5,8 @@
 //   build/bench/xgrad-micro [--benchmark_filter=...]
 #include <benchmark/benchmark.h>
 
+#include "examples/custom_cell/mgu_cell.hpp"
+#include "examples/custom_cell/peephole_cell.hpp"
 #include "xgrad/autograd/autograd.hpp"
 #include "xgrad/layers/lstm_cell.hpp"
 #include "xgrad/layers/rnn.hpp"
@@ -77,6 +79,65 @@ void BM_lstm_step(benchmark::State& st)
     }
 }
 BENCHMARK(BM_lstm_step)->Arg(32)->Arg(256)->Arg(1024);
+
+// The same step for user-defined cells of examples/custom_cell (batch 32, hidden 256): a
+// peephole LSTM and the minimal gated unit, each written with separate ops (arg 0) and with
+// xgrad::fused (arg 1). Issue 16's measure: fused within 1.3x of BM_lstm_step/256.
+void BM_peephole_step(benchmark::State& st)
+{
+    PeepholeLSTMCell cell(256, 256, st.range(0) == 1);
+    Variable x = filled({32, 256}, 0.1, false);
+    nn::cell_state s{filled({32, 256}, 0.2), filled({32, 256}, 0.3)};
+    for (auto _ : st)
+    {
+        nn::cell_state out = cell.forward(x, s);
+        sum(out[0]).backward();
+        cell.zero_grad();
+    }
+}
+BENCHMARK(BM_peephole_step)->Arg(0)->Arg(1);
+
+void BM_mgu_step(benchmark::State& st)
+{
+    MGUCell cell(256, 256, st.range(0) == 1);
+    Variable x = filled({32, 256}, 0.1, false);
+    nn::cell_state s{filled({32, 256}, 0.2)};
+    for (auto _ : st)
+    {
+        nn::cell_state out = cell.forward(x, s);
+        sum(out[0]).backward();
+        cell.zero_grad();
+    }
+}
+BENCHMARK(BM_mgu_step)->Arg(0)->Arg(1);
+
+// The pointwise update alone, forward + backward, [32, 256] state: the built-in lstm_update
+// (arg 0), the peephole update with xgrad::fused (1) and with separate ops (2).
+void BM_update_only(benchmark::State& st)
+{
+    Variable z = filled({32, 1024}, 0.1), c = filled({32, 256}, 0.3);
+    Variable zero = filled({32, 1024}, 0.0, false);
+    Variable ci = filled({256}, 0.01), cf = filled({256}, 0.02), co = filled({256}, 0.03);
+    for (auto _ : st)
+    {
+        nn::cell_state out;
+        if (st.range(0) == 0)
+            out = lstm_update(z, zero, c);
+        else if (st.range(0) == 1)
+            out = fused<2>("peephole_lstm", PeepholeLSTMCell::update, blocks<4>(z), c, ci, cf, co);
+        else
+        {
+            const auto g = chunk(z, 4, 1);
+            Variable i = sigmoid(g[0] + ci * c), f = sigmoid(g[1] + cf * c);
+            Variable c2 = f * c + i * tanh(g[2]);
+            out = {sigmoid(g[3] + co * c2) * tanh(c2), c2};
+        }
+        sum(out[0]).backward();
+        z.zero_grad();
+        c.zero_grad();
+    }
+}
+BENCHMARK(BM_update_only)->DenseRange(0, 2);
 
 // One attention read of a decoder step, forward and backward: scores of a query against every
 // encoder state, softmax over the source, and the weighted sum of the states. B = 32 sentences,

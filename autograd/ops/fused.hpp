@@ -21,14 +21,15 @@
 // d out_o / d input_k. The derivative is exact (no finite differences) and costs about NIn + 1
 // times the forward's arithmetic, in one pass that recomputes the forward from the saved inputs.
 //
-// Inputs: Variables of one dtype (float32 or float64). Every input has the shape of the first,
-// or is a row [D] with D the last dimension of that shape (a per-unit weight such as a
-// peephole, broadcast over the rows; its gradient is summed over them). Outputs: NOut tensors of
-// the first input's shape (a var_list). The lambda returns one value (NOut = 1) or a std::array
-// of NOut values, and must be a pure function of its arguments (it runs many times, on lanes).
-// Where an input holds a NaN or infinity the whole op takes the scalar path (std:: functions).
-// Throws shape_error naming `name` and the shapes when an input fits neither form, value_error
-// for mixed or integer dtypes.
+// Inputs: Variables of one dtype (float32 or float64), each either of the outputs' shape, or a
+// row [D] with D the last dimension of that shape (a per-unit weight such as a peephole,
+// broadcast over the rows; its gradient is summed over them), or blocks<G>(x): x [..., G*D]
+// read as G inputs [..., D] in place (the gates of one GEMM). The outputs' shape is the first
+// input's (one block of it for blocks<G>). Outputs: NOut tensors (a var_list). The lambda returns
+// one value (NOut = 1) or a std::array of NOut values, and must be a pure function of its arguments
+// (it runs many times, on lanes). Where an input holds a NaN or infinity the whole op takes the
+// scalar path (std:: functions). Throws shape_error naming `name` and the shapes when an input fits
+// neither form, value_error for mixed or integer dtypes.
 #pragma once
 
 #include <algorithm>
@@ -299,29 +300,121 @@ void store(const V& v, T* p)
 
 } // namespace detail::fused_impl
 
-template <std::size_t NOut = 0, class F, class... In>
-var_list fused(const char* name, F f, const Variable& first, const In&... rest)
+// The G column blocks of x [..., G*H], passed to a fused lambda as G inputs [..., H] without
+// copying them (the gates of a cell's one GEMM: blocks<4>(gates) gives i, f, g, o); their
+// gradients land in x's gradient.
+template <std::size_t G>
+struct blocks
+{
+    static_assert(G > 0, "blocks<G>: G >= 1");
+    explicit blocks(Variable x) : v(std::move(x)) {}
+    Variable v;
+};
+
+namespace detail::fused_impl
+{
+
+template <class A>
+struct arg_count : std::integral_constant<std::size_t, 1>
+{};
+template <std::size_t G>
+struct arg_count<blocks<G>> : std::integral_constant<std::size_t, G>
+{};
+inline const Variable& var_of(const Variable& v)
+{
+    return v;
+}
+template <std::size_t G>
+const Variable& var_of(const blocks<G>& b)
+{
+    return b.v;
+}
+template <class A>
+constexpr std::size_t groups_of()
+{
+    return arg_count<A>::value > 1 || !std::is_same_v<A, Variable> ? arg_count<A>::value : 0;
+}
+
+// Where one lambda argument reads: variable `var`, as the whole shape (full), a row [H]
+// broadcast over the rows, or block q of G blocks of the last axis.
+enum class source_kind
+{
+    full,
+    row,
+    block
+};
+struct slot
+{
+    std::size_t var = 0, block = 0, groups = 1;
+    source_kind kind = source_kind::full;
+    // Flat index of output element k (of rows of `cols`) in the variable.
+    std::size_t at(std::size_t k, std::size_t cols) const
+    {
+        switch (kind)
+        {
+        case source_kind::full:
+            return k;
+        case source_kind::row:
+            return k % cols;
+        default:
+            return (k / cols) * groups * cols + block * cols + k % cols;
+        }
+    }
+};
+
+} // namespace detail::fused_impl
+
+template <std::size_t NOut = 0, class F, class... Args>
+var_list fused(const char* name, F f, const Args&... args)
 {
     using namespace detail::fused_impl;
+    static_assert(sizeof...(Args) > 0, "fused: at least one input");
     // Counts as types: GCC 12 does not let nested lambdas read constexpr locals uncaptured.
-    using nin = std::integral_constant<std::size_t, 1 + sizeof...(In)>;
-    const std::array<Variable, nin::value> inputs{first, rest...};
-    const Tensor& x0 = first.data();
+    using nin = std::integral_constant<std::size_t, (arg_count<Args>::value + ...)>;
+    using nvar = std::integral_constant<std::size_t, sizeof...(Args)>;
+    const std::array<Variable, nvar::value> vars{var_of(args)...};
+    const std::array<std::size_t, nvar::value> groups{groups_of<Args>()...};
+    const Tensor& x0 = vars[0].data();
     if (!is_floating(x0.dtype()))
         fail<value_error>("{}: inputs must be float32 or float64, got {}", name,
                           dtype_name(x0.dtype()));
-    const std::size_t n = x0.numel(), cols = x0.dim() ? x0.shape().back() : 1;
-    std::array<bool, nin::value> row{};
-    for (std::size_t i = 0; i < nin::value; ++i)
+    // The outputs' shape: the first input's, or one block of it.
+    shape_t shape = x0.shape();
+    if (groups[0] > 0)
     {
-        const Tensor& t = inputs[i].data();
+        if (shape.empty() || shape.back() % groups[0] != 0)
+            fail<shape_error>("{}: input 0 {} does not split into {} blocks of its last axis", name,
+                              to_string(shape), groups[0]);
+        shape[shape.size() - 1] /= groups[0];
+    }
+    const std::size_t cols = shape.empty() ? 1 : shape.back();
+    std::size_t n = 1;
+    for (const std::size_t d : shape)
+        n *= d;
+    std::array<slot, nin::value> slots;
+    for (std::size_t v = 0, a = 0; v < nvar::value; ++v)
+    {
+        const Tensor& t = vars[v].data();
         if (t.dtype() != x0.dtype())
-            fail<value_error>("{}: input {} is {}, input 0 {}", name, i, dtype_name(t.dtype()),
+            fail<value_error>("{}: input {} is {}, input 0 {}", name, v, dtype_name(t.dtype()),
                               dtype_name(x0.dtype()));
-        row[i] = t.shape() != x0.shape();
-        if (row[i] && t.shape() != shape_t{cols})
-            fail<shape_error>("{}: input {} {} is neither input 0's shape {} nor a row [{}]", name,
-                              i, to_string(t.shape()), to_string(x0.shape()), cols);
+        if (groups[v] > 0)
+        {
+            shape_t whole = shape;
+            if (!whole.empty())
+                whole[whole.size() - 1] *= groups[v];
+            if (t.shape() != whole)
+                fail<shape_error>("{}: input {} {} does not hold {} blocks of {}", name, v,
+                                  to_string(t.shape()), groups[v], to_string(shape));
+            for (std::size_t q = 0; q < groups[v]; ++q)
+                slots[a++] = slot{v, q, groups[v], source_kind::block};
+            continue;
+        }
+        const bool row = t.shape() != shape;
+        if (row && t.shape() != shape_t{cols})
+            fail<shape_error>("{}: input {} {} is neither the outputs' shape {} nor a row [{}]",
+                              name, v, to_string(t.shape()), to_string(shape), cols);
+        slots[a++] = slot{v, 0, 1, row ? source_kind::row : source_kind::full};
     }
 
     return dispatch(x0.dtype(), [&](auto tag) {
@@ -333,88 +426,71 @@ var_list fused(const char* name, F f, const Variable& first, const In&... rest)
         static_assert(NOut == 0 || NOut == nout::value,
                       "fused<NOut>: the lambda returns another count");
 
-        std::array<const T*, nin::value> in;
+        std::array<const T*, nvar::value> base;
         bool finite = true;
-        for (std::size_t i = 0; i < nin::value; ++i)
+        for (std::size_t v = 0; v < nvar::value; ++v)
         {
-            const Tensor& t = inputs[i].data();
-            in[i] = t.template data<T>();
+            const Tensor& t = vars[v].data();
+            base[v] = t.template data<T>();
             for (std::size_t j = 0; j < t.numel(); ++j)
-                finite &= std::isfinite(in[i][j]);
+                finite &= std::isfinite(base[v][j]);
         }
-        // SIMD when every input is finite (xsimd's exp is undefined on infinities) and a chunk
-        // never straddles two rows of a row input.
-        const bool any_row = std::any_of(row.begin(), row.end(), [](bool r) { return r; });
-        const bool vector = finite && (!any_row || cols % xsimd::batch<T>::size == 0);
+        // SIMD when every input is finite (xsimd's exp is undefined on infinities) and, with
+        // row or block inputs, a chunk of lanes never straddles two rows.
+        const bool all_full = std::all_of(
+            slots.begin(), slots.end(), [](const slot& s) { return s.kind == source_kind::full; });
+        const bool vector = finite && (all_full || cols % B::size == 0);
 
-        // Runs fn(k, lanes, x) for every chunk, x the inputs' lanes (the tail chunk padded by
-        // repeating its last element, so padded lanes compute what a real one does).
-        auto sweep = [&](auto vtag, auto&& fn) {
+        std::array<Tensor, nout::value> outs;
+        for (auto& o : outs)
+            o = Tensor::empty(shape, x0.dtype());
+        // Chunks of L lanes (1 on the scalar path); the tail chunk is padded by repeating its
+        // last element, so padded lanes compute what a real one does, and are not stored.
+        auto forward = [&](auto vtag) {
             using V = decltype(vtag);
-            constexpr std::size_t L = std::is_floating_point_v<V> ? 1 : xsimd::batch<T>::size;
+            constexpr std::size_t L = std::is_floating_point_v<V> ? 1 : B::size;
             for (std::size_t k = 0; k < n; k += L)
             {
                 const std::size_t lanes = std::min(L, n - k);
+                alignas(64) T pad[L];
                 std::array<V, nin::value> x;
                 for (std::size_t i = 0; i < nin::value; ++i)
                 {
-                    const T* p = in[i] + (row[i] ? k % cols : k);
+                    const T* p = base[slots[i].var] + slots[i].at(k, cols);
                     if (lanes == L)
                         x[i] = load<V>(p);
                     else
                     {
-                        alignas(64) T pad[L];
                         for (std::size_t l = 0; l < L; ++l)
                             pad[l] = p[std::min(l, lanes - 1)];
                         x[i] = load<V>(pad);
                     }
                 }
-                fn(k, lanes, x);
-            }
-        };
-        // Stores lanes of v at p (only the valid ones in the tail).
-        auto put = [](auto v, T* p, std::size_t lanes) {
-            using V = decltype(v);
-            constexpr std::size_t L = std::is_floating_point_v<V> ? 1 : xsimd::batch<T>::size;
-            if (lanes == L)
-                store(v, p);
-            else
-            {
-                alignas(64) T tmp[L];
-                store(v, tmp);
-                std::copy(tmp, tmp + lanes, p);
-            }
-        };
-
-        std::array<Tensor, nout::value> outs;
-        for (auto& o : outs)
-            o = Tensor::empty(x0.shape(), x0.dtype());
-        auto forward = [&](auto vtag) {
-            using V = decltype(vtag);
-            sweep(vtag, [&](std::size_t k, std::size_t lanes, const std::array<V, nin::value>& x) {
                 const auto r =
                     evaluate<V, 0, nin::value>(f, x, std::make_index_sequence<nin::value>{});
                 for (std::size_t o = 0; o < nout::value; ++o)
-                    put(output_at<decltype(r), dual<V, 0>>(r, o).v, outs[o].template data<T>() + k,
-                        lanes);
-            });
+                {
+                    store(output_at<decltype(r), dual<V, 0>>(r, o).v, pad);
+                    std::copy(pad, pad + lanes, outs[o].template data<T>() + k);
+                }
+            }
         };
         if (vector)
             forward(B{});
         else
             forward(T{});
 
-        const shape_t shape = x0.shape();
-        auto backward = [f, row, n, cols, vector, shape](grad_context& ctx) mutable {
-            std::array<const T*, nin::value> in;
-            for (std::size_t i = 0; i < nin::value; ++i)
-                in[i] = ctx.input(i).template data<T>();
+        auto backward = [f, slots, n, cols, vector](grad_context& ctx) mutable {
+            std::array<const T*, nvar::value> base;
+            std::array<Tensor, nvar::value> dx;
+            for (std::size_t v = 0; v < nvar::value; ++v)
+            {
+                base[v] = ctx.input(v).template data<T>();
+                dx[v] = Tensor::zeros(ctx.input(v).shape(), ctx.input(v).dtype());
+            }
             std::array<const T*, nout::value> g{};
             for (std::size_t o = 0; o < nout::value; ++o)
                 g[o] = ctx.has_grad(o) ? ctx.grad(o).template data<T>() : nullptr;
-            std::array<Tensor, nin::value> dx;
-            for (std::size_t i = 0; i < nin::value; ++i)
-                dx[i] = Tensor::zeros(row[i] ? shape_t{cols} : shape, ctx.input(i).dtype());
             auto run = [&](auto vtag) {
                 using V = decltype(vtag);
                 constexpr std::size_t L = std::is_floating_point_v<V> ? 1 : xsimd::batch<T>::size;
@@ -431,7 +507,7 @@ var_list fused(const char* name, F f, const Variable& first, const In&... rest)
                     };
                     std::array<V, nin::value> x;
                     for (std::size_t i = 0; i < nin::value; ++i)
-                        x[i] = lanes_of(in[i] + (row[i] ? k % cols : k));
+                        x[i] = lanes_of(base[slots[i].var] + slots[i].at(k, cols));
                     const auto r = evaluate<V, nin::value, nin::value>(
                         f, x, std::make_index_sequence<nin::value>{});
                     std::array<V, nin::value> acc;
@@ -447,11 +523,10 @@ var_list fused(const char* name, F f, const Variable& first, const In&... rest)
                     }
                     for (std::size_t i = 0; i < nin::value; ++i)
                     {
-                        T* p = dx[i].template data<T>() + (row[i] ? k % cols : k);
-                        alignas(64) T tmp[L];
-                        store(acc[i], tmp);
+                        T* p = dx[slots[i].var].template data<T>() + slots[i].at(k, cols);
+                        store(acc[i], pad);
                         for (std::size_t l = 0; l < lanes; ++l)
-                            p[l] += tmp[l]; // row inputs sum over the rows
+                            p[l] += pad[l]; // a row input sums over the rows
                     }
                 }
             };
@@ -459,11 +534,11 @@ var_list fused(const char* name, F f, const Variable& first, const In&... rest)
                 run(xsimd::batch<T>{});
             else
                 run(T{});
-            for (std::size_t i = 0; i < nin::value; ++i)
-                ctx.accumulate(i, dx[i]);
+            for (std::size_t v = 0; v < nvar::value; ++v)
+                ctx.accumulate(v, dx[v]);
         };
-        return tape::current().record_multi(name, outs.data(), nout::value, inputs.data(),
-                                            nin::value, std::move(backward));
+        return tape::current().record_multi(name, outs.data(), nout::value, vars.data(),
+                                            nvar::value, std::move(backward));
     });
 }
 

@@ -5,6 +5,7 @@
 
 #include "examples/common/flags.hpp"
 #include "examples/custom_cell/mgu_cell.hpp"
+#include "examples/custom_cell/peephole_cell.hpp"
 #include "xgrad/layers/bidirectional.hpp"
 #include "xgrad/layers/embedding.hpp"
 #include "xgrad/layers/linear.hpp"
@@ -23,15 +24,21 @@ struct Tagger : Module
     std::shared_ptr<Embedding> embed;
     std::shared_ptr<Stacked> rnn;
     std::shared_ptr<Linear> head;
-    Tagger(std::size_t symbols, std::size_t hidden)
+    // cell: mgu, mgu-fused, peephole or peephole-fused.
+    Tagger(std::size_t symbols, std::size_t hidden, const std::string& cell)
     {
         embed = register_module("embed", std::make_shared<Embedding>(symbols, 8));
         rnn = register_module(
             "rnn", std::make_shared<Stacked>(
-                       2, [hidden](std::size_t layer) -> std::shared_ptr<SequenceLayer> {
-                           return std::make_shared<Bidirectional>([layer, hidden] {
+                       2, [hidden, cell](std::size_t layer) -> std::shared_ptr<SequenceLayer> {
+                           return std::make_shared<Bidirectional>([layer, hidden, cell] {
+                               const std::size_t in = layer == 0 ? 8 : 2 * hidden;
+                               const bool fused = cell.find("-fused") != std::string::npos;
+                               if (cell.rfind("peephole", 0) == 0)
+                                   return std::make_shared<Recurrent>(
+                                       std::make_shared<PeepholeLSTMCell>(in, hidden, fused));
                                return std::make_shared<Recurrent>(
-                                   std::make_shared<MGUCell>(layer == 0 ? 8 : 2 * hidden, hidden));
+                                   std::make_shared<MGUCell>(in, hidden, fused));
                            });
                        }));
         head = register_module("head", std::make_shared<Linear>(2 * hidden, symbols));
@@ -71,6 +78,7 @@ int main(int argc, char** argv)
 {
     std::size_t steps = 2000, symbols = 8, length = 8, hidden = 32, batch = 32;
     std::uint64_t seed = 1;
+    std::string cell = "mgu";
     cli::flags f("usage: custom_cell [options]\n"
                  "Trains a 2-layer bidirectional network of a user-defined cell (the minimal\n"
                  "gated unit of examples/custom_cell/mgu_cell.hpp) to reverse variable-length\n"
@@ -83,11 +91,15 @@ int main(int argc, char** argv)
     f.add("hidden", hidden, "hidden size per direction").in_range(1, 4096);
     f.add("batch", batch, "sequences per step").in_range(1, 4096);
     f.add("seed", seed, "random seed", 0);
+    f.add("cell", cell,
+          "the user-defined cell: mgu or peephole (an LSTM with peepholes), written with ops, or "
+          "with xgrad::fused (-fused)")
+        .one_of({"mgu", "mgu-fused", "peephole", "peephole-fused"});
     f.parse(argc, argv);
     manual_seed(seed);
     generator g(seed);
-    Tagger model(symbols, hidden);
-    fmt::print("{} parameters; cell: {}\n", model.parameter_count(), "MGUCell (user code)");
+    Tagger model(symbols, hidden, cell);
+    fmt::print("{} parameters; cell: {} (user code)\n", model.parameter_count(), cell);
     optim::Adam opt(model.parameters(), optim::adam_options{0.01});
     std::vector<std::int64_t> ids, targets;
     std::vector<std::size_t> lengths;
@@ -127,7 +139,7 @@ int main(int argc, char** argv)
     }
 
     // The same network, small and in float64, against central differences.
-    Tagger check(4, 3);
+    Tagger check(4, 3, cell);
     check.to(f64);
     make_batch(g, 4, 4, 2, ids, targets, lengths);
     gradcheck_options gopt;
@@ -142,7 +154,7 @@ int main(int argc, char** argv)
             return cross_entropy(check.forward(ids, 4, 2, lengths), targets);
         },
         params, gopt);
-    fmt::print("\ngradient check of the bidirectional 2-layer MGU network (float64):\n{}",
+    fmt::print("\ngradient check of the bidirectional 2-layer {} network (float64):\n{}", cell,
                report.table());
     const bool ok = report.ok() && accuracy >= 0.9;
     fmt::print("{}\n",

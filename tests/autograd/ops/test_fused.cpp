@@ -69,6 +69,26 @@ TEST_CASE("fused: several outputs and row inputs (a peephole LSTM)", "[ops][fuse
                             v[7])[1];
         },
         in);
+    SECTION("the gates as blocks of one [B, 4H] tensor, read in place")
+    {
+        auto z = randn({B, 4 * H}, 50);
+        const auto via_blocks =
+            fused<2>("peephole", peephole, blocks<4>(z), in[4], in[5], in[6], in[7]);
+        const auto parts = chunk(z, 4, 1);
+        const auto via_chunks = fused<2>("peephole", peephole, parts[0], parts[1], parts[2],
+                                         parts[3], in[4], in[5], in[6], in[7]);
+        CHECK(max_diff(via_blocks[0].data(), via_chunks[0].data()) == 0.0);
+        CHECK(max_diff(via_blocks[1].data(), via_chunks[1].data()) == 0.0);
+        check_gradients(
+            [](auto& v) {
+                return concat(
+                    fused<2>("peephole", peephole, blocks<4>(v[0]), v[1], v[2], v[3], v[4]), 1);
+            },
+            {z, in[4], in[5], in[6], in[7]});
+        CHECK_THROWS_WITH(fused<2>("peephole", peephole, blocks<4>(randn({B, 4 * H + 1}, 51)),
+                                   in[4], in[5], in[6], in[7]),
+                          Catch::Contains("peephole") && Catch::Contains("4 blocks"));
+    }
     SECTION("rows whose width is not a multiple of the SIMD width take the scalar path")
     {
         std::vector<Variable> odd;
@@ -114,6 +134,11 @@ TEST_CASE("fused: bad inputs are named", "[ops][fused]")
     CHECK_THROWS_WITH(fused("mul", f, x, randn({3}, 6)),
                       Catch::Contains("mul") && Catch::Contains("input 1 [3]") &&
                           Catch::Contains("[3,4]") && Catch::Contains("row [4]"));
+    auto f3 = [](auto a, auto b, auto c) {
+        return a * b + c;
+    };
+    CHECK_THROWS_WITH(fused("mul", f3, blocks<2>(x), randn({3, 3}, 7)),
+                      Catch::Contains("input 1 [3,3]") && Catch::Contains("[3,2]"));
     CHECK_THROWS_WITH(fused("mul", f, x, Variable(Tensor::zeros({3, 4}, f32))),
                       Catch::Contains("mul") && Catch::Contains("float32"));
     CHECK_THROWS_AS(
