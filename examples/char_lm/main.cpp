@@ -283,7 +283,7 @@ int train(int argc, char** argv)
     f.add("plot-every", plot_every, "steps per plotted point (0: about 50 points an epoch)");
     f.parse(argc, argv, 2);
     cli::check_plot_dir(plot_dir);
-    count_parameters({std::string(256, ' '), c.embed, c.hidden, c.layers}); // at most 256 chars
+    count_parameters({std::string(256, ' '), c.embed, c.hidden, c.layers, {}}); // at most 256 chars
 
     std::string text = text::read_file(data);
     text::check_text(text, data);
