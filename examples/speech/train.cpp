@@ -10,6 +10,7 @@
 #include "examples/common/flags.hpp"
 #include "examples/common/plot.hpp"
 #include "examples/common/progress.hpp"
+#include "examples/common/resumable.hpp"
 #include "examples/common/run_record.hpp"
 #include "examples/speech/commands.hpp"
 #include "xgrad/autograd/autograd.hpp"
@@ -30,33 +31,6 @@ struct position
     std::size_t epoch = 0, step = 0, best_epoch = 0, bad_epochs = 0, frames = 0;
     double best = 2; // dev LER (lower is better); 2 = none yet
 };
-
-std::string engine_state(std::mt19937_64& e)
-{
-    std::ostringstream s;
-    s << e;
-    return s.str();
-}
-
-void set_engine_state(std::mt19937_64& e, const std::string& state, const std::string& source)
-{
-    std::istringstream s(state);
-    s >> e;
-    if (s.fail())
-        throw std::runtime_error(source + ": metadata 'rng' is not a generator state");
-}
-
-// The batch order of an epoch: a function of the seed and the epoch, so a resumed run sees
-// the same order without saving it.
-std::vector<std::size_t> epoch_order(std::size_t batches, std::uint64_t seed, std::size_t epoch)
-{
-    std::vector<std::size_t> order(batches);
-    for (std::size_t i = 0; i < batches; ++i)
-        order[i] = i;
-    std::mt19937_64 e(seed * 1000003u + epoch);
-    std::shuffle(order.begin(), order.end(), e);
-    return order;
-}
 
 } // namespace
 
@@ -165,7 +139,7 @@ int train_command(int argc, char** argv)
         at.bad_epochs = num("bad_epochs");
         at.frames = num("frames");
         at.best = t.tensors.at("best").item();
-        set_engine_state(g.engine(), t.metadata.at("rng"), dir + "/trainer.safetensors");
+        cli::set_engine_state(g.engine(), t.metadata.at("rng"), dir + "/trainer.safetensors");
     }
     fmt::print("{}: {} training utterances ({} frames of {} features), {} dev\n", data,
                train.size(), train_frames, c.front.dim(), dev.size());
@@ -180,27 +154,15 @@ int train_command(int argc, char** argv)
 
     auto save = [&](bool best_too) {
         plot.write();
-        auto tx = ckpt.begin();
-        io::save_tensors(tx.file("model.safetensors"), m.state_dict(), m.metadata());
-        const std::string best_file = tx.file("best.safetensors");
-        if (best_too || !ckpt.exists())
-            io::save_tensors(best_file, m.state_dict(), m.metadata());
-        else
-        {
-            auto prev = io::load_tensors(ckpt.verify({"best.safetensors"}) + "/best.safetensors");
-            io::save_tensors(best_file, prev.tensors, prev.metadata);
-        }
-        opt.save(tx.file("optimizer.safetensors"));
         cli::run_record meta = record;
-        meta["rng"] = engine_state(g.engine());
+        meta["rng"] = cli::engine_state(g.engine());
         std::map<std::string, Tensor> t{{"epoch", Tensor::scalar(double(at.epoch), f64)},
                                         {"step", Tensor::scalar(double(at.step), f64)},
                                         {"best_epoch", Tensor::scalar(double(at.best_epoch), f64)},
                                         {"bad_epochs", Tensor::scalar(double(at.bad_epochs), f64)},
                                         {"frames", Tensor::scalar(double(at.frames), f64)},
                                         {"best", Tensor::scalar(at.best, f64)}};
-        io::save_tensors(tx.file("trainer.safetensors"), t, meta);
-        tx.commit();
+        cli::save_generation(ckpt, m.state_dict(), m.metadata(), best_too, opt, t, meta);
     };
 
     cli::progress bar(5.0, "frames");
@@ -209,7 +171,7 @@ int train_command(int argc, char** argv)
     bool stopped = false;
     while (at.epoch < epochs && at.bad_epochs < patience && !stopped)
     {
-        const auto order = epoch_order(batches.size(), seed, at.epoch);
+        const auto order = cli::epoch_order(batches.size(), seed, at.epoch);
         double running = 0;
         for (; at.step < batches.size(); ++at.step)
         {

@@ -10,6 +10,7 @@
 #include "examples/common/flags.hpp"
 #include "examples/common/plot.hpp"
 #include "examples/common/progress.hpp"
+#include "examples/common/resumable.hpp"
 #include "examples/common/run_record.hpp"
 #include "examples/tagger/commands.hpp"
 #include "examples/tagger/eval.hpp"
@@ -33,33 +34,6 @@ struct position
     double best = -1;
     std::size_t tokens = 0;
 };
-
-std::string engine_state(std::mt19937_64& e)
-{
-    std::ostringstream s;
-    s << e;
-    return s.str();
-}
-
-void set_engine_state(std::mt19937_64& e, const std::string& state, const std::string& source)
-{
-    std::istringstream s(state);
-    s >> e;
-    if (s.fail())
-        throw std::runtime_error(source + ": metadata 'rng' is not a generator state");
-}
-
-// The order of the batches in an epoch: a function of the seed and the epoch only, so a resumed
-// run sees the same order without saving it.
-std::vector<std::size_t> epoch_order(std::size_t batches, std::uint64_t seed, std::size_t epoch)
-{
-    std::vector<std::size_t> order(batches);
-    for (std::size_t i = 0; i < batches; ++i)
-        order[i] = i;
-    std::mt19937_64 e(seed * 1000003u + epoch);
-    std::shuffle(order.begin(), order.end(), e);
-    return order;
-}
 
 // The CRF's BIO constraints make a sentence that breaks them impossible (its NLL is infinite):
 // refuse such training data up front, naming the sentence, rather than train into NaN. IOB1
@@ -210,7 +184,7 @@ int train_command(int argc, char** argv)
         at.bad_epochs = num("bad_epochs");
         at.tokens = num("tokens");
         at.best = t.tensors.at("best").item();
-        set_engine_state(g.engine(), t.metadata.at("rng"), dir + "/trainer.safetensors");
+        cli::set_engine_state(g.engine(), t.metadata.at("rng"), dir + "/trainer.safetensors");
     }
     fmt::print("{}: {} sentences, {} words; dev {} sentences; test {} sentences\n", train_path,
                train.size(), train_tokens, dev.size(), test.size());
@@ -227,28 +201,15 @@ int train_command(int argc, char** argv)
     // by --resume.
     auto save = [&](bool best_too) {
         plot.write();
-        auto tx = ckpt.begin();
-        io::save_tensors(tx.file("model.safetensors"), m.state_dict(), m.metadata());
-        // The best weights so far travel with every generation (a generation is complete).
-        const std::string best_file = tx.file("best.safetensors");
-        if (best_too || !ckpt.exists())
-            io::save_tensors(best_file, m.state_dict(), m.metadata());
-        else
-        {
-            auto prev = io::load_tensors(ckpt.verify({"best.safetensors"}) + "/best.safetensors");
-            io::save_tensors(best_file, prev.tensors, prev.metadata);
-        }
-        opt.save(tx.file("optimizer.safetensors"));
         cli::run_record meta = record;
-        meta["rng"] = engine_state(g.engine());
+        meta["rng"] = cli::engine_state(g.engine());
         std::map<std::string, Tensor> t{{"epoch", Tensor::scalar(double(at.epoch), f64)},
                                         {"step", Tensor::scalar(double(at.step), f64)},
                                         {"best_epoch", Tensor::scalar(double(at.best_epoch), f64)},
                                         {"bad_epochs", Tensor::scalar(double(at.bad_epochs), f64)},
                                         {"tokens", Tensor::scalar(double(at.tokens), f64)},
                                         {"best", Tensor::scalar(at.best, f64)}};
-        io::save_tensors(tx.file("trainer.safetensors"), t, meta);
-        tx.commit();
+        cli::save_generation(ckpt, m.state_dict(), m.metadata(), best_too, opt, t, meta);
     };
 
     cli::progress bar;
@@ -257,7 +218,7 @@ int train_command(int argc, char** argv)
     bool stopped = false;
     while (at.epoch < epochs && at.bad_epochs < patience && !stopped)
     {
-        const auto order = epoch_order(batches.size(), seed, at.epoch);
+        const auto order = cli::epoch_order(batches.size(), seed, at.epoch);
         double running = 0;
         for (; at.step < batches.size(); ++at.step)
         {
