@@ -8,26 +8,28 @@
 //       auto i = sigmoid(zi + pi * c), f = sigmoid(zf + pf * c);
 //       auto c2 = f * c + i * tanh(zg);
 //       auto o = sigmoid(zo + po * c2);
-//       return std::array{o * tanh(c2), c2};
+//       return std::tuple{o * tanh(c2), c2};
 //   }, zi, zf, zg, zo, c, w_ci, w_cf, w_co);
 //
-// How: the lambda is called with values of one of xgrad's types, dual<V, N> (V a float, a
-// double or an xsimd batch of them), for which + - * / (also with plain double constants),
-// unary -, and the functions of xgrad::fn (sigmoid, tanh, exp, log, sqrt, relu, square) are
-// defined. Forward calls it with N = 0 (values only). Backward calls it again with N = the
-// number of inputs, input k's tangent the unit vector e_k (forward-mode automatic
-// differentiation, "dual numbers"): each output then carries its exact partial derivatives
-// with respect to every input at that element, and dL/dinput_k = sum_o dL/dout_o
-// d out_o / d input_k. The derivative is exact (no finite differences) and costs about NIn + 1
-// times the forward's arithmetic, in one pass that recomputes the forward from the saved inputs.
+// How: the lambda is called with values of xgrad's type dual<V, M> (V a float, a double or an
+// xsimd batch of them; M a bit mask of the inputs the value depends on), for which + - * /
+// (also with plain double constants), unary -, and the functions of xgrad::fn (sigmoid, tanh,
+// exp, log, sqrt, relu, square) are defined. Forward calls it with values only (M = 0).
+// Backward calls it again with input k seeded with the tangent 1 for itself (forward-mode
+// automatic differentiation, "dual numbers"): each intermediate carries its exact partial
+// derivatives with respect to the inputs it depends on, which the masks know at compile time,
+// and dL/dinput_k = sum_o dL/dout_o d out_o / d input_k. The derivative is exact (no finite
+// differences), in one pass that recomputes the forward from the saved inputs; each operation
+// costs one multiply-add per input its result depends on.
 //
 // Inputs: Variables of one dtype (float32 or float64), each either of the outputs' shape, or a
 // row [D] with D the last dimension of that shape (a per-unit weight such as a peephole,
 // broadcast over the rows; its gradient is summed over them), or blocks<G>(x): x [..., G*D]
 // read as G inputs [..., D] in place (the gates of one GEMM). The outputs' shape is the first
 // input's (one block of it for blocks<G>). Outputs: NOut tensors (a var_list). The lambda returns
-// one value (NOut = 1) or a std::array of NOut values, and must be a pure function of its arguments
-// (it runs many times, on lanes). Where an input holds a NaN or infinity the whole op takes the
+// one value (NOut = 1) or a std::tuple of NOut values (a tuple: outputs depending on different
+// inputs have different types), and must be a pure function of its arguments (it runs many
+// times, on lanes). Where an input holds a NaN or infinity the whole op takes the
 // scalar path (std:: functions). Throws shape_error naming `name` and the shapes when an input fits
 // neither form, value_error for mixed or integer dtypes.
 //
@@ -52,12 +54,47 @@
 namespace xgrad
 {
 
-// A value with N tangents: v + sum_k d[k] e_k. N = 0 is a plain value.
-template <class V, std::size_t N>
+namespace detail::fused_impl
+{
+
+constexpr std::size_t popcount(std::uint64_t m)
+{
+    std::size_t c = 0;
+    for (; m; m &= m - 1)
+        ++c;
+    return c;
+}
+// Position of bit b among m's set bits, or -1 when b is not set.
+constexpr int rank(std::uint64_t m, int b)
+{
+    return ((m >> b) & 1u) ? static_cast<int>(popcount(m & ((std::uint64_t{1} << b) - 1))) : -1;
+}
+// The r-th set bit of m.
+constexpr int nth_bit(std::uint64_t m, std::size_t r)
+{
+    for (int b = 0; b < 64; ++b)
+        if ((m >> b) & 1u)
+        {
+            if (r == 0)
+                return b;
+            --r;
+        }
+    return -1;
+}
+
+} // namespace detail::fused_impl
+
+// A value with the tangents of the inputs in the bit mask M: d[r] is its derivative with respect
+// to the input of M's r-th set bit. Each operation's result depends on the union of its
+// operands' inputs, known at compile time, so a cell's intermediates carry only the few
+// derivatives they can have (i = sigma(z_i + w * c) carries 3 of a peephole update's 8).
+// M = 0: a plain value (the forward pass, constants).
+template <class V, std::uint64_t M>
 struct dual
 {
+    static constexpr std::uint64_t mask = M;
     V v;
-    std::array<V, N> d;
+    std::array<V, detail::fused_impl::popcount(M)> d;
 };
 
 namespace detail::fused_impl
@@ -77,10 +114,7 @@ struct dual_scalar<V, std::void_t<typename V::value_type>>
 template <class V>
 V splat(double c)
 {
-    if constexpr (std::is_floating_point_v<V>)
-        return static_cast<V>(c);
-    else
-        return V(static_cast<typename V::value_type>(c));
+    return V(static_cast<typename dual_scalar<V>::type>(c));
 }
 
 template <class V>
@@ -124,77 +158,96 @@ V vrelu_mask(const V& x) // 1 where x > 0, else 0
         return xsimd::select(x > V(0), V(1), V(0));
 }
 
-// A function of one dual: value f(v), derivative df = f'(v) applied to every tangent.
-template <class V, std::size_t N>
-dual<V, N> chain(const V& value, const V& slope, const dual<V, N>& x)
+// A function of one dual: value f(v), each tangent times f'(v).
+template <class V, std::uint64_t M>
+dual<V, M> chain(const V& value, const V& slope, const dual<V, M>& x)
 {
-    dual<V, N> r{value, {}};
-    for (std::size_t k = 0; k < N; ++k)
+    dual<V, M> r{value, {}};
+    for (std::size_t k = 0; k < r.d.size(); ++k)
         r.d[k] = slope * x.d[k];
     return r;
 }
 
+// The tangent of input Bit in a result whose operands contribute fa(a's) and fb(b's); an
+// operand that does not depend on the input contributes nothing (decided at compile time).
+template <int Bit, class V, std::uint64_t A, std::uint64_t B, class FA, class FB>
+V tangent(const dual<V, A>& a, const dual<V, B>& b, const FA& fa, const FB& fb)
+{
+    constexpr int ia = rank(A, Bit), ib = rank(B, Bit);
+    if constexpr (ia >= 0 && ib >= 0)
+        return fa(a.d[ia]) + fb(b.d[ib]);
+    else if constexpr (ia >= 0)
+        return fa(a.d[ia]);
+    else
+        return fb(b.d[ib]);
+}
+template <class V, std::uint64_t A, std::uint64_t B, class FA, class FB, std::size_t... K>
+dual<V, A | B> combine(const V& value, const dual<V, A>& a, const dual<V, B>& b, const FA& fa,
+                       const FB& fb, std::index_sequence<K...>)
+{
+    dual<V, A | B> r{value, {}};
+    ((r.d[K] = tangent<nth_bit(A | B, K)>(a, b, fa, fb)), ...);
+    return r;
+}
+template <class V, std::uint64_t A, std::uint64_t B, class FA, class FB>
+dual<V, A | B> combine(const V& value, const dual<V, A>& a, const dual<V, B>& b, const FA& fa,
+                       const FB& fb)
+{
+    return combine(value, a, b, fa, fb, std::make_index_sequence<popcount(A | B)>{});
+}
+
 } // namespace detail::fused_impl
 
-// ---- arithmetic on duals (product and quotient rules), also with double constants ----------
+// ---- arithmetic on duals (sum, product and quotient rules), also with double constants ------
 
-template <class V, std::size_t N>
-dual<V, N> operator+(const dual<V, N>& a, const dual<V, N>& b)
+template <class V, std::uint64_t A, std::uint64_t B>
+dual<V, A | B> operator+(const dual<V, A>& a, const dual<V, B>& b)
 {
-    dual<V, N> r{a.v + b.v, {}};
-    for (std::size_t k = 0; k < N; ++k)
-        r.d[k] = a.d[k] + b.d[k];
-    return r;
+    const auto same = [](const V& t) {
+        return t;
+    };
+    return detail::fused_impl::combine(a.v + b.v, a, b, same, same);
 }
-template <class V, std::size_t N>
-dual<V, N> operator-(const dual<V, N>& a, const dual<V, N>& b)
+template <class V, std::uint64_t A, std::uint64_t B>
+dual<V, A | B> operator-(const dual<V, A>& a, const dual<V, B>& b)
 {
-    dual<V, N> r{a.v - b.v, {}};
-    for (std::size_t k = 0; k < N; ++k)
-        r.d[k] = a.d[k] - b.d[k];
-    return r;
+    return detail::fused_impl::combine(
+        a.v - b.v, a, b, [](const V& t) { return t; }, [](const V& t) { return -t; });
 }
-template <class V, std::size_t N>
-dual<V, N> operator*(const dual<V, N>& a, const dual<V, N>& b)
+template <class V, std::uint64_t A, std::uint64_t B>
+dual<V, A | B> operator*(const dual<V, A>& a, const dual<V, B>& b)
 {
-    dual<V, N> r{a.v * b.v, {}};
-    for (std::size_t k = 0; k < N; ++k)
-        r.d[k] = a.d[k] * b.v + a.v * b.d[k];
-    return r;
+    return detail::fused_impl::combine(
+        a.v * b.v, a, b, [&](const V& t) { return t * b.v; }, [&](const V& t) { return a.v * t; });
 }
-template <class V, std::size_t N>
-dual<V, N> operator/(const dual<V, N>& a, const dual<V, N>& b)
+template <class V, std::uint64_t A, std::uint64_t B>
+dual<V, A | B> operator/(const dual<V, A>& a, const dual<V, B>& b)
 {
-    const V inv = V(1) / b.v;
-    dual<V, N> r{a.v * inv, {}};
-    for (std::size_t k = 0; k < N; ++k)
-        r.d[k] = (a.d[k] - r.v * b.d[k]) * inv;
-    return r;
+    const V inv = V(1) / b.v, q = a.v * inv;
+    return detail::fused_impl::combine(
+        q, a, b, [&](const V& t) { return t * inv; }, [&](const V& t) { return -(q * inv) * t; });
 }
-template <class V, std::size_t N>
-dual<V, N> operator-(const dual<V, N>& a)
+template <class V, std::uint64_t M>
+dual<V, M> operator-(const dual<V, M>& a)
 {
-    dual<V, N> r{-a.v, {}};
-    for (std::size_t k = 0; k < N; ++k)
-        r.d[k] = -a.d[k];
-    return r;
+    return detail::fused_impl::chain(-a.v, V(-1), a);
 }
-// A constant c is the dual (c, 0).
-template <class V, std::size_t N>
-dual<V, N> constant(double c)
+// A constant c is a dual without tangents.
+template <class V>
+dual<V, 0> constant(double c)
 {
     return {detail::fused_impl::splat<V>(c), {}};
 }
 #define XGRAD_FUSED_SCALAR_OP(op)                                                                  \
-    template <class V, std::size_t N>                                                              \
-    dual<V, N> operator op(const dual<V, N>& a, double c)                                          \
+    template <class V, std::uint64_t M>                                                            \
+    dual<V, M> operator op(const dual<V, M>& a, double c)                                          \
     {                                                                                              \
-        return a op constant<V, N>(c);                                                             \
+        return a op constant<V>(c);                                                                \
     }                                                                                              \
-    template <class V, std::size_t N>                                                              \
-    dual<V, N> operator op(double c, const dual<V, N>& a)                                          \
+    template <class V, std::uint64_t M>                                                            \
+    dual<V, M> operator op(double c, const dual<V, M>& a)                                          \
     {                                                                                              \
-        return constant<V, N>(c) op a;                                                             \
+        return constant<V>(c) op a;                                                                \
     }
 XGRAD_FUSED_SCALAR_OP(+)
 XGRAD_FUSED_SCALAR_OP(-)
@@ -206,45 +259,45 @@ XGRAD_FUSED_SCALAR_OP(/)
 namespace fn
 {
 
-template <class V, std::size_t N>
-dual<V, N> exp(const dual<V, N>& x)
+template <class V, std::uint64_t M>
+dual<V, M> exp(const dual<V, M>& x)
 {
     const V e = detail::fused_impl::vexp(x.v);
     return detail::fused_impl::chain(e, e, x); // e^x' = e^x
 }
-template <class V, std::size_t N>
-dual<V, N> log(const dual<V, N>& x)
+template <class V, std::uint64_t M>
+dual<V, M> log(const dual<V, M>& x)
 {
     return detail::fused_impl::chain(detail::fused_impl::vlog(x.v), V(1) / x.v, x);
 }
-template <class V, std::size_t N>
-dual<V, N> tanh(const dual<V, N>& x)
+template <class V, std::uint64_t M>
+dual<V, M> tanh(const dual<V, M>& x)
 {
     const V t = detail::fused_impl::vtanh(x.v);
     return detail::fused_impl::chain(t, V(1) - t * t, x); // tanh' = 1 - tanh^2
 }
-template <class V, std::size_t N>
-dual<V, N> sigmoid(const dual<V, N>& x)
+template <class V, std::uint64_t M>
+dual<V, M> sigmoid(const dual<V, M>& x)
 {
     const V s = V(1) / (V(1) + detail::fused_impl::vexp(-x.v));
     return detail::fused_impl::chain(s, s * (V(1) - s), x); // sigma' = sigma (1 - sigma)
 }
-template <class V, std::size_t N>
-dual<V, N> sqrt(const dual<V, N>& x)
+template <class V, std::uint64_t M>
+dual<V, M> sqrt(const dual<V, M>& x)
 {
     const V r = detail::fused_impl::vsqrt(x.v);
     return detail::fused_impl::chain(r, V(0.5) / r, x);
 }
-template <class V, std::size_t N>
-dual<V, N> relu(const dual<V, N>& x)
+template <class V, std::uint64_t M>
+dual<V, M> relu(const dual<V, M>& x)
 {
     const V m = detail::fused_impl::vrelu_mask(x.v); // derivative 0 at x <= 0, as PyTorch
     return detail::fused_impl::chain(x.v * m, m, x);
 }
-template <class V, std::size_t N>
-dual<V, N> square(const dual<V, N>& x)
+template <class V, std::uint64_t M>
+dual<V, M> square(const dual<V, M>& x)
 {
-    return x * x;
+    return detail::fused_impl::chain(x.v * x.v, V(2) * x.v, x);
 }
 
 } // namespace fn
@@ -252,40 +305,65 @@ dual<V, N> square(const dual<V, N>& x)
 namespace detail::fused_impl
 {
 
+// A lambda's result: one dual, or a std::tuple of them (their masks differ).
 template <class R>
-struct output_count : std::integral_constant<std::size_t, 1> // one value
+struct output_count : std::integral_constant<std::size_t, 1>
 {};
-template <class E, std::size_t K>
-struct output_count<std::array<E, K>> : std::integral_constant<std::size_t, K>
+template <class... E>
+struct output_count<std::tuple<E...>> : std::integral_constant<std::size_t, sizeof...(E)>
 {};
 
-template <class R, class D>
-const D& output_at(const R& r, std::size_t o)
+template <class R>
+struct is_tuple : std::false_type
+{};
+template <class... E>
+struct is_tuple<std::tuple<E...>> : std::true_type
+{};
+template <std::size_t O, class R>
+const auto& output_at(const R& r)
 {
-    if constexpr (std::is_same_v<std::remove_cv_t<R>, D>)
-        return r;
+    if constexpr (is_tuple<R>::value)
+        return std::get<O>(r);
     else
-        return r[o];
+        return r;
 }
 
-// The lambda's outputs at one chunk of W lanes: inputs loaded from in[i] (row inputs at the
-// column), each a dual with tangents set by `seed` (N = 0: none).
-template <class V, std::size_t N, std::size_t NIn, class F, std::size_t... I>
+// g(integral_constant<0>), ..., g(integral_constant<N - 1>).
+template <class G, std::size_t... O>
+void each_index(G&& g, std::index_sequence<O...>)
+{
+    (g(std::integral_constant<std::size_t, O>{}), ...);
+}
+
+// Input I as the lambda's argument: its value, with (Tangents) the tangent 1 for itself.
+template <bool Tangents, std::size_t I, class V>
+auto argument(const V& x)
+{
+    if constexpr (Tangents)
+        return dual<V, std::uint64_t{1} << I>{x, {V(1)}};
+    else
+        return dual<V, 0>{x, {}};
+}
+template <bool Tangents, class V, std::size_t NIn, class F, std::size_t... I>
 auto evaluate(F& f, const std::array<V, NIn>& x, std::index_sequence<I...>)
 {
-    std::array<dual<V, N>, NIn> a;
-    for (std::size_t i = 0; i < NIn; ++i)
-    {
-        a[i].v = x[i];
-        if constexpr (N > 0)
-            for (std::size_t k = 0; k < N; ++k)
-                a[i].d[k] = V(static_cast<typename dual_scalar<V>::type>(k == i ? 1 : 0));
-    }
-    return f(a[I]...);
+    return f(argument<Tangents, I>(x[I])...);
 }
 
-// Loads W lanes of input i starting at flat element k (a row input at column k % cols; the
-// caller guarantees the W lanes stay within one row or the tail is padded).
+// dL/dinput_i += go * d out / d input_i for every input output O depends on.
+template <std::size_t I, class D, class V, std::size_t N>
+void add_partial(const D& d, const V& go, std::array<V, N>& acc)
+{
+    constexpr int k = rank(D::mask, static_cast<int>(I));
+    if constexpr (k >= 0)
+        acc[I] = acc[I] + go * d.d[k];
+}
+template <class D, class V, std::size_t N, std::size_t... I>
+void add_partials(const D& d, const V& go, std::array<V, N>& acc, std::index_sequence<I...>)
+{
+    (add_partial<I>(d, go, acc), ...);
+}
+
 template <class V, class T>
 V load(const T* p)
 {
@@ -352,17 +430,17 @@ struct slot
 {
     std::size_t var = 0, block = 0, groups = 1;
     source_kind kind = source_kind::full;
-    // Flat index of output element k (of rows of `cols`) in the variable.
-    std::size_t at(std::size_t k, std::size_t cols) const
+    // Flat index in the variable of output element k = r * cols + j.
+    std::size_t at(std::size_t k, std::size_t r, std::size_t j, std::size_t cols) const
     {
         switch (kind)
         {
         case source_kind::full:
             return k;
         case source_kind::row:
-            return k % cols;
+            return j;
         default:
-            return (k / cols) * groups * cols + block * cols + k % cols;
+            return (r * groups + block) * cols + j;
         }
     }
 };
@@ -376,6 +454,7 @@ var_list fused(const char* name, F f, const Args&... args)
     static_assert(sizeof...(Args) > 0, "fused: at least one input");
     // Counts as types: GCC 12 does not let nested lambdas read constexpr locals uncaptured.
     using nin = std::integral_constant<std::size_t, (arg_count<Args>::value + ...)>;
+    static_assert(nin::value <= 64, "fused: at most 64 inputs (a dual's mask is 64 bits)");
     using nvar = std::integral_constant<std::size_t, sizeof...(Args)>;
     const std::array<Variable, nvar::value> vars{var_of(args)...};
     const std::array<std::size_t, nvar::value> groups{groups_of<Args>()...};
@@ -425,8 +504,8 @@ var_list fused(const char* name, F f, const Args&... args)
     return dispatch(x0.dtype(), [&](auto tag) {
         using T = decltype(tag);
         using B = xsimd::batch<T>;
-        using R0 = decltype(evaluate<T, 0, nin::value>(f, std::array<T, nin::value>{},
-                                                       std::make_index_sequence<nin::value>{}));
+        using R0 = decltype(evaluate<false>(f, std::array<T, nin::value>{},
+                                            std::make_index_sequence<nin::value>{}));
         using nout = output_count<R0>;
         static_assert(NOut == 0 || NOut == nout::value,
                       "fused<NOut>: the lambda returns another count");
@@ -456,12 +535,12 @@ var_list fused(const char* name, F f, const Args&... args)
             constexpr std::size_t L = std::is_floating_point_v<V> ? 1 : B::size;
             for (std::size_t k = 0; k < n; k += L)
             {
-                const std::size_t lanes = std::min(L, n - k);
+                const std::size_t lanes = std::min(L, n - k), row = k / cols, j = k % cols;
                 alignas(64) T pad[L];
                 std::array<V, nin::value> x;
                 for (std::size_t i = 0; i < nin::value; ++i)
                 {
-                    const T* p = base[slots[i].var] + slots[i].at(k, cols);
+                    const T* p = base[slots[i].var] + slots[i].at(k, row, j, cols);
                     if (lanes == L)
                         x[i] = load<V>(p);
                     else
@@ -471,13 +550,14 @@ var_list fused(const char* name, F f, const Args&... args)
                         x[i] = load<V>(pad);
                     }
                 }
-                const auto r =
-                    evaluate<V, 0, nin::value>(f, x, std::make_index_sequence<nin::value>{});
-                for (std::size_t o = 0; o < nout::value; ++o)
-                {
-                    store(output_at<decltype(r), dual<V, 0>>(r, o).v, pad);
-                    std::copy(pad, pad + lanes, outs[o].template data<T>() + k);
-                }
+                const auto r = evaluate<false>(f, x, std::make_index_sequence<nin::value>{});
+                each_index(
+                    [&](auto oc) {
+                        store(output_at<decltype(oc)::value>(r).v, pad);
+                        std::copy(pad, pad + lanes,
+                                  outs[decltype(oc)::value].template data<T>() + k);
+                    },
+                    std::make_index_sequence<nout::value>{});
             }
         };
         if (vector)
@@ -501,7 +581,7 @@ var_list fused(const char* name, F f, const Args&... args)
                 constexpr std::size_t L = std::is_floating_point_v<V> ? 1 : xsimd::batch<T>::size;
                 for (std::size_t k = 0; k < n; k += L)
                 {
-                    const std::size_t lanes = std::min(L, n - k);
+                    const std::size_t lanes = std::min(L, n - k), row = k / cols, j = k % cols;
                     alignas(64) T pad[L];
                     auto lanes_of = [&](const T* p) {
                         if (lanes == L)
@@ -512,23 +592,23 @@ var_list fused(const char* name, F f, const Args&... args)
                     };
                     std::array<V, nin::value> x;
                     for (std::size_t i = 0; i < nin::value; ++i)
-                        x[i] = lanes_of(base[slots[i].var] + slots[i].at(k, cols));
-                    const auto r = evaluate<V, nin::value, nin::value>(
-                        f, x, std::make_index_sequence<nin::value>{});
+                        x[i] = lanes_of(base[slots[i].var] + slots[i].at(k, row, j, cols));
+                    const auto r = evaluate<true>(f, x, std::make_index_sequence<nin::value>{});
                     std::array<V, nin::value> acc;
                     acc.fill(V(0));
-                    for (std::size_t o = 0; o < nout::value; ++o)
-                    {
-                        if (!g[o])
-                            continue;
-                        const V go = lanes_of(g[o] + k); // padded lanes are dropped below
-                        const auto& d = output_at<decltype(r), dual<V, nin::value>>(r, o);
-                        for (std::size_t i = 0; i < nin::value; ++i)
-                            acc[i] = acc[i] + go * d.d[i];
-                    }
+                    each_index(
+                        [&](auto oc) {
+                            constexpr std::size_t o = decltype(oc)::value;
+                            if (!g[o])
+                                return;
+                            const V go = lanes_of(g[o] + k); // padded lanes are dropped below
+                            add_partials(output_at<o>(r), go, acc,
+                                         std::make_index_sequence<nin::value>{});
+                        },
+                        std::make_index_sequence<nout::value>{});
                     for (std::size_t i = 0; i < nin::value; ++i)
                     {
-                        T* p = dx[slots[i].var].template data<T>() + slots[i].at(k, cols);
+                        T* p = dx[slots[i].var].template data<T>() + slots[i].at(k, row, j, cols);
                         store(acc[i], pad);
                         for (std::size_t l = 0; l < lanes; ++l)
                             p[l] += pad[l]; // a row input sums over the rows

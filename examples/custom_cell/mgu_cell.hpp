@@ -38,7 +38,7 @@ struct MGUCell : xgrad::nn::Cell
                 "mgu_gate",
                 [](auto zf, auto h) {
                     auto f = fn::sigmoid(zf);
-                    return std::array{f, f * h};
+                    return std::tuple{f, f * h};
                 },
                 linear(concat({x, s[0]}, 1), wf, bf), s[0]);
             return {fused(

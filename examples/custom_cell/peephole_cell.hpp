@@ -71,6 +71,6 @@ struct PeepholeLSTMCell : xgrad::nn::Cell
         auto i = sigmoid(zi + ci * c), f = sigmoid(zf + cf * c);
         auto c2 = f * c + i * tanh(zg);
         auto o = sigmoid(zo + co * c2);
-        return std::array{o * tanh(c2), c2};
+        return std::tuple{o * tanh(c2), c2};
     };
 };

@@ -18,7 +18,7 @@ auto peephole = [](auto zi, auto zf, auto zg, auto zo, auto c, auto pi, auto pf,
     auto i = sigmoid(zi + pi * c), f = sigmoid(zf + pf * c);
     auto c2 = f * c + i * tanh(zg);
     auto o = sigmoid(zo + po * c2);
-    return std::array{o * tanh(c2), c2};
+    return std::tuple{o * tanh(c2), c2};
 };
 
 } // namespace
