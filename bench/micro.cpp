@@ -8,6 +8,7 @@
 #include "examples/custom_cell/mgu_cell.hpp"
 #include "examples/custom_cell/peephole_cell.hpp"
 #include "xgrad/autograd/autograd.hpp"
+#include "xgrad/layers/layer_norm_lstm_cell.hpp"
 #include "xgrad/layers/lstm_cell.hpp"
 #include "xgrad/layers/rnn.hpp"
 #include "xgrad/optim/adam.hpp"
@@ -79,6 +80,22 @@ void BM_lstm_step(benchmark::State& st)
     }
 }
 BENCHMARK(BM_lstm_step)->Arg(32)->Arg(256)->Arg(1024);
+
+// A layer-normalised LSTM step (LayerNormLSTMCell: three tape nodes, like the LSTM's), batch 32.
+void BM_layer_norm_lstm_step(benchmark::State& st)
+{
+    const auto h = static_cast<std::size_t>(st.range(0));
+    nn::LayerNormLSTMCell cell(h, h);
+    Variable x = filled({32, h}, 0.1, false);
+    nn::cell_state s{filled({32, h}, 0.2), filled({32, h}, 0.3)};
+    for (auto _ : st)
+    {
+        nn::cell_state out = cell.forward(x, s);
+        sum(out[0]).backward();
+        cell.zero_grad();
+    }
+}
+BENCHMARK(BM_layer_norm_lstm_step)->Arg(256);
 
 // The same step for user-defined cells of examples/custom_cell (batch 32, hidden 256): a
 // peephole LSTM and the minimal gated unit, each written with separate ops (arg 0) and with
