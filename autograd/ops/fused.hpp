@@ -5,7 +5,8 @@
 //   auto [h, c] = fused<2>("peephole_lstm", [](auto zi, auto zf, auto zg, auto zo, auto c,
 //                                              auto pi, auto pf, auto po) {
 //       using namespace xgrad::fn;
-//       auto i = sigmoid(zi + pi * c), f = sigmoid(zf + pf * c);
+//       auto i = sigmoid(zi + pi * c);   // one declaration per value: each value's type
+//       auto f = sigmoid(zf + pf * c);   // says which inputs it depends on
 //       auto c2 = f * c + i * tanh(zg);
 //       auto o = sigmoid(zo + po * c2);
 //       return std::tuple{o * tanh(c2), c2};
@@ -28,10 +29,10 @@
 // read as G inputs [..., D] in place (the gates of one GEMM). The outputs' shape is the first
 // input's (one block of it for blocks<G>). Outputs: NOut tensors (a var_list). The lambda returns
 // one value (NOut = 1) or a std::tuple of NOut values (a tuple: outputs depending on different
-// inputs have different types), and must be a pure function of its arguments (it runs many
-// times, on lanes). Where an input holds a NaN or infinity the whole op takes the
-// scalar path (std:: functions). Throws shape_error naming `name` and the shapes when an input fits
-// neither form, value_error for mixed or integer dtypes.
+// inputs have different types; for the same reason declare one intermediate per `auto`), and
+// must be a pure function of its arguments (it runs many times, on lanes). Where an input holds a
+// NaN or infinity the whole op takes the scalar path (std:: functions). Throws shape_error naming
+// `name` and the shapes when an input fits neither form, value_error for mixed or integer dtypes.
 //
 // Built with g++ 12 and -march=native on an AVX-512 CPU, a file that uses fused() gets "'__Y'
 // (may be) used uninitialized" warnings from inside g++'s own AVX-512 intrinsics (GCC bug

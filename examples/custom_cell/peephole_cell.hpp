@@ -68,7 +68,8 @@ struct PeepholeLSTMCell : xgrad::nn::Cell
     static constexpr auto update = [](auto zi, auto zf, auto zg, auto zo, auto c, auto ci, auto cf,
                                       auto co) {
         using namespace xgrad::fn;
-        auto i = sigmoid(zi + ci * c), f = sigmoid(zf + cf * c);
+        auto i = sigmoid(zi + ci * c);
+        auto f = sigmoid(zf + cf * c); // (one declaration each: their types differ)
         auto c2 = f * c + i * tanh(zg);
         auto o = sigmoid(zo + co * c2);
         return std::tuple{o * tanh(c2), c2};

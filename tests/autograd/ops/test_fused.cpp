@@ -15,7 +15,8 @@ namespace
 // A peephole LSTM update from gate pre-activations and per-unit peephole weights.
 auto peephole = [](auto zi, auto zf, auto zg, auto zo, auto c, auto pi, auto pf, auto po) {
     using namespace xgrad::fn;
-    auto i = sigmoid(zi + pi * c), f = sigmoid(zf + pf * c);
+    auto i = sigmoid(zi + pi * c); // one declaration each: i and f have different types
+    auto f = sigmoid(zf + pf * c);
     auto c2 = f * c + i * tanh(zg);
     auto o = sigmoid(zo + po * c2);
     return std::tuple{o * tanh(c2), c2};
