@@ -65,66 +65,53 @@ void BM_matmul(benchmark::State& st)
 }
 BENCHMARK(BM_matmul)->Arg(1)->Arg(32)->Arg(256);
 
-// One LSTM step (batch 32): both GEMMs, the fused update, backward of all of it.
+// One step of a cell (batch 32) forward and backward, repeated: both GEMMs, the update, and the
+// backward of all of it.
+void time_step(benchmark::State& st, nn::Cell& cell)
+{
+    Variable x = filled({32, cell.input_size()}, 0.1, false);
+    nn::cell_state s;
+    for (std::size_t i = 0; i < cell.state_count(); ++i)
+        s.push_back(filled({32, cell.state_size(i)}, 0.2 + 0.1 * double(i)));
+    for (auto _ : st)
+    {
+        nn::cell_state out = cell.forward(x, s);
+        sum(out[0]).backward();
+        cell.zero_grad();
+    }
+}
+
 void BM_lstm_step(benchmark::State& st)
 {
     const auto h = static_cast<std::size_t>(st.range(0));
     nn::LSTMCell cell(h, h);
-    Variable x = filled({32, h}, 0.1, false);
-    nn::cell_state s{filled({32, h}, 0.2), filled({32, h}, 0.3)};
-    for (auto _ : st)
-    {
-        nn::cell_state out = cell.forward(x, s);
-        sum(out[0]).backward();
-        cell.zero_grad();
-    }
+    time_step(st, cell);
 }
 BENCHMARK(BM_lstm_step)->Arg(32)->Arg(256)->Arg(1024);
 
-// A layer-normalised LSTM step (LayerNormLSTMCell: three tape nodes, like the LSTM's), batch 32.
+// A layer-normalised LSTM step (LayerNormLSTMCell: three tape nodes, like the LSTM's).
 void BM_layer_norm_lstm_step(benchmark::State& st)
 {
     const auto h = static_cast<std::size_t>(st.range(0));
     nn::LayerNormLSTMCell cell(h, h);
-    Variable x = filled({32, h}, 0.1, false);
-    nn::cell_state s{filled({32, h}, 0.2), filled({32, h}, 0.3)};
-    for (auto _ : st)
-    {
-        nn::cell_state out = cell.forward(x, s);
-        sum(out[0]).backward();
-        cell.zero_grad();
-    }
+    time_step(st, cell);
 }
 BENCHMARK(BM_layer_norm_lstm_step)->Arg(256);
 
-// The same step for user-defined cells of examples/custom_cell (batch 32, hidden 256): a
-// peephole LSTM and the minimal gated unit, each written with separate ops (arg 0) and with
-// xgrad::fused (arg 1). Issue 16's measure: fused within 1.3x of BM_lstm_step/256.
+// The same step for user-defined cells of examples/custom_cell (hidden 256): a peephole LSTM and
+// the minimal gated unit, each written with separate ops (arg 0) and with xgrad::fused (arg 1).
+// Issue 16's measure: fused within 1.3x of BM_lstm_step/256.
 void BM_peephole_step(benchmark::State& st)
 {
     PeepholeLSTMCell cell(256, 256, st.range(0) == 1);
-    Variable x = filled({32, 256}, 0.1, false);
-    nn::cell_state s{filled({32, 256}, 0.2), filled({32, 256}, 0.3)};
-    for (auto _ : st)
-    {
-        nn::cell_state out = cell.forward(x, s);
-        sum(out[0]).backward();
-        cell.zero_grad();
-    }
+    time_step(st, cell);
 }
 BENCHMARK(BM_peephole_step)->Arg(0)->Arg(1);
 
 void BM_mgu_step(benchmark::State& st)
 {
     MGUCell cell(256, 256, st.range(0) == 1);
-    Variable x = filled({32, 256}, 0.1, false);
-    nn::cell_state s{filled({32, 256}, 0.2)};
-    for (auto _ : st)
-    {
-        nn::cell_state out = cell.forward(x, s);
-        sum(out[0]).backward();
-        cell.zero_grad();
-    }
+    time_step(st, cell);
 }
 BENCHMARK(BM_mgu_step)->Arg(0)->Arg(1);
 

@@ -366,29 +366,53 @@ Tensor log_softmax_rows(const Tensor& x)
     return out;
 }
 
+// Every public form once its shapes are checked and its targets concatenated (make_batch checks
+// the labels). The fused path takes the log_softmax of its input first.
+Variable ctc_checked(const char* op, const Variable& input, Tensor labels,
+                     const std::vector<std::int64_t>& input_lengths,
+                     const std::vector<std::int64_t>& target_lengths, const ctc_options& options,
+                     bool from_logits)
+{
+    ctc_batch k = make_batch(op, input.data(), std::move(labels), input_lengths, target_lengths,
+                             options.blank);
+    return ctc_record(op, input, from_logits ? log_softmax_rows(input.data()) : input.data(),
+                      std::move(k), options, from_logits);
+}
+
+// The two ways of giving targets, checked in the order their errors make sense.
+Variable ctc(const char* op, const Variable& input, const Tensor& targets,
+             const std::vector<std::int64_t>& input_lengths,
+             const std::vector<std::int64_t>& target_lengths, const ctc_options& options,
+             bool from_logits)
+{
+    check_shapes(op, input.data(), input_lengths, target_lengths, options.blank);
+    return ctc_checked(op, input, labels_from(op, targets, target_lengths), input_lengths,
+                       target_lengths, options, from_logits);
+}
+Variable ctc(const char* op, const Variable& input,
+             const std::vector<std::vector<std::int64_t>>& targets,
+             const std::vector<std::int64_t>& input_lengths, const ctc_options& options,
+             bool from_logits)
+{
+    std::vector<std::int64_t> lengths;
+    Tensor labels = labels_from(targets, lengths);
+    check_shapes(op, input.data(), input_lengths, lengths, options.blank);
+    return ctc_checked(op, input, std::move(labels), input_lengths, lengths, options, from_logits);
+}
+
 } // namespace
 
 Variable ctc_loss(const Variable& log_probs, const Tensor& targets,
                   const std::vector<std::int64_t>& input_lengths,
                   const std::vector<std::int64_t>& target_lengths, const ctc_options& options)
 {
-    const char* op = "ctc_loss";
-    check_shapes(op, log_probs.data(), input_lengths, target_lengths, options.blank);
-    ctc_batch k = make_batch(op, log_probs.data(), labels_from(op, targets, target_lengths),
-                             input_lengths, target_lengths, options.blank);
-    return ctc_record(op, log_probs, log_probs.data(), std::move(k), options, false);
+    return ctc("ctc_loss", log_probs, targets, input_lengths, target_lengths, options, false);
 }
 
 Variable ctc_loss(const Variable& log_probs, const std::vector<std::vector<std::int64_t>>& targets,
                   const std::vector<std::int64_t>& input_lengths, const ctc_options& options)
 {
-    const char* op = "ctc_loss";
-    std::vector<std::int64_t> lengths;
-    Tensor labels = labels_from(targets, lengths);
-    check_shapes(op, log_probs.data(), input_lengths, lengths, options.blank);
-    ctc_batch k =
-        make_batch(op, log_probs.data(), std::move(labels), input_lengths, lengths, options.blank);
-    return ctc_record(op, log_probs, log_probs.data(), std::move(k), options, false);
+    return ctc("ctc_loss", log_probs, targets, input_lengths, options, false);
 }
 
 Variable ctc_loss_from_logits(const Variable& logits, const Tensor& targets,
@@ -396,11 +420,8 @@ Variable ctc_loss_from_logits(const Variable& logits, const Tensor& targets,
                               const std::vector<std::int64_t>& target_lengths,
                               const ctc_options& options)
 {
-    const char* op = "ctc_loss_from_logits";
-    check_shapes(op, logits.data(), input_lengths, target_lengths, options.blank);
-    ctc_batch k = make_batch(op, logits.data(), labels_from(op, targets, target_lengths),
-                             input_lengths, target_lengths, options.blank);
-    return ctc_record(op, logits, log_softmax_rows(logits.data()), std::move(k), options, true);
+    return ctc("ctc_loss_from_logits", logits, targets, input_lengths, target_lengths, options,
+               true);
 }
 
 Variable ctc_loss_from_logits(const Variable& logits,
@@ -408,13 +429,7 @@ Variable ctc_loss_from_logits(const Variable& logits,
                               const std::vector<std::int64_t>& input_lengths,
                               const ctc_options& options)
 {
-    const char* op = "ctc_loss_from_logits";
-    std::vector<std::int64_t> lengths;
-    Tensor labels = labels_from(targets, lengths);
-    check_shapes(op, logits.data(), input_lengths, lengths, options.blank);
-    ctc_batch k =
-        make_batch(op, logits.data(), std::move(labels), input_lengths, lengths, options.blank);
-    return ctc_record(op, logits, log_softmax_rows(logits.data()), std::move(k), options, true);
+    return ctc("ctc_loss_from_logits", logits, targets, input_lengths, options, true);
 }
 
 } // namespace xgrad

@@ -554,9 +554,14 @@ var_list fused(const char* name, F f, const Args&... args)
                 const auto r = evaluate<false>(f, x, std::make_index_sequence<nin::value>{});
                 each_index(
                     [&](auto oc) {
-                        store(output_at<decltype(oc)::value>(r).v, pad);
-                        std::copy(pad, pad + lanes,
-                                  outs[decltype(oc)::value].template data<T>() + k);
+                        T* out = outs[decltype(oc)::value].template data<T>() + k;
+                        if (lanes == L)
+                            store(output_at<decltype(oc)::value>(r).v, out);
+                        else // the tail: only its real lanes
+                        {
+                            store(output_at<decltype(oc)::value>(r).v, pad);
+                            std::copy(pad, pad + lanes, out);
+                        }
                     },
                     std::make_index_sequence<nout::value>{});
             }

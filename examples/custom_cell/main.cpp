@@ -1,4 +1,4 @@
-// custom_cell: a user-defined recurrent cell (mgu_cell.hpp, under 40 lines), trained as a
+// custom_cell: a user-defined recurrent cell (mgu_cell.hpp or peephole_cell.hpp), trained as a
 // 2-layer bidirectional network on a task that needs both directions (output the input sequence
 // reversed, with variable lengths), then gradient-checked in float64: BPTT for free.
 #include <fmt/core.h>
@@ -80,10 +80,11 @@ int main(int argc, char** argv)
     std::uint64_t seed = 1;
     std::string cell = "mgu";
     cli::flags f("usage: custom_cell [options]\n"
-                 "Trains a 2-layer bidirectional network of a user-defined cell (the minimal\n"
-                 "gated unit of examples/custom_cell/mgu_cell.hpp) to reverse variable-length\n"
-                 "sequences, then gradient-checks it in float64. Exits non-zero if the accuracy\n"
-                 "stays below 90% or a gradient mismatches.");
+                 "Trains a 2-layer bidirectional network of a user-defined cell (--cell: the\n"
+                 "minimal gated unit of mgu_cell.hpp or the peephole LSTM of peephole_cell.hpp,\n"
+                 "written with ops or with xgrad::fused) to reverse variable-length sequences,\n"
+                 "then gradient-checks it in float64. Exits non-zero if the accuracy stays below\n"
+                 "90% or a gradient mismatches.");
     // A toy task: the bounds keep it to sizes that fit in memory and finish.
     f.add("steps", steps, "training steps").in_range(1, 10000000);
     f.add("symbols", symbols, "alphabet size").in_range(2, 4096);

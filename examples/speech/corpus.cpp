@@ -96,6 +96,44 @@ std::string run_capture(const std::string& command)
     return out;
 }
 
+// Runs work(i) for every i < n on `threads` threads (this one among them), counting finished
+// items in *done when given; the first exception stops the others and is rethrown (as
+// std::runtime_error with its message) once all have joined.
+template <class F>
+void parallel_for(std::size_t n, std::size_t threads, const F& work,
+                  std::atomic<std::size_t>* done = nullptr)
+{
+    std::atomic<std::size_t> next{0};
+    std::mutex error_lock;
+    std::string error;
+    const auto run = [&] {
+        for (std::size_t i; (i = next++) < n;)
+        {
+            try
+            {
+                work(i);
+            }
+            catch (const std::exception& e)
+            {
+                std::lock_guard<std::mutex> lock(error_lock);
+                if (error.empty())
+                    error = e.what();
+                next = n;
+            }
+            if (done)
+                ++*done;
+        }
+    };
+    std::vector<std::thread> pool;
+    for (std::size_t t = 1; t < std::max<std::size_t>(threads, 1); ++t)
+        pool.emplace_back(run);
+    run();
+    for (auto& t : pool)
+        t.join();
+    if (!error.empty())
+        throw std::runtime_error(error);
+}
+
 } // namespace
 
 std::vector<std::string> split_voices(const std::string& split)
@@ -233,48 +271,37 @@ void make_corpus(const corpus_options& o)
         const std::size_t count = entry.second;
         fs::create_directories(fs::path(o.out) / split);
         std::vector<utterance> rows(count);
-        std::atomic<std::size_t> next{0}, finished{0};
-        std::mutex error_lock;
-        std::string error;
-        std::atomic<bool> failed{false};
-        const auto work = [&] {
-            for (std::size_t i; (i = next++) < count;)
-            {
-                try
+        std::atomic<std::size_t> finished{0};
+        std::atomic<bool> working{true};
+        {
+            // A second thread reports progress every 5 s while the pool works.
+            std::thread reporter([&] {
+                for (int tick = 1; working; ++tick)
                 {
+                    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+                    if (tick % 50 == 0)
+                        report(done_before + finished);
+                }
+            });
+            struct stop_reporter // when the pool is done, or has thrown
+            {
+                std::atomic<bool>& working;
+                std::thread& thread;
+                ~stop_reporter()
+                {
+                    working = false;
+                    thread.join();
+                }
+            } stop{working, reporter};
+            parallel_for(
+                count, o.threads,
+                [&](std::size_t i) {
                     rows[i] = plan_utterance(o, split, i);
                     write_wav((fs::path(o.out) / rows[i].file).string(),
                               synthesise(o, rows[i], mix(o.seed + 1, split, i)));
-                }
-                catch (const std::exception& e)
-                {
-                    std::lock_guard<std::mutex> lock(error_lock);
-                    if (error.empty())
-                        error = e.what();
-                    failed = true;
-                    next = count;
-                }
-                ++finished;
-            }
-        };
-        std::vector<std::thread> pool;
-        for (std::size_t t = 1; t < std::max<std::size_t>(o.threads, 1); ++t)
-            pool.emplace_back(work);
-        // This thread reports progress while it works.
-        std::thread reporter([&] {
-            for (int tick = 1; finished < count && !failed; ++tick)
-            {
-                std::this_thread::sleep_for(std::chrono::milliseconds(100));
-                if (tick % 50 == 0)
-                    report(done_before + finished);
-            }
-        });
-        work();
-        for (auto& t : pool)
-            t.join();
-        reporter.join();
-        if (!error.empty())
-            throw std::runtime_error(error);
+                },
+                &finished);
+        }
         done_before += count;
         std::ostringstream m;
         m << "file\ttext\tvoice\tspeed\tpitch\tsnr_db\n";
@@ -341,36 +368,12 @@ std::vector<example> load_split(const std::string& dir, const std::string& split
     if (max && rows.size() > max)
         rows.resize(max);
     std::vector<example> out(rows.size());
-    std::atomic<std::size_t> next{0};
-    std::mutex error_lock;
-    std::string error;
-    const auto work = [&] {
-        for (std::size_t i; (i = next++) < rows.size();)
-        {
-            try
-            {
-                out[i].x = extract(read_wav(dir + "/" + rows[i].file), f);
-                out[i].labels = parse_transcript(rows[i].text);
-                out[i].voice = rows[i].voice;
-                out[i].speed = rows[i].speed;
-            }
-            catch (const std::exception& e)
-            {
-                std::lock_guard<std::mutex> lock(error_lock);
-                if (error.empty())
-                    error = e.what();
-                next = rows.size();
-            }
-        }
-    };
-    std::vector<std::thread> pool;
-    for (std::size_t t = 1; t < std::max<std::size_t>(threads, 1); ++t)
-        pool.emplace_back(work);
-    work();
-    for (auto& t : pool)
-        t.join();
-    if (!error.empty())
-        throw std::runtime_error(error);
+    parallel_for(rows.size(), threads, [&](std::size_t i) {
+        out[i].x = extract(read_wav(dir + "/" + rows[i].file), f);
+        out[i].labels = parse_transcript(rows[i].text);
+        out[i].voice = rows[i].voice;
+        out[i].speed = rows[i].speed;
+    });
     return out;
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Crash consistency of the trainers' checkpoints, run by CTest:
 #   kill_checkpoint.sh BUILD_EXAMPLES_DIR SOURCE_DIR [RANDOM_KILLS [STRIDE]]
-# For rnnlm train, char_lm train and tagger train:
+# For rnnlm train, char_lm train, tagger train and speech train (where it was built):
 #   1. every fault point of a save (each write, fsync, rename, symlink; counted with
 #      XGRAD_FAULT_TRACE) is turned in turn into a kill -9 (XGRAD_FAULT_AT) and into a full disk
 #      (XGRAD_FAULT_ENOSPC), in a save over an existing checkpoint and in the very first save;
@@ -122,6 +122,13 @@ tagger=("$bin/tagger" train --train "$tmp/train.conll" --dev "$tmp/dev.conll" --
         --output crf --word-dim 8 --char-dim 4 --char-hidden 4 --hidden 8 --layers 1 --batch 8
         --seed 3)
 fault_suite tagger model.safetensors "${tagger[@]}"
+if [ -x "$bin/speech" ]; then
+  "$bin/speech" make-data --source tones --out "$tmp/speech" --train 40 --dev 8 --test 4 \
+    --max-digits 3 --seed 2 > /dev/null
+  speech=("$bin/speech" train --data "$tmp/speech" --hidden 8 --layers 1 --batch 8 --seed 3
+          --time-budget 0)
+  fault_suite speech model.safetensors "${speech[@]}"
+fi
 
 # Random kills of a run that saves every 3 steps. The reference is the uninterrupted run.
 "${rnnlm[@]}" --epochs 2 --save-every 3 --out "$tmp/rref" > /dev/null 2>&1
