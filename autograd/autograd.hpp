@@ -19,6 +19,7 @@
 #include "xgrad/autograd/ops/reduce.hpp"
 #include "xgrad/autograd/ops/softmax.hpp"
 #include "xgrad/autograd/random.hpp"
+#include "xgrad/autograd/recompute.hpp"
 #include "xgrad/autograd/tape.hpp"
 #include "xgrad/autograd/tensor.hpp"
 #include "xgrad/autograd/variable.hpp"

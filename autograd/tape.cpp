@@ -81,8 +81,8 @@ bool grad_context::needs(std::size_t i) const
 detail::var_impl& grad_context::target(std::size_t i)
 {
     detail::var_impl& in = *n_.inputs[i];
-    if (in.extras && in.node_id == 0)
-        tape::current().stash_leaf(in);
+    if (in.extras && in.node_id == 0 && tape::leaf_owner)
+        tape::leaf_owner->stash_leaf(in);
     return in;
 }
 
@@ -127,6 +127,27 @@ void grad_context::accumulate(std::size_t i, const Tensor& g)
     in.sparse.drop(); // a dense contribution
     check_grad_buffer(*this, i, in);
     add_gradient(in.grad, gg);
+}
+
+Tensor grad_context::take_accumulated(std::size_t i)
+{
+    detail::var_impl& in = target(i);
+    check_grad_buffer(*this, i, in);
+    in.sparse.drop(); // the inner sweep treats it as dense
+    Tensor g = std::move(in.grad);
+    in.grad = Tensor();
+    return g;
+}
+
+void grad_context::put_accumulated(std::size_t i, Tensor g)
+{
+    detail::var_impl& in = target(i);
+    if (g.defined() && (g.shape() != in.data.shape() || g.dtype() != in.data.dtype()))
+        fail<shape_error>("{} backward: a {} gradient of shape {} for input {}, a {} of shape {}",
+                          n_.name, dtype_name(g.dtype()), to_string(g.shape()), i,
+                          dtype_name(in.data.dtype()), to_string(in.data.shape()));
+    in.sparse.drop();
+    in.grad = std::move(g);
 }
 
 Tensor& grad_context::slot(std::size_t i, bool* overwrite)
@@ -231,10 +252,35 @@ tape::~tape()
     clear();
 }
 
+thread_local tape* tape::leaf_owner = nullptr;
+thread_local tape* tape::current_ = nullptr;
+
 tape& tape::current()
 {
     thread_local tape t;
-    return t;
+    return current_ ? *current_ : t;
+}
+
+namespace
+{
+// Tapes of tape_scope, one per nesting depth, kept so that their arenas are reused.
+thread_local std::vector<std::unique_ptr<tape>> scoped_tapes;
+thread_local std::size_t scope_depth = 0;
+} // namespace
+
+tape_scope::tape_scope() : prev_(tape::current_)
+{
+    if (scoped_tapes.size() == scope_depth)
+        scoped_tapes.push_back(std::make_unique<tape>());
+    mine_ = scoped_tapes[scope_depth++].get();
+    tape::current_ = mine_;
+}
+
+tape_scope::~tape_scope()
+{
+    mine_->clear(); // what the scope recorded and did not sweep cannot outlive it
+    tape::current_ = prev_;
+    --scope_depth;
 }
 
 bool tape::wants_record(const Variable* inputs, std::size_t n)
@@ -265,9 +311,15 @@ void tape::push(detail::node* n, Tensor* outs, Variable* results, std::size_t n_
         {
             const detail::var_impl* in = inputs[i].impl();
             if (in && in->node_id != 0 && in->tape_serial != serial_)
+            {
+                if (current_ == this)
+                    fail<graph_error>("{}: input {} was computed outside the recompute() segment "
+                                      "being recomputed; pass it to recompute() as an input",
+                                      n->name, i);
                 fail<graph_error>("{}: input {} was computed on another thread's tape; gradients "
                                   "cannot flow between threads (detach() it first)",
                                   n->name, i);
+            }
         }
         // Room for the push_back below (so that it cannot throw), grown geometrically:
         // reserve(size + 1) reallocates on every push and made long graphs quadratic.
@@ -640,15 +692,20 @@ void tape::check_backward(const detail::node& n, std::size_t index) const
 
 // ---- backward -------------------------------------------------------------------------------
 
-void tape::check_graph_intact(const detail::var_impl& root)
+void tape::check_graph_intact(const Variable* roots, std::size_t n)
 {
-    // Structural reachability from the root, in one reverse pass over the nodes (each node's
+    // Structural reachability from the roots, in one reverse pass over the nodes (each node's
     // inputs come before it). A value that requires grad and was produced by a node that is
     // gone (released by an earlier backward, or by clear()) would silently take the gradient
     // of its whole released sub-graph with it; refuse before any gradient is touched.
-    const std::size_t top = root.node_id - first_id_;
+    std::size_t top = 0;
+    for (std::size_t k = 0; k < n; ++k)
+        if (roots[k].impl()->node_id != 0)
+            top = std::max<std::size_t>(top, roots[k].impl()->node_id - first_id_);
     reach_.assign(top + 1, 0);
-    reach_[top] = 1;
+    for (std::size_t k = 0; k < n; ++k)
+        if (roots[k].impl()->node_id != 0)
+            reach_[roots[k].impl()->node_id - first_id_] = 1;
     for (std::size_t i = top + 1; i-- > 0;)
     {
         const detail::node* n = nodes_[i];
@@ -672,10 +729,12 @@ void tape::check_graph_intact(const detail::var_impl& root)
 
 void tape::backward(const Variable& root, const Tensor& seed, bool retain_graph)
 {
-    detail::var_impl& r = *root.impl();
-    if (sweeping_)
-        fail<graph_error>("backward: called from inside a backward function or gradient hook; "
-                          "the tape cannot run two sweeps at once");
+    backward(&root, &seed, 1, retain_graph);
+}
+
+void tape::check_root(const Variable& root, const Tensor& seed) const
+{
+    const detail::var_impl& r = *root.impl();
     if (!r.requires_grad)
         fail<graph_error>("backward: this value does not require grad: no input had "
                           "requires_grad = true, or it was computed under no_grad");
@@ -690,12 +749,11 @@ void tape::backward(const Variable& root, const Tensor& seed, bool retain_graph)
                           "seed with .to({})",
                           dtype_name(seed.dtype()), dtype_name(r.data.dtype()),
                           dtype_name(r.data.dtype()));
-    const Tensor& s = seed;
     if (is_anomaly_enabled())
     {
-        const std::size_t k = first_non_finite(s);
-        if (k < s.numel())
-            non_finite("backward: the seed", s, k);
+        const std::size_t k = first_non_finite(seed);
+        if (k < seed.numel())
+            non_finite("backward: the seed", seed, k);
     }
     if (r.node_id != 0 && (r.owner != this || r.tape_serial != serial_))
         fail<graph_error>("backward: this graph was recorded on another thread's tape; call "
@@ -704,60 +762,102 @@ void tape::backward(const Variable& root, const Tensor& seed, bool retain_graph)
         fail<graph_error>("backward: the graph behind this value was already released by an "
                           "earlier backward(); pass retain_graph = true to the first backward() "
                           "to run it twice");
+    // A leaf differentiated with respect to itself: its gradient grows by the seed.
+    if (r.node_id == 0 && r.grad.defined() &&
+        (r.grad.shape() != seed.shape() || r.grad.dtype() != seed.dtype()))
+        fail<shape_error>("backward: the leaf holds a {} gradient of shape {} for a {} value "
+                          "of shape {}",
+                          dtype_name(r.grad.dtype()), to_string(r.grad.shape()),
+                          dtype_name(r.data.dtype()), to_string(r.data.shape()));
+}
 
-    if (r.node_id != 0)
-        check_graph_intact(r);
+void tape::backward(const Variable* roots, const Tensor* seeds, std::size_t n, bool retain_graph)
+{
+    if (sweeping_)
+        fail<graph_error>("backward: called from inside a backward function or gradient hook; "
+                          "the tape cannot run two sweeps at once");
+    if (n == 0)
+        return;
+    std::uint64_t top = 0; // the newest node to sweep from (0: every root is a leaf)
+    for (std::size_t k = 0; k < n; ++k)
+    {
+        if (!roots[k].defined())
+            fail<graph_error>("backward: root {} of {} is undefined", k, n);
+        check_root(roots[k], seeds[k]);
+        top = std::max(top, roots[k].impl()->node_id);
+    }
+    if (top != 0)
+        check_graph_intact(roots, n);
 
     // Backward functions run without recording: an op they call must not grow the tape (and
     // trigger a collection that moves the indices) while it is being swept.
     no_grad quiet;
     ++pass_;
     sweeping_ = true;
+    // A backward run by a backward function on a tape of its own (recompute.hpp) is part of the
+    // enclosing pass: leaf hooks see the whole pass's gradient once, so the outermost sweep
+    // keeps the leaves.
+    const bool outermost = leaf_owner == nullptr;
+    if (outermost)
+        leaf_owner = this;
     struct end_sweep
     {
         bool& flag;
-        ~end_sweep() { flag = false; }
-    } guard{sweeping_};
+        bool outermost;
+        ~end_sweep()
+        {
+            flag = false;
+            if (outermost)
+                leaf_owner = nullptr;
+        }
+    } guard{sweeping_, outermost};
+    const auto finish = [&](bool run) {
+        if (outermost)
+            finish_leaves(run);
+    };
 
-    if (r.node_id == 0)
+    try
     {
-        // A leaf differentiated with respect to itself: its gradient grows by the seed.
-        if (r.grad.defined() && (r.grad.shape() != s.shape() || r.grad.dtype() != s.dtype()))
-            fail<shape_error>("backward: the leaf holds a {} gradient of shape {} for a {} value "
-                              "of shape {}",
-                              dtype_name(r.grad.dtype()), to_string(r.grad.shape()),
-                              dtype_name(r.data.dtype()), to_string(r.data.shape()));
-        try
+        for (std::size_t k = 0; k < n; ++k)
         {
-            if (r.extras)
-                stash_leaf(r);
-            r.sparse.drop();
-            add_gradient(r.grad, s);
+            detail::var_impl& r = *roots[k].impl();
+            if (r.node_id == 0)
+            {
+                if (r.extras)
+                    leaf_owner->stash_leaf(r);
+                r.sparse.drop();
+            }
+            add_gradient(r.grad, seeds[k]);
         }
-        catch (...)
-        {
-            finish_leaves(false);
-            throw;
-        }
-        finish_leaves(true);
+    }
+    catch (...)
+    {
+        for (std::size_t k = 0; k < n; ++k)
+            if (roots[k].impl()->node_id != 0)
+                roots[k].impl()->grad = Tensor();
+        finish(false);
+        throw;
+    }
+    if (top == 0)
+    {
+        finish(true);
         return;
     }
 
-    r.grad = s;
-    std::size_t i = r.node_id - first_id_ + 1, released = 0;
+    std::size_t i = top - first_id_ + 1, released = 0;
     try
     {
         while (i-- > 0)
         {
-            detail::node* n = nodes_[i];
-            if (!n || !reached(*n))
-                continue; // released, or does not lead to the root
-            prepare_outputs(*n);
-            grad_context ctx(*n);
-            n->backward(ctx);
+            detail::node* nd = nodes_[i];
+            if (!nd || !reached(*nd))
+                continue; // released, or does not lead to a root
+            prepare_outputs(*nd);
+            grad_context ctx(*nd);
+            nd->backward(ctx);
             if (is_anomaly_enabled())
-                check_backward(*n, i);
-            drop_output_grads(*n); // outputs of ops are never leaves: no grad is kept
+                check_backward(*nd, i);
+            drop_output_grads(*nd); // outputs of ops are never leaves: no grad is kept
             if (!retain_graph)
             {
                 destroy(i);
@@ -771,7 +871,7 @@ void tape::backward(const Variable& root, const Tensor& seed, bool retain_graph)
         for (std::size_t j = i + 1; j-- > 0;)
             if (nodes_[j])
                 drop_output_grads(*nodes_[j]);
-        finish_leaves(false);
+        finish(false);
         trim();
         throw;
     }
@@ -784,7 +884,7 @@ void tape::backward(const Variable& root, const Tensor& seed, bool retain_graph)
         collect();
     else
         trim();
-    finish_leaves(true);
+    finish(true);
 }
 
 } // namespace xgrad

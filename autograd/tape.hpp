@@ -72,6 +72,12 @@ public:
     }
     // Name of the op whose backward is running (for error messages).
     const char* op() const;
+    // For an op that runs a backward of its own (recompute.hpp): moves out the gradient input
+    // i has accumulated so far in this sweep (undefined if none), so that the inner sweep adds
+    // to it in the order an unsegmented graph would; put_accumulated() hands it back (a
+    // replacement, not an addition; it must have the input's shape and dtype).
+    Tensor take_accumulated(std::size_t i);
+    void put_accumulated(std::size_t i, Tensor g);
 
 private:
     // The value input i's gradient goes to (prepared for a leaf with hooks, see register_hook).
@@ -184,6 +190,11 @@ public:
     // keep no partial gradients; leaves may hold part of this backward's contributions (call
     // zero_grad() before retrying).
     void backward(const Variable& root, const Tensor& seed, bool retain_graph);
+    // Several roots in one sweep, roots[k] seeded with seeds[k] (PyTorch's
+    // torch.autograd.backward(tensors, grad_tensors)); a value reached from several roots gets
+    // the sum. Each root is checked as above before any gradient changes; an undefined root
+    // throws graph_error.
+    void backward(const Variable* roots, const Tensor* seeds, std::size_t n, bool retain_graph);
 
     // Name of the op of node `id`, or "released" when it is gone.
     const char* op_name(std::uint64_t id) const;
@@ -195,6 +206,8 @@ public:
 
 private:
     friend class grad_context;
+    friend class tape_scope;
+    void check_root(const Variable& root, const Tensor& seed) const;
     // register_hook support: a leaf with hooks gets its own gradient for this pass.
     void stash_leaf(detail::var_impl& v);
     // Runs the hooks of every leaf stashed in this pass (when run is true) and adds each pass's
@@ -205,7 +218,7 @@ private:
     void check_backward(const detail::node& n, std::size_t index) const;
     // Throws graph_error when a value the sweep from root would reach was produced by a node
     // already released (its contribution would be lost silently).
-    void check_graph_intact(const detail::var_impl& root);
+    void check_graph_intact(const Variable* roots, std::size_t n);
     // "tanh (#12), matmul (#11), ..." for the live nodes just before index (most recent first).
     std::string preceding(std::size_t index, std::size_t count) const;
 
@@ -228,6 +241,29 @@ private:
     bool sweeping_ = false;  // a backward is running (backward inside a hook is refused)
     std::vector<detail::var_impl*> hooked_leaves_; // leaves stashed this pass (strong refs)
     std::vector<char> reach_; // check_graph_intact's marks, kept to reuse the buffer
+
+    static thread_local tape* current_;   // a tape_scope's tape, or null for the thread's own
+    static thread_local tape* leaf_owner; // the outermost tape sweeping on this thread
+};
+
+// Makes a fresh, empty tape the calling thread's current tape while it lives; scopes nest. For
+// a backward function that records and sweeps a graph of its own in the middle of a sweep
+// (recompute.hpp). Values recorded in the scope belong to its tape: do not let them escape it
+// (the scope clears its tape on exit). A backward run inside the scope during an enclosing
+// backward is part of that pass: hooks of leaves run once, at the end of the outer pass.
+// The tapes are kept per nesting depth, so their arenas are reused.
+class tape_scope
+{
+public:
+    tape_scope();
+    ~tape_scope();
+    tape_scope(const tape_scope&) = delete;
+    tape_scope& operator=(const tape_scope&) = delete;
+    tape& get() { return *mine_; }
+
+private:
+    tape* prev_;
+    tape* mine_;
 };
 
 // Grad mode of the calling thread: while false, ops record nothing.

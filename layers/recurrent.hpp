@@ -30,6 +30,18 @@ public:
                             const std::vector<cell_state>& initial = {}) override;
     std::string describe() const override;
 
+    // Checkpointed BPTT: with k > 0, training keeps the state only every k steps and each
+    // segment of k steps is run again when backward() reaches it (autograd/recompute.hpp):
+    // what the steps record is held for O(T/k + k) steps instead of T; each step runs twice.
+    // checkpoint_sqrt picks k = ceil(sqrt(T)) per call. Gradients are bit-identical to k = 0
+    // (the default: record every step). Not applied while a gradient_probe is active, nor
+    // without grad mode (nothing is recorded then). The projection of the inputs and the
+    // outputs, [T, B, ...] each, are kept whole either way. A user's cell must be a function
+    // of its inputs and parameters (what it captures that was computed outside the step cannot
+    // receive gradients in the recomputation, and throws graph_error then).
+    void set_checkpoint_every(std::size_t k) { checkpoint_ = k; }
+    std::size_t checkpoint_every() const { return checkpoint_; }
+
     Cell& cell() { return *cell_; }
     const sequence_regularisers& regularisers() const { return reg_; }
     // The masks of the last forward in training mode (see regularisers.hpp).
@@ -45,6 +57,7 @@ private:
     sequence_regularisers reg_;
     generator* gen_ = nullptr;
     regulariser_masks masks_;
+    std::size_t checkpoint_ = 0;
 };
 
 } // namespace xgrad::nn

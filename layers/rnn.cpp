@@ -38,9 +38,10 @@ RNNBase::RNNBase(cell_type type, std::size_t input, std::size_t hidden, const rn
                 cell = std::make_shared<GRUCell>(in, hidden, o.bias, g);
             register_flat_parameters(*cell, "", fmt::format("_l{}{}", l, d ? "_reverse" : ""));
             cells_.push_back(cell);
-            directions.push_back(o.regularisers.any()
-                                     ? std::make_shared<Recurrent>(cell, o.regularisers, g)
-                                     : std::make_shared<Recurrent>(cell));
+            auto layer = o.regularisers.any() ? std::make_shared<Recurrent>(cell, o.regularisers, g)
+                                              : std::make_shared<Recurrent>(cell);
+            layer->set_checkpoint_every(o.checkpoint_every);
+            directions.push_back(layer);
         }
         if (dirs == 2)
             layers.push_back(std::make_shared<Bidirectional>(directions[0], directions[1]));

@@ -27,6 +27,10 @@ struct rnn_options
     // Variational dropout, zoneout and weight-drop inside every layer's time loop, masks from
     // the generator the layer was built with (layers/regularisers.hpp).
     sequence_regularisers regularisers;
+    // Checkpointed BPTT in every layer (Recurrent::set_checkpoint_every): keep the state every
+    // k steps and recompute the steps in between during backward; checkpoint_sqrt for
+    // k = ceil(sqrt(T)); 0 records every step.
+    std::size_t checkpoint_every = 0;
 };
 
 enum class cell_type

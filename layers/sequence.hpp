@@ -12,6 +12,9 @@
 namespace xgrad::nn
 {
 
+// For Recurrent::set_checkpoint_every and rnn_options::checkpoint_every: k = ceil(sqrt(T)).
+inline constexpr std::size_t checkpoint_sqrt = static_cast<std::size_t>(-1);
+
 struct sequence_output
 {
     Variable output;                // [T, B, output_size()] (batch-first layers: [B, T, ...])

@@ -36,6 +36,8 @@ struct config
     std::size_t embed = 64, hidden = 256, layers = 2;
     // Variational dropout (input, state, output), zoneout and weight-drop in every LSTM layer.
     sequence_regularisers reg;
+    // Checkpointed BPTT (not saved: it changes memory and time, never the numbers).
+    std::size_t checkpoint_every = 0;
 };
 
 constexpr std::size_t max_width = 65536, max_layers = 64;
@@ -116,6 +118,7 @@ public:
         rnn_options o;
         o.num_layers = c.layers;
         o.regularisers = c.reg;
+        o.checkpoint_every = c.checkpoint_every;
         embed = register_module("embed", std::make_shared<Embedding>(c.chars.size(), c.embed, g));
         rnn = register_module("rnn", std::make_shared<LSTM>(c.embed, c.hidden, o, g));
         head = register_module("head", std::make_shared<Linear>(c.hidden, c.chars.size(), true, g));
@@ -268,6 +271,9 @@ int train(int argc, char** argv)
     f.add("weight-drop", c.reg.weight_drop, "DropConnect on weight_hh (AWD-LSTM's weight-drop)")
         .at_least(0)
         .below(1);
+    f.add("checkpoint-every", c.checkpoint_every,
+          "checkpointed BPTT: keep the state every k steps and recompute the steps between in "
+          "backward (memory for long --seq; bit-identical results); 0: off");
     // Both parts must be non-empty: the validation loss is reported every epoch.
     f.add("valid", valid, "fraction of the text (its end) held out").above(0).below(1);
     f.add("max-chars", max_chars, "use only the first N characters (0: all)");

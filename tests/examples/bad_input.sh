@@ -257,6 +257,7 @@ row 2 "too few for --batch 4 x --seq 10" "${ct[@]}" --valid 0.99
 row 2 "too few for --batch 1000 x --seq 10" "${ct[@]}" --batch 1000
 row 2 "too short for --seq 1000" "${ct[@]}" --seq 1000
 for v in -1 x; do row 2 "--max-chars: '$v'" "${ct[@]}" --max-chars "$v"; done
+for v in -1 x; do row 2 "--checkpoint-every: '$v'" "${ct[@]}" --checkpoint-every "$v"; done
 for v in -1 nan inf x; do row 2 "--time-budget: '$v'" "${ct[@]}" --time-budget "$v"; done
 for v in -1 x; do row 2 "--seed: '$v'" "${ct[@]}" --seed "$v"; done
 row 2 "more than the limit of 268435456" "${ct[@]}" --hidden 65536 --layers 64

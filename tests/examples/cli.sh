@@ -120,6 +120,14 @@ if "$bin/char_lm" train --data "$tmp/small.txt" --out "$tmp/ch" --epochs 1 --hid
 else
   fail "char_lm train and sample"
 fi
+# Checkpointed BPTT changes memory and time, never the numbers: the same weights, bit for bit.
+if "$bin/char_lm" train --data "$tmp/small.txt" --out "$tmp/ck" --epochs 1 --hidden 32 --embed 8 \
+     --layers 2 --batch 8 --seq 20 --checkpoint-every 6 > /dev/null &&
+   cmp -s "$tmp/ch/current/model.safetensors" "$tmp/ck/current/model.safetensors"; then
+  pass "char_lm --checkpoint-every: bit-identical weights"
+else
+  fail "char_lm --checkpoint-every: the weights differ from a run without it"
+fi
 # A UTF-8 text whose bytes >= 0x80 are in the alphabet: the weight file's metadata stays UTF-8.
 for i in $(seq 1 100); do echo "Le café était très bon, déjà ; où est l'été ? $i"; done > "$tmp/fr.txt"
 if "$bin/char_lm" train --data "$tmp/fr.txt" --out "$tmp/fr" --epochs 1 --hidden 8 --embed 4 \
