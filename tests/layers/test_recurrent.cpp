@@ -81,6 +81,19 @@ void require_identical(const bptt_run& a, const bptt_run& b)
     }
 }
 
+// snippet checkpoint begin (docs/layers.md shows this block; tests/docs/snippets.sh)
+// One training step over a long sequence with checkpointed BPTT.
+std::vector<Variable> train_long(const Variable& x, const Variable& w, generator& g)
+{
+    rnn_options o;
+    o.checkpoint_every = checkpoint_sqrt; // or a step count; 0 (the default) records every step
+    LSTM lstm(64, 256, o, g);
+    auto out = lstm.forward(x);     // x [T, B, 64]: segments of ceil(sqrt(T)) steps
+    sum(out.output * w).backward(); // each segment is recomputed when the sweep reaches it
+    return lstm.parameters();       // their gradients
+}
+// snippet checkpoint end
+
 } // namespace
 
 TEST_CASE("checkpointed BPTT: bit-identical gradients for every cell, with lengths and "
@@ -204,4 +217,18 @@ TEST_CASE("checkpointed BPTT records segments, not steps, and passes a gradcheck
                           0);
         },
         inputs);
+}
+
+TEST_CASE("docs: checkpointed BPTT", "[layers][recurrent][checkpoint][docs]")
+{
+    generator g(12), g2(12);
+    const Variable x(randn({50, 2, 64}, 13, false).data().to(f32));
+    const Variable w(randn({50, 2, 256}, 14, false).data().to(f32));
+    const std::vector<Variable> a = train_long(x, w, g);
+    LSTM plain(64, 256, {}, g2);
+    sum(plain.forward(x).output * w).backward();
+    const std::vector<Variable> b = plain.parameters();
+    REQUIRE(a.size() == b.size());
+    for (std::size_t i = 0; i < a.size(); ++i)
+        CHECK(identical(a[i].grad(), b[i].grad()));
 }
