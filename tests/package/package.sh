@@ -7,12 +7,14 @@
 #                   build tree (compiles the library again)
 #   pkg-config      install to a temporary prefix and compile/link the consumer with one g++
 #                   command line from `pkg-config --cflags --libs xgrad`
-# Usage: package.sh MODE BINARY_DIR SOURCE_DIR CXX BUILD_TYPE MARCH SANITIZE
+# Usage: package.sh MODE BINARY_DIR SOURCE_DIR CXX BUILD_TYPE MARCH SANITIZE MPI
+# MPI (ON/OFF): whether the build made xgrad::distributed; then the consumer must find it, and
+# its distributed program is built and run too (CMake modes).
 # Work happens in BINARY_DIR/package-tests/MODE, removed after a pass and kept after a failure
 # (for a look; the next run starts by removing it).
 set -euo pipefail
 
-mode=$1 bin=$2 src=$3 cxx=$4 build_type=$5 march=$6 sanitize=$7
+mode=$1 bin=$2 src=$3 cxx=$4 build_type=$5 march=$6 sanitize=$7 mpi=${8:-OFF}
 consumer=$src/tests/package/consumer
 work=$bin/package-tests/$mode
 rm -rf "$work"
@@ -55,7 +57,14 @@ install_prefix() {
 }
 
 configure_flags=(-DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE="$build_type"
-                 -DCMAKE_FIND_PACKAGE_NO_PACKAGE_REGISTRY=ON)
+                 -DCMAKE_FIND_PACKAGE_NO_PACKAGE_REGISTRY=ON -DXGRAD_EXPECT_DISTRIBUTED="$mpi")
+
+# The distributed consumer (one rank: MPI's singleton start), when xgrad::distributed exists.
+run_distributed() {
+    [ "$mpi" = ON ] || return 0
+    quiet "$work/build-dist.log" cmake --build "$work/build" -j2 --target consumer_distributed
+    "$work/build/consumer_distributed" || fail "the distributed consumer's checks failed"
+}
 
 case $mode in
 install)
@@ -64,6 +73,7 @@ install)
         -DCMAKE_PREFIX_PATH="$work/prefix"
     quiet "$work/build.log" cmake --build "$work/build" -j2 --target consumer
     "$work/build/consumer" || fail "the consumer's checks failed"
+    run_distributed
     # SameMinorVersion: a request for another major (or minor) version must be refused.
     if cmake -S "$consumer" -B "$work/build9" "${configure_flags[@]}" \
         -DCMAKE_PREFIX_PATH="$work/prefix" -DXGRAD_REQUEST_VERSION=9.0 >"$work/v9.log" 2>&1; then
@@ -81,6 +91,7 @@ subdirectory)
         -DCMAKE_BUILD_TYPE= -DXGRAD_SOURCE_DIR="$src" -DXGRAD_MARCH="$march" -DXGRAD_SANITIZE="$sanitize"
     quiet "$work/build.log" cmake --build "$work/build" -j2 --target consumer
     "$work/build/consumer" || fail "the consumer's checks failed"
+    run_distributed
     ;;
 pkg-config)
     install_prefix
