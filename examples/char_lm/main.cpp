@@ -8,6 +8,7 @@
 
 #include <fmt/core.h>
 
+#include "examples/common/data_parallel.hpp"
 #include "examples/common/flags.hpp"
 #include "examples/common/plot.hpp"
 #include "examples/common/progress.hpp"
@@ -197,17 +198,18 @@ public:
 
 // Token (t, b) of a step: stream b starts at b * stream_len; the step reads `seq` characters
 // from `offset` into every stream, targets one further.
+// Streams [first, first + streams) of the text cut into streams of stream_len characters.
 void step_data(const std::vector<std::int64_t>& ids, std::size_t streams, std::size_t stream_len,
                std::size_t offset, std::size_t seq, std::vector<std::int64_t>& x,
-               std::vector<std::int64_t>& y)
+               std::vector<std::int64_t>& y, std::size_t first = 0)
 {
     x.resize(seq * streams);
     y.resize(seq * streams);
     for (std::size_t t = 0; t < seq; ++t)
         for (std::size_t b = 0; b < streams; ++b)
         {
-            x[t * streams + b] = ids[b * stream_len + offset + t];
-            y[t * streams + b] = ids[b * stream_len + offset + t + 1];
+            x[t * streams + b] = ids[(first + b) * stream_len + offset + t];
+            y[t * streams + b] = ids[(first + b) * stream_len + offset + t + 1];
         }
 }
 
@@ -241,7 +243,7 @@ int train(int argc, char** argv)
                 plot_every = 0;
     double lr = 2e-3, clip = 5.0, valid = 0.1, budget = 0;
     std::uint64_t seed = 1;
-    bool resume = false;
+    bool resume = false, distributed = false;
     cli::flags f("usage: char_lm train [options]\n"
                  "Trains a character-level stacked LSTM with truncated BPTT, Adam and gradient\n"
                  "clipping; reports validation loss per epoch; checkpoints to --out.");
@@ -271,6 +273,9 @@ int train(int argc, char** argv)
     f.add("weight-drop", c.reg.weight_drop, "DropConnect on weight_hh (AWD-LSTM's weight-drop)")
         .at_least(0)
         .below(1);
+    f.add("distributed", distributed,
+          "data-parallel training over the processes of `mpirun -np N`: each takes --batch / N "
+          "of the streams (N must divide --batch); rank 0 logs and checkpoints");
     f.add("checkpoint-every", c.checkpoint_every,
           "checkpointed BPTT: keep the state every k steps and recompute the steps between in "
           "backward (memory for long --seq; bit-identical results); 0: off");
@@ -288,6 +293,13 @@ int train(int argc, char** argv)
         .hide_default();
     f.add("plot-every", plot_every, "steps per plotted point (0: about 50 points an epoch)");
     f.parse(argc, argv, 2);
+    cli::data_parallel dp(distributed, argc, argv);
+    const bool root = dp.is_root();
+    if (batch % dp.size() != 0)
+        throw cli::usage_error(
+            fmt::format("--batch {} does not divide among {} processes", batch, dp.size()));
+    // This process's streams: [first, first + local) of the --batch.
+    const std::size_t local = batch / dp.size(), first = dp.rank() * local;
     cli::check_plot_dir(plot_dir);
     count_parameters({std::string(256, ' '), c.embed, c.hidden, c.layers, {}}); // at most 256 chars
 
@@ -320,6 +332,9 @@ int train(int argc, char** argv)
     c.chars = vocab.chars();
     generator g(seed);
     CharModel m(c, g);
+    dp.setup(m); // every rank holds rank 0's weights
+    if (dp.rank() > 0)
+        g.seed(seed + 1000003 * dp.rank()); // its own dropout masks
     optim::Adam opt(m.parameters(), optim::adam_options{lr});
     // What --resume must repeat to continue the same run (--epochs may grow).
     cli::run_record record{
@@ -337,7 +352,9 @@ int train(int argc, char** argv)
     cli::record_file(record, "data", data);
     // A save killed half-way leaves a staging folder: drop it (the committed checkpoint stays).
     io::checkpoint_dir ckpt(out);
-    ckpt.clean();
+    if (root)
+        ckpt.clean();
+    dp.barrier();
     std::size_t epoch = 0, step = 0;
     std::vector<cell_state> states;
     if (resume)
@@ -353,13 +370,16 @@ int train(int argc, char** argv)
         opt.load(dir + "/optimizer.safetensors");
         epoch = static_cast<std::size_t>(t.tensors.at("epoch").item());
         step = static_cast<std::size_t>(t.tensors.at("step").item());
+        // The states of all --batch streams; this process continues its own.
         if (t.tensors.count("h_n"))
-            states = m.rnn->initial_state(
-                {Variable(t.tensors.at("h_n")), Variable(t.tensors.at("c_n"))});
+            states = m.rnn->initial_state({narrow(Variable(t.tensors.at("h_n")), 1, first, local),
+                                           narrow(Variable(t.tensors.at("c_n")), 1, first, local)});
     }
-    fmt::print("{}: {} training and {} validation characters; {}, {} parameters\n", data,
-               train_ids.size(), valid_ids.size(), m.describe(), m.parameter_count());
-    if (!resume)
+    if (root)
+        fmt::print("{}: {} training and {} validation characters; {}, {} parameters{}\n", data,
+                   train_ids.size(), valid_ids.size(), m.describe(), m.parameter_count(),
+                   dp.on() ? fmt::format("; {} processes x {} streams", dp.size(), local) : "");
+    if (!resume && root)
         fmt::print("initial validation loss {:.4f} (ln V = {:.4f})\n", evaluate(m, valid_ids, seq),
                    std::log(double(vocab.size())));
 
@@ -372,20 +392,33 @@ int train(int argc, char** argv)
     // The curves are written first: rows past a checkpoint that never committed are dropped
     // by --resume.
     auto checkpoint = [&] {
+        // The states of every stream, gathered from the processes (all take part).
+        Tensor h_n, c_n;
+        if (!states.empty())
+        {
+            sequence_output so{Variable(), states};
+            h_n = dp.gather(RNNBase::final_state(so, 0).data(), 1);
+            c_n = dp.gather(RNNBase::final_state(so, 1).data(), 1);
+        }
+        if (!root)
+        {
+            dp.barrier(); // until rank 0 has committed
+            return;
+        }
         plot.write();
         auto tx = ckpt.begin();
         io::save_tensors(tx.file("model.safetensors"), m.state_dict(), m.metadata());
         opt.save(tx.file("optimizer.safetensors"));
         std::map<std::string, Tensor> t{{"epoch", Tensor::scalar(double(epoch), f64)},
                                         {"step", Tensor::scalar(double(step), f64)}};
-        if (!states.empty())
+        if (h_n.defined())
         {
-            sequence_output so{Variable(), states};
-            t["h_n"] = RNNBase::final_state(so, 0).data();
-            t["c_n"] = RNNBase::final_state(so, 1).data();
+            t["h_n"] = h_n;
+            t["c_n"] = c_n;
         }
         io::save_tensors(tx.file("trainer.safetensors"), t, record);
         tx.commit();
+        dp.barrier();
     };
 
     cli::progress bar;
@@ -397,17 +430,21 @@ int train(int argc, char** argv)
         for (; step < steps; ++step)
         {
             const auto started = cli::training_plot::clock::now();
-            step_data(train_ids, batch, stream_len, step * seq, seq, x, y);
+            step_data(train_ids, local, stream_len, step * seq, seq, x, y, first);
             opt.zero_grad();
-            Variable loss = cross_entropy(m.forward(x, seq, batch, states), y);
+            Variable loss = cross_entropy(m.forward(x, seq, local, states), y);
             loss.backward();
+            // Equal shares: the mean of the processes' means is the mean over the batch.
+            dp.average();
             states = nn::carry(states); // truncated BPTT: the next step starts from a leaf
-            const double norm = plot.grad_norm(m.parameters(), clip);
+            const double norm = plot.grad_norm(m.parameters(), clip); // the same on every rank
             opt.step();
-            plot.step(epoch * steps + step + 1, loss.item(), x.size(), norm, started);
-            running = step == 0 ? loss.item() : 0.98 * running + 0.02 * loss.item();
-            tokens += x.size();
-            bar.update(epoch + 1, epochs, step + 1, steps, running, tokens);
+            const double mean_loss = dp.sum(loss.item()) / double(dp.size());
+            plot.step(epoch * steps + step + 1, mean_loss, x.size() * dp.size(), norm, started);
+            running = step == 0 ? mean_loss : 0.98 * running + 0.02 * mean_loss;
+            tokens += x.size() * dp.size();
+            if (root)
+                bar.update(epoch + 1, epochs, step + 1, steps, running, tokens);
             if (save_every && (step + 1) % save_every == 0 && step + 1 < steps)
             {
                 ++step; // the checkpoint says where to continue
@@ -415,30 +452,42 @@ int train(int argc, char** argv)
                 --step;
             }
             ++steps_done;
-            const bool out_of_time = budget > 0 && bar.elapsed() > budget * 60;
+            // Every process stops at the same step: rank 0's clock decides for all.
+            const bool out_of_time = dp.any(root && budget > 0 && bar.elapsed() > budget * 60);
             if ((out_of_time || (max_steps && steps_done >= max_steps)) && step + 1 < steps)
             {
                 ++step;
-                bar.finish();
+                if (root)
+                    bar.finish();
                 checkpoint();
-                fmt::print("{}: saved to {} (continue with --resume)\n",
-                           out_of_time ? "time budget reached" : "--max-steps reached", out);
+                if (root)
+                    fmt::print("{}: saved to {} (continue with --resume)\n",
+                               out_of_time ? "time budget reached" : "--max-steps reached", out);
                 return 0;
             }
         }
-        bar.finish();
-        const double v = evaluate(m, valid_ids, seq);
-        fmt::print("epoch {}: validation loss {:.4f} ({:.3f} bits per character)\n", epoch + 1, v,
-                   v / std::log(2.0));
-        plot.add("valid_loss", double((epoch + 1) * steps), v);
-        plot.add("valid_bpc", double((epoch + 1) * steps), v / std::log(2.0));
+        if (root)
+        {
+            bar.finish();
+            const double v = evaluate(m, valid_ids, seq); // the same model on every rank
+            fmt::print("epoch {}: validation loss {:.4f} ({:.3f} bits per character)\n", epoch + 1,
+                       v, v / std::log(2.0));
+            plot.add("valid_loss", double((epoch + 1) * steps), v);
+            plot.add("valid_bpc", double((epoch + 1) * steps), v / std::log(2.0));
+        }
         step = 0;
         states.clear();
         ++epoch;
         checkpoint();
         --epoch;
     }
-    fmt::print("model saved to {}\n", out);
+    if (root)
+    {
+        if (dp.on() && dp.reductions() > 0)
+            fmt::print("gradient allreduce: {:.2f} ms per step over {} processes\n",
+                       1e3 * dp.reduce_seconds() / double(dp.reductions()), dp.size());
+        fmt::print("model saved to {}\n", out);
+    }
     return 0;
 }
 

@@ -177,8 +177,9 @@ Variable Model::logits(const std::vector<std::int64_t>& ids, std::size_t steps, 
     return linear(out.output, V); // o_t = V s_t for every step: one GEMM
 }
 
-double Model::run_batch(const text::batch& b, std::size_t bptt, bool train)
+double Model::run_batch(const text::batch& b, std::size_t bptt, bool train, std::size_t normaliser)
 {
+    const double over = static_cast<double>(normaliser ? normaliser : b.tokens());
     const std::size_t chunk = bptt == 0 ? b.steps : bptt;
     std::vector<cell_state> carried;
     double total = 0;
@@ -207,7 +208,7 @@ double Model::run_batch(const text::batch& b, std::size_t bptt, bool train)
         total += loss.item();
         counted += tokens;
         if (train)
-            (loss / static_cast<double>(b.tokens())).backward();
+            (loss / over).backward();
         carried = nn::carry(next); // truncated BPTT: the next chunk starts from a leaf
     }
     return counted ? total / static_cast<double>(counted) : 0.0;

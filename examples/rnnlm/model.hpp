@@ -67,8 +67,11 @@ public:
 
     // Mean cross-entropy per target token of a batch (padding ignored), optionally in chunks of
     // `bptt` time steps whose state is carried detached (0: full BPTT). Calls backward() on each
-    // chunk when `train` is set and returns the mean loss.
-    double run_batch(const text::batch& b, std::size_t bptt, bool train);
+    // chunk when `train` is set and returns the mean loss. The gradient is that of the summed
+    // loss over `normaliser` tokens (0: the batch's own; data-parallel training passes the
+    // global batch's count).
+    double run_batch(const text::batch& b, std::size_t bptt, bool train,
+                     std::size_t normaliser = 0);
 
     // Natural-log probability of every next token of one id sequence (START ... END): element i
     // is log P(ids[i+1] | ids[0..i]). Runs without recording.

@@ -4,6 +4,7 @@
 
 #include <fmt/core.h>
 
+#include "examples/common/data_parallel.hpp"
 #include "examples/common/flags.hpp"
 #include "examples/common/plot.hpp"
 #include "examples/common/progress.hpp"
@@ -31,7 +32,7 @@ struct options
     std::size_t max_sentences = 0, max_length = 80, max_steps = 0, save_every = 0, plot_every = 0;
     double lr = -1, valid = 0.05, time_budget = 0, clip = 0;
     std::uint64_t seed = 1;
-    bool resume = false;
+    bool resume = false, distributed = false;
 };
 
 // Where training stands: saved next to the weights so that --resume continues exactly.
@@ -143,6 +144,10 @@ int train_command(int argc, char** argv)
     f.add("max-steps", o.max_steps, "stop (and save) after this many steps in this run (0: none)");
     f.add("save-every", o.save_every, "also save a checkpoint every N steps (0: per epoch only)");
     f.add("seed", o.seed, "seed for initialisation and shuffling", 0);
+    f.add("distributed", o.distributed,
+          "data-parallel training over the processes of `mpirun -np N`: each takes every N-th "
+          "sentence of a --batch, the loss scaled by the batch's token count; rank 0 logs and "
+          "checkpoints");
     f.add("resume", o.resume, "continue the run saved in --out exactly where it stopped");
     f.add("plot", o.plot,
           "write the run's curves to DIR/rnnlm.csv and DIR/rnnlm.png (training loss, tokens/s, "
@@ -150,6 +155,8 @@ int train_command(int argc, char** argv)
         .hide_default();
     f.add("plot-every", o.plot_every, "steps per plotted point (0: about 50 points an epoch)");
     f.parse(argc, argv, 2);
+    cli::data_parallel dp(o.distributed, argc, argv);
+    const bool root = dp.is_root();
     cli::check_plot_dir(o.plot);
     if (o.lr < 0)
         o.lr = o.optim == "adam" ? 0.002 : 0.005;
@@ -164,7 +171,9 @@ int train_command(int argc, char** argv)
         throw std::runtime_error("the corpus has no training sentences");
     // A save killed half-way leaves a staging folder: drop it (the committed checkpoint stays).
     io::checkpoint_dir ckpt(o.out);
-    ckpt.clean();
+    if (root)
+        ckpt.clean();
+    dp.barrier();
     const auto record = make_record(o);
     const model_files dir = o.resume ? find_model(o.out, true) : model_files{o.out};
     text::vocabulary vocab =
@@ -193,16 +202,20 @@ int train_command(int argc, char** argv)
     std::size_t train_tokens = 0;
     for (const auto& s : train)
         train_tokens += s.size() - 1;
-    fmt::print("corpus {}: {} sentences ({} training, {} validation{}), {} training tokens\n",
-               o.data, sentences.size(), train.size(), valid.size(),
-               dropped ? fmt::format(", {} longer than {} tokens dropped", dropped, o.max_length)
-                       : "",
-               train_tokens);
+    if (root)
+        fmt::print(
+            "corpus {}: {} sentences ({} training, {} validation{}), {} training tokens\n", o.data,
+            sentences.size(), train.size(), valid.size(),
+            dropped ? fmt::format(", {} longer than {} tokens dropped", dropped, o.max_length) : "",
+            train_tokens);
 
     generator g(o.seed);
     config c{o.cell, o.layers, o.hidden, o.vocab};
     Model m(c, g);
-    fmt::print("{}, {} parameters\n", c.describe(), m.parameter_count());
+    dp.setup(m); // every rank holds rank 0's weights
+    if (root)
+        fmt::print("{}, {} parameters{}\n", c.describe(), m.parameter_count(),
+                   dp.on() ? fmt::format("; {} processes", dp.size()) : "");
 
     std::unique_ptr<optim::Optimizer> opt;
     if (o.optim == "sgd")
@@ -228,10 +241,11 @@ int train_command(int argc, char** argv)
         opt->load(dir.optimizer());
         if (pos.has_ref)
             rule.step(pos.ref); // restore the rule's reference value
-        fmt::print("resuming at epoch {} batch {} (lr {})\n", pos.epoch + 1, pos.next_batch,
-                   opt->lr());
+        if (root)
+            fmt::print("resuming at epoch {} batch {} (lr {})\n", pos.epoch + 1, pos.next_batch,
+                       opt->lr());
     }
-    else
+    else if (root)
     {
         const double initial = evaluate(
             m,
@@ -256,6 +270,11 @@ int train_command(int argc, char** argv)
     // The curves are written first: a crash between leaves rows past the checkpoint, which
     // --resume drops.
     auto checkpoint = [&] {
+        if (!root)
+        {
+            dp.barrier(); // until rank 0 has committed
+            return;
+        }
         plot.write();
         auto tx = ckpt.begin();
         vocab.save(tx.file("vocab.txt"));
@@ -266,6 +285,7 @@ int train_command(int argc, char** argv)
         pos.lr = opt->lr();
         save_position(tx.file("trainer.safetensors"), pos, record);
         tx.commit();
+        dp.barrier();
     };
 
     cli::progress bar;
@@ -279,17 +299,37 @@ int train_command(int argc, char** argv)
         for (; pos.next_batch < batches.size(); ++pos.next_batch)
         {
             const auto started = cli::training_plot::clock::now();
-            text::batch b = text::make_batch(train, batches[pos.next_batch]);
+            // This process's sentences: every size()-th of the batch, from its rank. The loss is
+            // summed over them and divided by the whole batch's token count, so the reduced
+            // gradient is the one of the batch's mean (sentences differ in length).
+            const std::vector<std::size_t>& all = batches[pos.next_batch];
+            std::vector<std::size_t> mine;
+            std::size_t batch_tokens = 0;
+            for (std::size_t i = 0; i < all.size(); ++i)
+            {
+                batch_tokens += train[all[i]].size() - 1;
+                if (i % dp.size() == dp.rank())
+                    mine.push_back(all[i]);
+            }
             opt->zero_grad();
-            const double loss = m.run_batch(b, o.bptt, true);
+            double mean = 0, summed = 0; // this process's mean and summed loss
+            if (!mine.empty())
+            {
+                const text::batch b = text::make_batch(train, mine);
+                mean = m.run_batch(b, o.bptt, true, batch_tokens);
+                summed = mean * double(b.tokens());
+            }
+            dp.reduce(1.0);
+            const double loss = dp.on() ? dp.sum(summed) / double(batch_tokens) : mean;
             const double norm = plot.grad_norm(m.parameters(), o.clip);
             opt->step();
-            plot.step(global_step() + 1, loss, b.tokens(), norm, started);
-            running += loss * double(b.tokens());
-            running_tokens += b.tokens();
-            tokens_done += b.tokens();
-            bar.update(pos.epoch + 1, o.epochs, pos.next_batch + 1, batches.size(),
-                       running / double(running_tokens), tokens_done);
+            plot.step(global_step() + 1, loss, batch_tokens, norm, started);
+            running += loss * double(batch_tokens);
+            running_tokens += batch_tokens;
+            tokens_done += batch_tokens;
+            if (root)
+                bar.update(pos.epoch + 1, o.epochs, pos.next_batch + 1, batches.size(),
+                           running / double(running_tokens), tokens_done);
             ++steps_done;
             if (o.save_every && steps_done % o.save_every == 0 &&
                 pos.next_batch + 1 < batches.size())
@@ -298,7 +338,8 @@ int train_command(int argc, char** argv)
                 checkpoint();
                 --pos.next_batch;
             }
-            if ((o.time_budget > 0 && bar.elapsed() > o.time_budget * 60) ||
+            // Every process stops at the same step: rank 0's clock decides for all.
+            if (dp.any(root && o.time_budget > 0 && bar.elapsed() > o.time_budget * 60) ||
                 (o.max_steps > 0 && steps_done >= o.max_steps))
             {
                 ++pos.next_batch;
@@ -306,13 +347,15 @@ int train_command(int argc, char** argv)
                 break;
             }
         }
-        bar.finish();
+        if (root)
+            bar.finish();
         if (out_of_time && pos.next_batch < batches.size())
         {
             checkpoint();
-            fmt::print("stopped in epoch {} at batch {} (time or step budget): saved to {} "
-                       "(continue with --resume)\n",
-                       pos.epoch + 1, pos.next_batch, o.out);
+            if (root)
+                fmt::print("stopped in epoch {} at batch {} (time or step budget): saved to {} "
+                           "(continue with --resume)\n",
+                           pos.epoch + 1, pos.next_batch, o.out);
             return 0;
         }
         const double vloss =
@@ -324,17 +367,24 @@ int train_command(int argc, char** argv)
         plot.add(valid.empty() ? "epoch_train_loss" : "valid_loss", at, vloss);
         plot.add(valid.empty() ? "epoch_train_ppl" : "valid_ppl", at, std::exp(vloss));
         plot.add("lr", at, opt->lr());
-        fmt::print("epoch {}: training loss {:.4f}, validation loss {:.4f}, perplexity {:.1f}{}\n",
-                   pos.epoch + 1, running / double(running_tokens), vloss, std::exp(vloss),
-                   halved ? fmt::format(" (loss rose: learning rate halved to {})", opt->lr())
-                          : "");
+        if (root) // every process evaluated (the same model): the rule acts the same on all
+            fmt::print(
+                "epoch {}: training loss {:.4f}, validation loss {:.4f}, perplexity {:.1f}{}\n",
+                pos.epoch + 1, running / double(running_tokens), vloss, std::exp(vloss),
+                halved ? fmt::format(" (loss rose: learning rate halved to {})", opt->lr()) : "");
         pos.next_batch = 0;
         const std::size_t done = pos.epoch;
         pos.epoch = done + 1; // the checkpoint says where to continue
         checkpoint();
         pos.epoch = done;
     }
-    fmt::print("model saved to {}\n", o.out);
+    if (root)
+    {
+        if (dp.on() && dp.reductions() > 0)
+            fmt::print("gradient allreduce: {:.2f} ms per step over {} processes\n",
+                       1e3 * dp.reduce_seconds() / double(dp.reductions()), dp.size());
+        fmt::print("model saved to {}\n", o.out);
+    }
     return 0;
 }
 
