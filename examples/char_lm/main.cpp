@@ -461,8 +461,13 @@ int train(int argc, char** argv)
                     bar.finish();
                 checkpoint();
                 if (root)
+                {
+                    fmt::print("{} steps, {} characters in {:.1f} s: {:.0f} tok/s\n", steps_done,
+                               tokens, bar.elapsed(), double(tokens) / bar.elapsed());
+                    dp.report();
                     fmt::print("{}: saved to {} (continue with --resume)\n",
                                out_of_time ? "time budget reached" : "--max-steps reached", out);
+                }
                 return 0;
             }
         }
@@ -483,9 +488,7 @@ int train(int argc, char** argv)
     }
     if (root)
     {
-        if (dp.on() && dp.reductions() > 0)
-            fmt::print("gradient allreduce: {:.2f} ms per step over {} processes\n",
-                       1e3 * dp.reduce_seconds() / double(dp.reductions()), dp.size());
+        dp.report();
         fmt::print("model saved to {}\n", out);
     }
     return 0;

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include <fmt/core.h>
+
 #include "examples/common/flags.hpp"
 #include "xgrad/autograd/ops/layout.hpp"
 
@@ -123,6 +125,13 @@ xgrad::Tensor data_parallel::gather(const xgrad::Tensor& t, int axis) const
     (void)axis;
 #endif
     return t;
+}
+
+void data_parallel::report() const
+{
+    if (on() && is_root() && reductions() > 0)
+        fmt::print("gradient allreduce: {:.2f} ms per step over {} processes\n",
+                   1e3 * reduce_seconds() / double(reductions()), size_);
 }
 
 double data_parallel::reduce_seconds() const

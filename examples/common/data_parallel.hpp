@@ -42,6 +42,8 @@ public:
     void barrier() const;
     // Every rank's t (same shape) concatenated along `axis` in rank order.
     xgrad::Tensor gather(const xgrad::Tensor& t, int axis) const;
+    // Rank 0 of a distributed run prints "gradient allreduce: X ms per step over N processes".
+    void report() const;
     // Seconds spent reducing gradients, and the number of reductions.
     double reduce_seconds() const;
     std::size_t reductions() const;

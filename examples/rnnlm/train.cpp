@@ -352,6 +352,7 @@ int train_command(int argc, char** argv)
         if (out_of_time && pos.next_batch < batches.size())
         {
             checkpoint();
+            dp.report();
             if (root)
                 fmt::print("stopped in epoch {} at batch {} (time or step budget): saved to {} "
                            "(continue with --resume)\n",
@@ -380,9 +381,7 @@ int train_command(int argc, char** argv)
     }
     if (root)
     {
-        if (dp.on() && dp.reductions() > 0)
-            fmt::print("gradient allreduce: {:.2f} ms per step over {} processes\n",
-                       1e3 * dp.reduce_seconds() / double(dp.reductions()), dp.size());
+        dp.report();
         fmt::print("model saved to {}\n", o.out);
     }
     return 0;
