@@ -4,6 +4,7 @@
 #include "xgrad/autograd/blas.hpp"
 #include "xgrad/autograd/gradcheck.hpp"
 #include "xgrad/autograd/ops/arithmetic.hpp"
+#include "xgrad/autograd/ops/conv.hpp"
 #include "xgrad/autograd/ops/ctc.hpp"
 #include "xgrad/autograd/ops/dropout.hpp"
 #include "xgrad/autograd/ops/extrema.hpp"

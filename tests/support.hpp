@@ -50,4 +50,15 @@ inline double max_diff(const Tensor& a, const Tensor& b)
     return m;
 }
 
+// Same shape, dtype and every element bit for bit (what "bit-identical gradients" means).
+inline bool identical(const Tensor& a, const Tensor& b)
+{
+    if (a.shape() != b.shape() || a.dtype() != b.dtype())
+        return false;
+    for (std::size_t i = 0; i < a.numel(); ++i)
+        if (a.flat(i) != b.flat(i))
+            return false;
+    return true;
+}
+
 } // namespace xgrad::test

@@ -29,16 +29,6 @@ Variable segment_loss(const Variable& x, const Variable& w, bool segmented)
     return sum(out[0] * out[0]) + sum(out[1]) + sum(x * x * x);
 }
 
-bool same_bits(const Tensor& a, const Tensor& b)
-{
-    if (a.shape() != b.shape() || a.dtype() != b.dtype())
-        return false;
-    for (std::size_t i = 0; i < a.numel(); ++i)
-        if (a.flat(i) != b.flat(i))
-            return false;
-    return true;
-}
-
 } // namespace
 
 TEST_CASE("recompute gives the unsegmented gradients bit for bit", "[recompute]")
@@ -56,8 +46,8 @@ TEST_CASE("recompute gives the unsegmented gradients bit for bit", "[recompute]"
         const Variable plain = segment_loss(x.detach(), w.detach(), false);
         CHECK(loss.item() == plain.item());
         loss.backward();
-        CHECK(same_bits(x.grad(), gx));
-        CHECK(same_bits(w.grad(), gw));
+        CHECK(identical(x.grad(), gx));
+        CHECK(identical(w.grad(), gw));
         CHECK(tape::current().size() == before); // the segment's recording was released
     }
 }
@@ -117,8 +107,8 @@ TEST_CASE("recompute nests, and runs directly without gradients", "[recompute]")
     x.zero_grad();
     w.zero_grad();
     loss(true, x).backward();
-    CHECK(same_bits(x.grad(), gx));
-    CHECK(same_bits(w.grad(), gw));
+    CHECK(identical(x.grad(), gx));
+    CHECK(identical(w.grad(), gw));
     check_gradients([&](const std::vector<Variable>& in) { return loss(true, in[0]); }, {x, w});
 
     // No input requires grad: fn records as usual and the captured parameter still learns.

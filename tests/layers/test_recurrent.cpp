@@ -15,16 +15,6 @@ using namespace xgrad::nn;
 namespace
 {
 
-bool identical(const Tensor& a, const Tensor& b)
-{
-    if (a.shape() != b.shape() || a.dtype() != b.dtype())
-        return false;
-    for (std::size_t i = 0; i < a.numel(); ++i)
-        if (a.flat(i) != b.flat(i))
-            return false;
-    return true;
-}
-
 // Loss, output and the gradients of x, the initial state and every parameter after one
 // forward/backward of `make(every)`'s layer; the generator is reseeded so the masks match.
 struct bptt_run
