@@ -349,20 +349,22 @@ Variable max_pool2d(const Variable& x, const pool2d_options& o)
     });
 }
 
-Variable avg_pool2d(const Variable& x, const pool2d_options& o, bool count_include_pad)
+namespace
 {
-    const geometry g = pool_geometry("avg_pool2d", x, o);
+
+// One rectangle of the input and the count its sum is divided by.
+struct cell_window
+{
+    span rows, cols;
+    double divisor;
+};
+
+// The mean of each output's window (avg_pool2d and adaptive_avg_pool2d): forward and backward
+// over the windows `window(i, j)` gives.
+template <class Window>
+Variable window_mean(const char* op, const Variable& x, const geometry& g, Window window)
+{
     Tensor y = Tensor::empty(output_shape(g, g.c, false), x.dtype());
-    // The divisor of output (i, j): the whole kernel, or its cells inside the image. (With
-    // count_include_pad the window is still clipped to the padded extent, as PyTorch's.)
-    auto divisor = [g, count_include_pad](std::size_t i, std::size_t j) {
-        const span r = window(i, g.sh, g.kh, g.ph, g.h), q = window(j, g.sw, g.kw, g.pw, g.w);
-        if (!count_include_pad)
-            return double((r.hi - r.lo) * (q.hi - q.lo));
-        const span rp = window(i, g.sh, g.kh, 0, g.h + 2 * g.ph);
-        const span qp = window(j, g.sw, g.kw, 0, g.w + 2 * g.pw);
-        return double((rp.hi - rp.lo) * (qp.hi - qp.lo));
-    };
     dispatch(x.dtype(), [&](auto tag) {
         using T = decltype(tag);
         const T* px = x.data().data<T>();
@@ -373,36 +375,51 @@ Variable avg_pool2d(const Variable& x, const pool2d_options& o, bool count_inclu
             for (std::size_t i = 0; i < g.ho; ++i)
                 for (std::size_t j = 0; j < g.wo; ++j)
                 {
-                    const span r = window(i, g.sh, g.kh, g.ph, g.h);
-                    const span q = window(j, g.sw, g.kw, g.pw, g.w);
+                    const cell_window c = window(i, j);
                     T s = T(0);
-                    for (std::size_t a = r.lo; a < r.hi; ++a)
-                        for (std::size_t b = q.lo; b < q.hi; ++b)
+                    for (std::size_t a = c.rows.lo; a < c.rows.hi; ++a)
+                        for (std::size_t b = c.cols.lo; b < c.cols.hi; ++b)
                             s += plane[a * g.w + b];
-                    *py++ = s / T(divisor(i, j));
+                    *py++ = s / T(c.divisor);
                 }
         }
     });
-    return record("avg_pool2d", y, {x}, [g, divisor](grad_context& c) {
-        dispatch(c.grad().dtype(), [&](auto tag) {
+    return record(op, y, {x}, [g, window](grad_context& ctx) {
+        dispatch(ctx.grad().dtype(), [&](auto tag) {
             using T = decltype(tag);
-            const T* dy = c.grad().data<T>();
-            T* dx = c.slot(0).template data<T>();
+            const T* dy = ctx.grad().data<T>();
+            T* dx = ctx.slot(0).template data<T>();
             for (std::size_t p = 0; p < g.n * g.c; ++p)
             {
                 T* plane = dx + p * g.h * g.w;
                 for (std::size_t i = 0; i < g.ho; ++i)
                     for (std::size_t j = 0; j < g.wo; ++j)
                     {
-                        const span r = window(i, g.sh, g.kh, g.ph, g.h);
-                        const span q = window(j, g.sw, g.kw, g.pw, g.w);
-                        const T share = dy[(p * g.ho + i) * g.wo + j] / T(divisor(i, j));
-                        for (std::size_t a = r.lo; a < r.hi; ++a)
-                            for (std::size_t b = q.lo; b < q.hi; ++b)
+                        const cell_window c = window(i, j);
+                        const T share = dy[(p * g.ho + i) * g.wo + j] / T(c.divisor);
+                        for (std::size_t a = c.rows.lo; a < c.rows.hi; ++a)
+                            for (std::size_t b = c.cols.lo; b < c.cols.hi; ++b)
                                 plane[a * g.w + b] += share;
                     }
             }
         });
+    });
+}
+
+} // namespace
+
+Variable avg_pool2d(const Variable& x, const pool2d_options& o, bool count_include_pad)
+{
+    const geometry g = pool_geometry("avg_pool2d", x, o);
+    // The divisor: the whole kernel (clipped to the padded extent, as PyTorch's), or the
+    // window's cells inside the image.
+    return window_mean("avg_pool2d", x, g, [g, count_include_pad](std::size_t i, std::size_t j) {
+        const span r = window(i, g.sh, g.kh, g.ph, g.h), q = window(j, g.sw, g.kw, g.pw, g.w);
+        if (!count_include_pad)
+            return cell_window{r, q, double((r.hi - r.lo) * (q.hi - q.lo))};
+        const span rp = window(i, g.sh, g.kh, 0, g.h + 2 * g.ph);
+        const span qp = window(j, g.sw, g.kw, 0, g.w + 2 * g.pw);
+        return cell_window{r, q, double((rp.hi - rp.lo) * (qp.hi - qp.lo))};
     });
 }
 
@@ -415,49 +432,10 @@ Variable adaptive_avg_pool2d(const Variable& x, std::size_t out_h, std::size_t o
     g.ho = out_h;
     g.wo = out_w;
     // Cell i of n over `size`: [floor(i size / n), ceil((i + 1) size / n)).
-    auto cell = [](std::size_t i, std::size_t n, std::size_t size) {
-        return span{i * size / n, ((i + 1) * size + n - 1) / n};
-    };
-    Tensor y = Tensor::empty(output_shape(g, g.c, false), x.dtype());
-    dispatch(x.dtype(), [&](auto tag) {
-        using T = decltype(tag);
-        const T* px = x.data().data<T>();
-        T* py = y.data<T>();
-        for (std::size_t p = 0; p < g.n * g.c; ++p)
-        {
-            const T* plane = px + p * g.h * g.w;
-            for (std::size_t i = 0; i < g.ho; ++i)
-                for (std::size_t j = 0; j < g.wo; ++j)
-                {
-                    const span r = cell(i, g.ho, g.h), q = cell(j, g.wo, g.w);
-                    T s = T(0);
-                    for (std::size_t a = r.lo; a < r.hi; ++a)
-                        for (std::size_t b = q.lo; b < q.hi; ++b)
-                            s += plane[a * g.w + b];
-                    *py++ = s / T((r.hi - r.lo) * (q.hi - q.lo));
-                }
-        }
-    });
-    return record("adaptive_avg_pool2d", y, {x}, [g, cell](grad_context& c) {
-        dispatch(c.grad().dtype(), [&](auto tag) {
-            using T = decltype(tag);
-            const T* dy = c.grad().data<T>();
-            T* dx = c.slot(0).template data<T>();
-            for (std::size_t p = 0; p < g.n * g.c; ++p)
-            {
-                T* plane = dx + p * g.h * g.w;
-                for (std::size_t i = 0; i < g.ho; ++i)
-                    for (std::size_t j = 0; j < g.wo; ++j)
-                    {
-                        const span r = cell(i, g.ho, g.h), q = cell(j, g.wo, g.w);
-                        const T share =
-                            dy[(p * g.ho + i) * g.wo + j] / T((r.hi - r.lo) * (q.hi - q.lo));
-                        for (std::size_t a = r.lo; a < r.hi; ++a)
-                            for (std::size_t b = q.lo; b < q.hi; ++b)
-                                plane[a * g.w + b] += share;
-                    }
-            }
-        });
+    return window_mean("adaptive_avg_pool2d", x, g, [g](std::size_t i, std::size_t j) {
+        const span r{i * g.h / g.ho, ((i + 1) * g.h + g.ho - 1) / g.ho};
+        const span q{j * g.w / g.wo, ((j + 1) * g.w + g.wo - 1) / g.wo};
+        return cell_window{r, q, double((r.hi - r.lo) * (q.hi - q.lo))};
     });
 }
 

@@ -90,7 +90,7 @@ int describe_command(int argc, char** argv)
     f.add("model", model, "checkpoint directory written by train").not_empty();
     f.add("attention-plot", plot_dir,
           "write DIR/<image>-<k>-<word>.png: the picture lit where the decoder looked for its "
-          "k-th word (attend models)")
+          "k-th word, and DIR/<image>-strip.png with every word side by side (attend models)")
         .hide_default();
     f.positionals("IMAGE");
     const auto files = f.parse(argc, argv, 2);
@@ -118,8 +118,26 @@ int describe_command(int argc, char** argv)
                                                      vocab.word(std::size_t(d.words[0][k])));
                 io::write_png(path, attention_picture(img, d.weights[0][k]));
             }
-            fmt::print("  attention for its {} words in {}/{}-*.png\n", d.words[0].size(), plot_dir,
-                       i);
+            // All words side by side, 2 white pixels apart: DIR/<image>-strip.png.
+            const std::size_t k_words = d.words[0].size(), gap = 2;
+            if (k_words > 0)
+            {
+                const std::size_t wide = k_words * (image_side + gap) - gap;
+                Tensor strip = Tensor::full({3, image_side, wide}, 1.0, f32);
+                for (std::size_t k = 0; k < k_words; ++k)
+                {
+                    const Tensor pic = attention_picture(img, d.weights[0][k]);
+                    for (std::size_t ch = 0; ch < 3; ++ch)
+                        for (std::size_t y = 0; y < image_side; ++y)
+                            for (std::size_t x = 0; x < image_side; ++x)
+                                strip.data<float>()[(ch * image_side + y) * wide +
+                                                    k * (image_side + gap) + x] =
+                                    pic.data<float>()[(ch * image_side + y) * image_side + x];
+                }
+                io::write_png(fmt::format("{}/{}-strip.png", plot_dir, i), strip);
+            }
+            fmt::print("  attention for its {} words in {}/{}-*.png ({}/{}-strip.png: all)\n",
+                       k_words, plot_dir, i, plot_dir, i);
         }
     }
     return 0;

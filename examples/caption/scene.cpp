@@ -133,16 +133,26 @@ scene random_scene(xgrad::generator& g, bool unseen, std::size_t count)
         s.relation = g.below(2);
         object &a = s.objects[0], &b = s.objects[1];
         const double h = side / 2;
-        // a in the upper (or left) half, b in the other.
-        if (s.relation == 0)
+        // a in the upper (or left) half, b in the other, on nearly the same column (or row),
+        // clearly apart along the other axis: the relation is the only reading of the picture.
+        const double gap = radius[a.size] + radius[b.size] + 3;
+        const bool vertical = s.relation == 0;
+        for (;;)
         {
-            place(a, 0, side, 0, h - 1);
-            place(b, 0, side, h + 1, side);
-        }
-        else
-        {
-            place(a, 0, h - 1, 0, side);
-            place(b, h + 1, side, 0, side);
+            if (vertical)
+            {
+                place(a, 0, side, 0, h - 1);
+                place(b, a.x - 3, a.x + 3, h + 1, side);
+                if (b.y - a.y >= gap)
+                    break;
+            }
+            else
+            {
+                place(a, 0, h - 1, 0, side);
+                place(b, h + 1, side, a.y - 3, a.y + 3);
+                if (b.x - a.x >= gap)
+                    break;
+            }
         }
     }
     else

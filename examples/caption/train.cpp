@@ -40,7 +40,7 @@ int train_command(int argc, char** argv)
     model_config c;
     std::size_t batch_size = 32, epochs = 60, patience = 8, max_train = 0, max_steps = 0,
                 plot_every = 0;
-    double lr = 2e-3, clip = 5.0, budget = 18;
+    double lr = 2e-3, clip = 5.0, budget = 18, decay = 1.0;
     std::uint64_t seed = 1;
     bool resume = false;
     cli::flags f("usage: caption train [options]\n"
@@ -61,6 +61,11 @@ int train_command(int argc, char** argv)
         .in_range(1, 100000);
     f.add("lr", lr, "Adam learning rate").positive().at_most(10);
     f.add("clip", clip, "global gradient-norm clip (0: off)").at_least(0).at_most(1e6);
+    f.add("lr-decay", decay,
+          "multiply the learning rate by this after an epoch without a better "
+          "valid score (1: never)")
+        .positive()
+        .at_most(1);
     f.add("max-train", max_train, "use only the first N training scenes (0: all)");
     f.add("max-steps", max_steps, "stop (and save) after N steps in total (0: no limit)");
     f.add("time-budget", budget, "stop (and save) after this many minutes (0: none)")
@@ -97,6 +102,7 @@ int train_command(int argc, char** argv)
                            {"batch", std::to_string(batch_size)},
                            {"lr", fmt::format("{}", lr)},
                            {"clip", fmt::format("{}", clip)},
+                           {"lr-decay", fmt::format("{}", decay)},
                            {"max-train", std::to_string(max_train)},
                            {"seed", std::to_string(seed)}};
     cli::record_file(record, "train", data + "/train.tsv");
@@ -187,8 +193,10 @@ int train_command(int argc, char** argv)
         const scores s = evaluate(m, valid, false);
         const bool better = s.exact > at.best;
         plot.add("valid_exact", double((at.epoch + 1) * batches), s.exact);
-        fmt::print("epoch {}: training loss {:.4f}, valid exact match {:.1f}%, BLEU-4 {:.1f}{}\n",
-                   at.epoch + 1, running, 100 * s.exact, s.bleu, better ? " (best so far)" : "");
+        fmt::print("epoch {}: training loss {:.4f}, valid exact match {:.1f}%, BLEU-4 {:.1f}, lr "
+                   "{:.2g}{}\n",
+                   at.epoch + 1, running, 100 * s.exact, s.bleu, opt.lr(),
+                   better ? " (best so far)" : "");
         if (better)
         {
             at.best = s.exact;
@@ -196,7 +204,10 @@ int train_command(int argc, char** argv)
             at.bad_epochs = 0;
         }
         else
+        {
             ++at.bad_epochs;
+            opt.set_lr(opt.lr() * decay); // saved with the optimizer: --resume continues it
+        }
         ++at.epoch;
         at.step = 0;
         save(better);

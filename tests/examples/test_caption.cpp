@@ -36,9 +36,14 @@ TEST_CASE("caption scenes: grammar, held-out pairs, specs", "[examples][caption]
                 any |= held_out(o.colour, o.shape);
             CHECK(any == unseen);
             // The caption's order is the picture's: upper or left first; three left to right.
+            // Two objects share a column (above) or a row (left of) and are apart along the
+            // other axis: the picture allows one relation only.
             if (r.objects.size() == 2)
-                CHECK((r.relation == 0 ? r.objects[0].y < r.objects[1].y
-                                       : r.objects[0].x < r.objects[1].x));
+            {
+                const object &a = r.objects[0], &b = r.objects[1];
+                CHECK((r.relation == 0 ? b.y - a.y >= 9 && std::abs(a.x - b.x) <= 3
+                                       : b.x - a.x >= 9 && std::abs(a.y - b.y) <= 3));
+            }
             if (r.objects.size() == 3)
                 CHECK((r.objects[0].x < r.objects[1].x && r.objects[1].x < r.objects[2].x));
             const scene back = from_spec(to_spec(r), "test");
