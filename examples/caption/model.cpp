@@ -53,9 +53,12 @@ Captioner::Captioner(const model_config& c, generator& g) : cfg(c)
                                        std::make_shared<Conv2d>(f, f, 3, same, true, g),
                                        std::make_shared<ReLU>(), std::make_shared<MaxPool2d>(2)}));
     embed_ = register_module("embed", std::make_shared<Embedding>(c.vocab, c.embed, g));
-    init_h_ = register_module("init_h", std::make_shared<Linear>(f, c.hidden, true, g));
-    init_c_ = register_module("init_c", std::make_shared<Linear>(f, c.hidden, true, g));
     const bool attend = c.variant == "attend";
+    // The initial state: from the grid's mean with attention (the grid is read at every step),
+    // from the whole grid without (Show and Tell's image vector: a mean would lose the layout).
+    const std::size_t image_vector = attend ? f : f * grid_cells;
+    init_h_ = register_module("init_h", std::make_shared<Linear>(image_vector, c.hidden, true, g));
+    init_c_ = register_module("init_c", std::make_shared<Linear>(image_vector, c.hidden, true, g));
     cell_ = register_module(
         "cell", std::make_shared<LSTMCell>(c.embed + (attend ? f : 0), c.hidden, true, g));
     if (attend)
@@ -76,8 +79,11 @@ Variable Captioner::grid(const Variable& images)
 Captioner::state Captioner::start(const Variable& g, attention_memory* memory)
 {
     const Variable mean_feature = mean(g, 0); // [N, F]
+    const Variable image =
+        attention_ ? mean_feature
+                   : reshape(transpose(g, 0, 1), {g.shape()[1], g.shape()[0] * g.shape()[2]});
     state s;
-    s.hc = {tanh((*init_h_)(mean_feature)), tanh((*init_c_)(mean_feature))};
+    s.hc = {tanh((*init_h_)(image)), tanh((*init_c_)(image))};
     if (attention_)
     {
         *memory = attention_->prepare(g, g);

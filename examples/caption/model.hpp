@@ -1,11 +1,11 @@
 // The captioner: a CNN encoder over the 48 x 48 picture (three 3x3 convolutions, each followed
 // by ReLU and 2x2 max pooling: a 6 x 6 grid of 2 x width features) and an LSTM decoder, in two
 // variants:
-//   tell    Show and Tell (Vinyals et al. 2015): the mean of the grid sets the decoder's initial
-//           state; each step sees only the previous word.
-//   attend  Show, Attend and Tell (Xu et al. 2015): the same initial state, and at every step
-//           additive attention over the 36 grid cells; the context is fed to the next step
-//           (input feeding) and to the output layer.
+//   tell    Show and Tell (Vinyals et al. 2015): the whole grid (36 x F values) sets the
+//           decoder's initial state; each step sees only the previous word.
+//   attend  Show, Attend and Tell (Xu et al. 2015): the grid's mean sets the initial state, and
+//           at every step additive attention over the 36 grid cells gives a context, fed to the
+//           next step (input feeding) and to the output layer.
 #pragma once
 
 #include <map>
@@ -22,6 +22,8 @@
 
 namespace caption
 {
+
+constexpr std::size_t grid_cells = 36; // 6 x 6 after three 2x2 poolings of 48 x 48
 
 struct model_config
 {
