@@ -60,6 +60,19 @@ expect() { # EXIT FRAGMENT COMMAND...
   if [ $rc -eq "$want" ] && echo "$msg" | grep -qF -- "$frag"; then pass "refused: $frag"; else fail "$* (exit $rc): $msg"; fi
 }
 expect 2 "--variant: 'show'" "$bin" train --data "$tmp/d" --out "$tmp/x" --variant show
+# Every numeric flag: 0 where it must be positive, a sign, a word.
+for f in width embed hidden attend batch epochs patience; do
+  for v in 0 -1 x; do expect 2 "--$f: '$v'" "$bin" train --data "$tmp/d" --out "$tmp/x" --$f "$v"; done
+done
+for f in lr lr-decay; do
+  for v in 0 -1 nan x; do expect 2 "--$f: '$v'" "$bin" train --data "$tmp/d" --out "$tmp/x" --$f "$v"; done
+done
+for v in -1 nan x; do expect 2 "--clip: '$v'" "$bin" train --data "$tmp/d" --out "$tmp/x" --clip "$v"; done
+expect 2 "--lr-decay: '1.5'" "$bin" train --data "$tmp/d" --out "$tmp/x" --lr-decay 1.5
+for f in train valid test unseen; do
+  for v in 0 -1 x; do expect 2 "--$f: '$v'" "$bin" make-data --out "$tmp/x" --$f "$v"; done
+done
+[ ! -e "$tmp/x" ] && pass "no output folder after the refusals" || fail "a refused command left $tmp/x"
 expect 2 "no IMAGE given" "$bin" describe --model "$tmp/m-attend"
 expect 2 "--attention-plot: the model has no attention" "$bin" describe --model "$tmp/m-tell" --attention-plot "$tmp/a2" "$tmp/d/samples/test-0.png"
 printf 'P6\n4 4\n255\n' > "$tmp/cut.ppm"

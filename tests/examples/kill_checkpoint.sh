@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Crash consistency of the trainers' checkpoints, run by CTest:
 #   kill_checkpoint.sh BUILD_EXAMPLES_DIR SOURCE_DIR [RANDOM_KILLS [STRIDE]]
-# For rnnlm train, char_lm train, tagger train and speech train (where it was built):
+# For rnnlm train, char_lm train, tagger train, caption train and speech train (where it was
+# built):
 #   1. every fault point of a save (each write, fsync, rename, symlink; counted with
 #      XGRAD_FAULT_TRACE) is turned in turn into a kill -9 (XGRAD_FAULT_AT) and into a full disk
 #      (XGRAD_FAULT_ENOSPC), in a save over an existing checkpoint and in the very first save;
@@ -129,6 +130,11 @@ if [ -x "$bin/speech" ]; then
           --time-budget 0)
   fault_suite speech model.safetensors "${speech[@]}"
 fi
+"$bin/caption" make-data --out "$tmp/caption" --train 48 --valid 8 --test 2 --unseen 2 \
+  --samples 0 --seed 2 > /dev/null
+caption=("$bin/caption" train --data "$tmp/caption" --width 2 --embed 4 --hidden 8 --attend 4
+         --batch 16 --seed 3 --time-budget 0)
+fault_suite caption model.safetensors "${caption[@]}"
 
 # Random kills of a run that saves every 3 steps. The reference is the uninterrupted run.
 "${rnnlm[@]}" --epochs 2 --save-every 3 --out "$tmp/rref" > /dev/null 2>&1
