@@ -1,8 +1,9 @@
 // The captioner: a CNN encoder over the 48 x 48 picture (three 3x3 convolutions, each followed
 // by ReLU and 2x2 max pooling: a 6 x 6 grid of 2 x width features) and an LSTM decoder, in two
 // variants:
-//   tell    Show and Tell (Vinyals et al. 2015): the whole grid (36 x F values) sets the
-//           decoder's initial state; each step sees only the previous word.
+//   tell    Show and Tell (Vinyals et al. 2015): the whole grid (36 x F values), mapped to the
+//           word-embedding space, is the decoder's first input (from a zero state); each
+//           later step sees only the previous word.
 //   attend  Show, Attend and Tell (Xu et al. 2015): the grid's mean sets the initial state, and
 //           at every step additive attention over the 36 grid cells gives a context, fed to the
 //           next step (input feeding) and to the output layer.
@@ -16,6 +17,7 @@
 #include "xgrad/layers/attention.hpp"
 #include "xgrad/layers/conv.hpp"
 #include "xgrad/layers/embedding.hpp"
+#include "xgrad/layers/layer_norm.hpp"
 #include "xgrad/layers/linear.hpp"
 #include "xgrad/layers/lstm_cell.hpp"
 #include "xgrad/layers/sequential.hpp"
@@ -71,7 +73,8 @@ private:
                          const xgrad::nn::attention_memory* memory, xgrad::Variable* weights);
 
     std::shared_ptr<xgrad::nn::Sequential> encoder_;
-    std::shared_ptr<xgrad::nn::Linear> init_h_, init_c_, out_;
+    std::shared_ptr<xgrad::nn::Linear> init_h_, init_c_, image_, out_;
+    std::shared_ptr<xgrad::nn::LayerNorm> image_norm_;
     std::shared_ptr<xgrad::nn::Embedding> embed_;
     std::shared_ptr<xgrad::nn::LSTMCell> cell_;
     std::shared_ptr<xgrad::nn::AdditiveAttention> attention_;
