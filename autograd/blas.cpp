@@ -2,6 +2,11 @@
 
 #include <cblas.h>
 
+#include <cstdlib>
+#include <string>
+
+#include "xgrad/autograd/skinny_gemm.hpp"
+
 // Declared here rather than taken from <cblas.h>, which may be the reference CBLAS header; the
 // library links OpenBLAS itself, which exports them.
 extern "C" void openblas_set_num_threads(int num_threads);
@@ -22,6 +27,11 @@ inline int ld(std::size_t v)
 {
     return static_cast<int>(v ? v : 1);
 }
+// XGRAD_NO_SKINNY_GEMM=1 sends every product to OpenBLAS (for A/B measurements).
+const bool skinny_on = [] {
+    const char* v = std::getenv("XGRAD_NO_SKINNY_GEMM");
+    return !(v && *v && std::string(v) != "0");
+}();
 } // namespace
 
 void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, float alpha,
@@ -29,6 +39,14 @@ void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, float a
 {
     if (m == 0 || n == 0)
         return;
+    if (skinny_on && alpha == 1.0f && skinny_applies(ta, tb, m, n, k))
+    {
+        if (tb)
+            skinny_nt(m, n, k, a, b, beta, c);
+        else
+            skinny_nn(m, n, k, a, b, beta, c);
+        return;
+    }
     cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
                 as_int(m), as_int(n), as_int(k), alpha, a, ld(ta ? m : k), b, ld(tb ? k : n), beta,
                 c, ld(n));

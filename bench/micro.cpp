@@ -4,10 +4,14 @@
 // on the shapes bench/onednn_layer.cpp times in oneDNN.
 //   build/bench/xgrad-micro [--benchmark_filter=...]
 #include <benchmark/benchmark.h>
+#include <cblas.h>
+
+#include <vector>
 
 #include "examples/custom_cell/mgu_cell.hpp"
 #include "examples/custom_cell/peephole_cell.hpp"
 #include "xgrad/autograd/autograd.hpp"
+#include "xgrad/autograd/skinny_gemm.hpp"
 #include "xgrad/layers/layer_norm_lstm_cell.hpp"
 #include "xgrad/layers/lstm_cell.hpp"
 #include "xgrad/layers/rnn.hpp"
@@ -277,6 +281,52 @@ void BM_layer_alone(benchmark::State& st)
     set_num_threads(threads);
 }
 BENCHMARK(BM_layer_alone)->DenseRange(0, 3)->Unit(benchmark::kMillisecond);
+
+// The per-time-step recurrent products of the workloads, OpenBLAS (arg 1 = 0; 2: on 2 threads)
+// against the skinny kernels that read the weight in place (arg 1 = 1), 1 thread: nt is
+// h weight_hh^T (forward), nn is dgates weight_hh (backward).
+struct gemm_shape
+{
+    const char* id;
+    bool nt;
+    std::size_t m, n, k;
+};
+const gemm_shape gemm_shapes[] = {
+    {"W1 fwd", true, 32, 1024, 256},     {"W1 bwd", false, 32, 256, 1024},
+    {"W3 fwd", true, 64, 4096, 1024},    {"W3 bwd", false, 64, 1024, 4096},
+    {"W4 fwd", true, 16, 512, 128},      {"W4 bwd", false, 16, 128, 512},
+    {"W5 fwd", true, 32, 768, 256},      {"W5 bwd", false, 32, 256, 768},
+    {"W0 out fwd", true, 20, 8000, 100}, {"W0 out bwd", false, 20, 100, 8000},
+};
+
+void BM_recurrent_gemm(benchmark::State& st)
+{
+    const gemm_shape& s = gemm_shapes[st.range(0)];
+    const bool skinny = st.range(1) == 1;
+    st.SetLabel(std::string(s.id) + (skinny             ? " skinny"
+                                     : st.range(1) == 2 ? " openblas 2 threads"
+                                                        : " openblas"));
+    const int threads = num_threads();
+    set_num_threads(st.range(1) == 2 ? 2 : 1);
+    std::vector<float> a(s.m * s.k, 0.01f), b(s.n * s.k, 0.02f), c(s.m * s.n);
+    for (auto _ : st)
+    {
+        if (skinny && s.nt)
+            blas::skinny_nt(s.m, s.n, s.k, a.data(), b.data(), 0.0f, c.data());
+        else if (skinny)
+            blas::skinny_nn(s.m, s.n, s.k, a.data(), b.data(), 0.0f, c.data());
+        else
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, s.nt ? CblasTrans : CblasNoTrans, int(s.m),
+                        int(s.n), int(s.k), 1.0f, a.data(), int(s.k), b.data(),
+                        int(s.nt ? s.k : s.n), 0.0f, c.data(), int(s.n));
+        benchmark::DoNotOptimize(c.data());
+    }
+    st.counters["GFLOP/s"] =
+        benchmark::Counter(double(st.iterations()) * 2.0 * s.m * s.n * s.k,
+                           benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
+    set_num_threads(threads);
+}
+BENCHMARK(BM_recurrent_gemm)->ArgsProduct({benchmark::CreateDenseRange(0, 9, 1), {0, 1, 2}});
 
 } // namespace
 
