@@ -1,5 +1,7 @@
 #include "xgrad/autograd/skinny_gemm.hpp"
 
+#include "xgrad/autograd/parallel.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -140,8 +142,8 @@ constexpr std::array<std::array<nt_fn, 4>, 4> nt_tiles{
 // fma(a[i][k-1], b[k-1][j], ... fma(a[i][0], b[0][j], 0)), whatever the tile.
 
 template <int MR, int NV>
-void nn_tile(std::size_t k, std::size_t ldb, const float* a, const float* b, __mmask16 last,
-             float beta, float* c, std::size_t ldc)
+void nn_tile(std::size_t k, std::size_t lda, std::size_t ldb, const float* a, const float* b,
+             __mmask16 last, float beta, float* c, std::size_t ldc)
 {
     __m512 acc[MR][NV];
     XGRAD_UNROLL for (int i = 0; i < MR; ++i) XGRAD_UNROLL for (int v = 0; v < NV; ++v) acc[i][v] =
@@ -154,7 +156,7 @@ void nn_tile(std::size_t k, std::size_t ldb, const float* a, const float* b, __m
         const __m512 b1 = NV == 2 ? _mm512_maskz_loadu_ps(last, row + lanes) : b0;
         XGRAD_UNROLL for (int i = 0; i < MR; ++i)
         {
-            const __m512 ai = _mm512_set1_ps(a[i * k + p]);
+            const __m512 ai = _mm512_set1_ps(a[i * lda + p]);
             acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);
             if constexpr (NV == 2)
                 acc[i][NV - 1] = _mm512_fmadd_ps(ai, b1, acc[i][NV - 1]);
@@ -172,8 +174,8 @@ void nn_tile(std::size_t k, std::size_t ldb, const float* a, const float* b, __m
     }
 }
 
-using nn_fn = void (*)(std::size_t, std::size_t, const float*, const float*, __mmask16, float,
-                       float*, std::size_t);
+using nn_fn = void (*)(std::size_t, std::size_t, std::size_t, const float*, const float*, __mmask16,
+                       float, float*, std::size_t);
 template <int MR>
 constexpr std::array<nn_fn, 2> nn_row()
 {
@@ -183,13 +185,73 @@ constexpr std::array<std::array<nn_fn, 2>, 8> nn_tiles{nn_row<1>(), nn_row<2>(),
                                                        nn_row<4>(), nn_row<5>(), nn_row<6>(),
                                                        nn_row<7>(), nn_row<8>()};
 
+struct product
+{
+    std::size_t m, n, k;
+    const float *a, *b;
+    float beta;
+    float* c;
+};
+
+// Products of at least this many multiply-adds are split over the threads (by column groups,
+// which leaves every element's sum as it is); below, waking a thread costs more than it saves.
+constexpr std::size_t parallel_work = std::size_t(1) << 22;
+
+template <void (*Columns)(const product&, std::size_t, std::size_t), std::size_t Group>
+void run_product(const product& p)
+{
+    const std::size_t groups = (p.n + Group - 1) / Group;
+    if (p.m * p.n * p.k < parallel_work)
+        return Columns(p, 0, groups);
+    detail::parallel_chunks(
+        groups,
+        [](void* ctx, std::size_t begin, std::size_t end) {
+            Columns(*static_cast<const product*>(ctx), begin, end);
+        },
+        const_cast<product*>(&p));
+}
+
+// Column groups [g0, g1) of 4: four rows of B (4 k floats) stay in L1 while every row group of
+// A passes over them.
+void nt_columns(const product& p, std::size_t g0, std::size_t g1)
+{
+    for (std::size_t j = 4 * g0; j < std::min(p.n, 4 * g1); j += 4)
+    {
+        const std::size_t nr = std::min<std::size_t>(4, p.n - j);
+        for (std::size_t i = 0; i < p.m; i += 4)
+        {
+            const std::size_t mr = std::min<std::size_t>(4, p.m - i);
+            nt_tiles[mr - 1][nr - 1](p.k, p.a + i * p.k, p.b + j * p.k, p.beta, p.c + i * p.n + j,
+                                     p.n);
+        }
+    }
+}
+
+// Column panels [g0, g1) of 32: a panel of B (k rows of 128 bytes) serves every row tile.
+void nn_columns(const product& p, std::size_t g0, std::size_t g1)
+{
+    for (std::size_t j = 2 * lanes * g0; j < std::min(p.n, 2 * lanes * g1); j += 2 * lanes)
+    {
+        const std::size_t width = std::min(p.n - j, 2 * lanes), nv = width > lanes ? 2 : 1;
+        const __mmask16 last = first_lanes(width - (nv - 1) * lanes);
+        for (std::size_t i = 0; i < p.m; i += 8)
+        {
+            const std::size_t mr = std::min<std::size_t>(8, p.m - i);
+            nn_tiles[mr - 1][nv - 1](p.k, p.k, p.n, p.a + i * p.k, p.b + j, last, p.beta,
+                                     p.c + i * p.n + j, p.n);
+        }
+    }
+}
+
 } // namespace
 
 bool skinny_applies(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k)
 {
     // B from 64 KB to 1 MB: below, packing is cheap; above, B leaves L2 and its rows (one page
     // apart at 1,024 columns) miss the TLB, where OpenBLAS's packed copy wins (W3's
-    // [64, 4096] x [4096, 1024]: 30 against 112 GFLOP/s).
+    // [64, 4096] x [4096, 1024]: 33 against 114 GFLOP/s). A transposed A (the weight gradient
+    // dgates^T h) stays with OpenBLAS: it packs only the small operands there, at 148-153
+    // GFLOP/s where this kernel's form reached 134-136.
     if (ta || m == 0 || m > 64 || n * k < 16384 || n * k > 262144)
         return false;
     // The dot-product form spends ~45 instructions per 4 x 4 tile on its lane sums: worth it
@@ -200,31 +262,13 @@ bool skinny_applies(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t 
 void skinny_nt(std::size_t m, std::size_t n, std::size_t k, const float* a, const float* b,
                float beta, float* c)
 {
-    // Four rows of B (4 k floats) stay in L1 while every row group of A passes over them.
-    for (std::size_t j = 0; j < n; j += 4)
-    {
-        const std::size_t nr = std::min<std::size_t>(4, n - j);
-        for (std::size_t i = 0; i < m; i += 4)
-        {
-            const std::size_t mr = std::min<std::size_t>(4, m - i);
-            nt_tiles[mr - 1][nr - 1](k, a + i * k, b + j * k, beta, c + i * n + j, n);
-        }
-    }
+    run_product<nt_columns, 4>({m, n, k, a, b, beta, c});
 }
 
 void skinny_nn(std::size_t m, std::size_t n, std::size_t k, const float* a, const float* b,
                float beta, float* c)
 {
-    for (std::size_t j = 0; j < n; j += 2 * lanes)
-    {
-        const std::size_t width = std::min(n - j, 2 * lanes), nv = width > lanes ? 2 : 1;
-        const __mmask16 last = first_lanes(width - (nv - 1) * lanes);
-        for (std::size_t i = 0; i < m; i += 8)
-        {
-            const std::size_t mr = std::min<std::size_t>(8, m - i);
-            nn_tiles[mr - 1][nv - 1](k, n, a + i * k, b + j, last, beta, c + i * n + j, n);
-        }
-    }
+    run_product<nn_columns, 2 * lanes>({m, n, k, a, b, beta, c});
 }
 
 #else // no AVX-512F: blas::gemm never routes here; the same sums, one element at a time

@@ -1,7 +1,8 @@
-// Float GEMMs with few rows (1 <= m <= 64) against a large operand used in place, without the
-// packing OpenBLAS does on every call. These are the recurrent products of an RNN step: h [B, H]
-// times weight_hh^T [H, G H] forward, dgates [B, G H] times weight_hh [G H, H] backward, where
-// OpenBLAS copies the whole weight (1 MB for an LSTM 256) into its panel layout each time step.
+// Float GEMMs with a small dimension (a batch of <= 64 rows) against a large operand used in
+// place, without the packing OpenBLAS does on every call. These are the recurrent products of
+// an RNN step: h [B, H] times weight_hh^T [H, G H] forward, dgates [B, G H] times weight_hh
+// [G H, H] backward, where OpenBLAS copies the whole weight (1 MB for an LSTM 256) into its
+// panel layout at every time step.
 // blas::gemm routes the shapes of skinny_applies here; everything else goes to OpenBLAS (all of
 // it with XGRAD_NO_SKINNY_GEMM=1 in the environment, for A/B measurements).
 //

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "xgrad/autograd/ops/matmul.hpp"
+#include "xgrad/autograd/skinny_gemm.hpp"
 #include "xgrad/layers/init.hpp"
 
 namespace xgrad::nn
@@ -37,7 +38,25 @@ Variable ProjectedCell::project(const Variable& inputs)
 
 Variable ProjectedCell::hidden_projection(const Variable& h) const
 {
-    return linear(h, recurrent_weight_.defined() ? recurrent_weight_ : weight_hh, bias_hh);
+    const Variable& w = recurrent_weight_.defined() ? recurrent_weight_ : weight_hh;
+    if (recurrent_weight_t_.defined())
+        return linear_pretransposed(h, w, recurrent_weight_t_, bias_hh);
+    return linear(h, w, bias_hh);
+}
+
+void ProjectedCell::use_transposed_recurrent_weight(const Tensor& w_t)
+{
+    const shape_t& s = weight_hh.shape();
+    if (w_t.defined() && w_t.shape() != shape_t{s[1], s[0]})
+        fail<shape_error>("{}: transposed recurrent weight {} for weight_hh {}", describe(),
+                          to_string(w_t.shape()), to_string(s));
+    recurrent_weight_t_ = w_t;
+}
+
+bool ProjectedCell::gains_from_transposed_weight(std::size_t batch, dtype dt) const
+{
+    const shape_t& s = weight_hh.shape(); // [G*H, R]: the step's product is [B, R] x [R, G*H]
+    return dt == f32 && blas::skinny_applies(false, false, batch, s[0], s[1]);
 }
 
 void ProjectedCell::use_recurrent_weight(const Variable& w)

@@ -35,6 +35,16 @@ public:
     // shape_error for another shape. An undefined w clears it.
     void use_recurrent_weight(const Variable& w);
 
+    // For the steps of one sequence (Recurrent sets it): the transpose [R, G*H] of the
+    // recurrent weight the steps read (weight_hh, or weight-drop's), made once, so that each
+    // step's product runs as linear_pretransposed (no repacking of the weight per step). An
+    // undefined tensor clears it. Throws shape_error for another shape.
+    void use_transposed_recurrent_weight(const Tensor& w_t);
+    const Tensor& transposed_recurrent_weight() const { return recurrent_weight_t_; }
+    // Whether steps of `batch` rows in dtype dt gain from it: when the skinny GEMMs
+    // (autograd/skinny_gemm.hpp) take the product, float32 only.
+    bool gains_from_transposed_weight(std::size_t batch, dtype dt) const;
+
 protected:
     // recurrent_input: R above (0: hidden).
     ProjectedCell(std::size_t gates, std::size_t input, std::size_t hidden, bool bias, generator& g,
@@ -47,6 +57,7 @@ protected:
 private:
     std::size_t gates_, input_, hidden_;
     Variable recurrent_weight_; // weight-drop's masked weight_hh, while a sequence runs
+    Tensor recurrent_weight_t_; // its (or weight_hh's) transpose, while a sequence runs
 };
 
 } // namespace xgrad::nn

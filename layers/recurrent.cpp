@@ -52,6 +52,24 @@ struct recurrent_weight_guard
     }
 };
 
+// The recurrent weight transposed once for a sequence's steps, cleared when the run (or a
+// checkpointed segment) ends, normally or by an exception.
+struct transposed_weight_guard
+{
+    ProjectedCell* cell = nullptr;
+    transposed_weight_guard(ProjectedCell* c, const Tensor& w_t) : cell(w_t.defined() ? c : nullptr)
+    {
+        if (cell)
+            cell->use_transposed_recurrent_weight(w_t);
+    }
+    transposed_weight_guard(const transposed_weight_guard&) = delete;
+    ~transposed_weight_guard()
+    {
+        if (cell)
+            cell->use_transposed_recurrent_weight(Tensor());
+    }
+};
+
 } // namespace
 
 Recurrent::Recurrent(std::shared_ptr<Cell> cell, bool batch_first)
@@ -127,6 +145,18 @@ sequence_output Recurrent::run(const Variable& x, const std::vector<std::size_t>
         }
     }
     const double zoneout = reg_.zoneout;
+    // Every step multiplies h by the same recurrent weight: transposed once here, the steps'
+    // products (forward h W^T, backward dgates W) both read their weight in row order and the
+    // skinny GEMMs run them without repacking the weight at each step.
+    auto* transposable = dynamic_cast<ProjectedCell*>(cell_.get());
+    Tensor weight_t;
+    if (transposable && transposable->gains_from_transposed_weight(batch, x.dtype()))
+    {
+        no_grad constant; // w_t is a copy, not an op of the graph: gradients reach W directly
+        weight_t =
+            transpose(dropped_weight.defined() ? dropped_weight : transposable->weight_hh).data();
+    }
+    transposed_weight_guard transposed(transposable, weight_t);
 
     // Steps past the longest sequence change nothing: run only up to it.
     const std::size_t run =
@@ -229,9 +259,11 @@ sequence_output Recurrent::run(const Variable& x, const std::vector<std::size_t>
                 zmasks.assign(zoneout_masks.begin() + t0 * n_state,
                               zoneout_masks.begin() + (t0 + len) * n_state);
             const auto segment = [advance, zmasks, t0, len, stacked, n_state, projected_cell,
-                                  has_dropped =
-                                      dropped.defined()](const std::vector<Variable>& in) {
+                                  has_dropped = dropped.defined(), transposable,
+                                  weight_t](const std::vector<Variable>& in) {
                 recurrent_weight_guard use;
+                // Also when backward runs the segment again, after run() has returned.
+                transposed_weight_guard transposed(transposable, weight_t);
                 if (has_dropped)
                 {
                     projected_cell->use_recurrent_weight(in.back());

@@ -211,25 +211,36 @@ Variable bmm(const Variable& a, const Variable& b, bool transpose_a, bool transp
     return matmul_impl("bmm", a, b, transpose_a, transpose_b);
 }
 
-Variable linear(const Variable& x, const Variable& w, const Variable& bias)
+namespace
+{
+// linear, with w^T given (w_t: [in, out]) or not (w_t undefined).
+Variable linear_impl(const char* op, const Variable& x, const Variable& w, const Tensor* w_t,
+                     const Variable& bias)
 {
     const Tensor& xd = x.data();
     const Tensor& wd = w.data();
-    detail::check_same_dtype("linear", xd, wd);
+    detail::check_same_dtype(op, xd, wd);
     if (wd.dim() != 2 || xd.dim() < 1 || xd.shape().back() != wd.shape()[1])
-        fail<shape_error>("linear: input {} and weight {}: weight must be [out, in] with in = "
+        fail<shape_error>("{}: input {} and weight {}: weight must be [out, in] with in = "
                           "the input's last dimension",
-                          to_string(xd.shape()), to_string(wd.shape()));
+                          op, to_string(xd.shape()), to_string(wd.shape()));
     const std::size_t in = wd.shape()[1], out = wd.shape()[0];
     std::size_t rows = 1; // leading positions (not numel / in: that is 0 when in = 0)
     for (std::size_t d = 0; d + 1 < xd.dim(); ++d)
         rows *= xd.shape()[d];
     if (bias.defined())
     {
-        detail::check_same_dtype("linear", xd, bias.data());
+        detail::check_same_dtype(op, xd, bias.data());
         if (bias.shape() != shape_t{out})
-            fail<shape_error>("linear: bias {} for weight {}: bias must be [{}]",
+            fail<shape_error>("{}: bias {} for weight {}: bias must be [{}]", op,
                               to_string(bias.shape()), to_string(wd.shape()), out);
+    }
+    if (w_t)
+    {
+        detail::check_same_dtype(op, xd, *w_t);
+        if (w_t->shape() != shape_t{in, out})
+            fail<shape_error>("{}: transposed weight {} for weight {}: it must be [{}, {}]", op,
+                              to_string(w_t->shape()), to_string(wd.shape()), in, out);
     }
     shape_t out_shape = xd.shape();
     out_shape[out_shape.size() - 1] = out;
@@ -246,7 +257,10 @@ Variable linear(const Variable& x, const Variable& w, const Variable& bias)
                 std::copy(pb, pb + out, py + r * out);
             beta = T(1);
         }
-        blas::gemm(false, true, rows, out, in, T(1), xd.data<T>(), wd.data<T>(), beta, py);
+        if (w_t) // x w_t: both operands in row order (no transposed read of w)
+            blas::gemm(false, false, rows, out, in, T(1), xd.data<T>(), w_t->data<T>(), beta, py);
+        else
+            blas::gemm(false, true, rows, out, in, T(1), xd.data<T>(), wd.data<T>(), beta, py);
     });
     auto backward = [rows, in, out](grad_context& c) {
         dispatch(c.grad().dtype(), [&](auto tag) {
@@ -262,8 +276,20 @@ Variable linear(const Variable& x, const Variable& w, const Variable& bias)
         });
     };
     if (bias.defined())
-        return record("linear", y, {x, w, bias}, backward);
-    return record("linear", y, {x, w}, backward);
+        return record(op, y, {x, w, bias}, backward);
+    return record(op, y, {x, w}, backward);
+}
+} // namespace
+
+Variable linear(const Variable& x, const Variable& w, const Variable& bias)
+{
+    return linear_impl("linear", x, w, nullptr, bias);
+}
+
+Variable linear_pretransposed(const Variable& x, const Variable& w, const Tensor& w_t,
+                              const Variable& bias)
+{
+    return linear_impl("linear_pretransposed", x, w, &w_t, bias);
 }
 
 } // namespace xgrad

@@ -26,8 +26,18 @@ std::vector<float> random_floats(std::size_t n, std::uint64_t seed)
     return v;
 }
 
-// C = A op(B) + beta C0 in double.
-std::vector<double> reference(bool nt, std::size_t m, std::size_t n, std::size_t k,
+enum class form
+{
+    nt,
+    nn
+};
+const char* name(form f)
+{
+    return f == form::nt ? "nt" : "nn";
+}
+
+// C = op(A) op(B) + beta C0 in double.
+std::vector<double> reference(form f, std::size_t m, std::size_t n, std::size_t k,
                               const std::vector<float>& a, const std::vector<float>& b, float beta,
                               const std::vector<float>& c0)
 {
@@ -37,16 +47,16 @@ std::vector<double> reference(bool nt, std::size_t m, std::size_t n, std::size_t
         {
             double s = 0;
             for (std::size_t p = 0; p < k; ++p)
-                s += double(a[i * k + p]) * double(nt ? b[j * k + p] : b[p * n + j]);
+                s += double(a[i * k + p]) * double(f == form::nt ? b[j * k + p] : b[p * n + j]);
             c[i * n + j] = s + (beta == 0.0f ? 0.0 : double(beta) * c0[i * n + j]);
         }
     return c;
 }
 
-void run(bool nt, std::size_t m, std::size_t n, std::size_t k, const float* a, const float* b,
+void run(form f, std::size_t m, std::size_t n, std::size_t k, const float* a, const float* b,
          float beta, float* c)
 {
-    if (nt)
+    if (f == form::nt)
         blas::skinny_nt(m, n, k, a, b, beta, c);
     else
         blas::skinny_nn(m, n, k, a, b, beta, c);
@@ -71,12 +81,11 @@ TEST_CASE("skinny GEMMs equal a double reference on shapes with every edge",
     const shape shapes[] = {{1, 1, 1},    {3, 5, 7},     {4, 4, 16},    {5, 17, 33},
                             {8, 32, 128}, {9, 33, 129},  {13, 50, 250}, {32, 1024, 256},
                             {64, 64, 64}, {7, 100, 300}, {2, 16, 15},   {17, 31, 1}};
-    for (const bool nt : {true, false})
+    for (const form f : {form::nt, form::nn})
         for (const shape& s : shapes)
             for (const float beta : {0.0f, 1.0f, -0.5f})
             {
-                INFO((nt ? "nt " : "nn ")
-                     << s.m << " x " << s.n << " x " << s.k << " beta " << beta);
+                INFO(name(f) << " " << s.m << " x " << s.n << " x " << s.k << " beta " << beta);
                 const auto a = random_floats(s.m * s.k, 1), b = random_floats(s.n * s.k, 2),
                            c0 = random_floats(s.m * s.n, 3);
                 // With beta = 0, C is not read: NaN there must not reach the result.
@@ -84,8 +93,8 @@ TEST_CASE("skinny GEMMs equal a double reference on shapes with every edge",
                     beta == 0.0f
                         ? std::vector<float>(s.m * s.n, std::numeric_limits<float>::quiet_NaN())
                         : c0;
-                run(nt, s.m, s.n, s.k, a.data(), b.data(), beta, c.data());
-                const auto want = reference(nt, s.m, s.n, s.k, a, b, beta, c0);
+                run(f, s.m, s.n, s.k, a.data(), b.data(), beta, c.data());
+                const auto want = reference(f, s.m, s.n, s.k, a, b, beta, c0);
                 double worst = 0;
                 for (std::size_t i = 0; i < c.size(); ++i)
                     worst = std::max(worst, std::abs(double(c[i]) - want[i]));
@@ -98,24 +107,24 @@ TEST_CASE("a skinny GEMM's element does not depend on where it sits", "[autograd
 {
     const std::size_t m = 11, n = 37, k = 203;
     const auto a = random_floats(m * k, 4), bt = random_floats(n * k, 5);
-    for (const bool nt : {true, false})
+    for (const form f : {form::nt, form::nn})
     {
-        INFO((nt ? "nt" : "nn"));
+        INFO(name(f));
         std::vector<float> whole(m * n);
-        run(nt, m, n, k, a.data(), bt.data(), 0.0f, whole.data());
+        run(f, m, n, k, a.data(), bt.data(), 0.0f, whole.data());
         // Each row alone, and (nt) the columns from 3 on alone: other tile shapes, same bits.
         bool rows_same = true, cols_same = true;
         for (std::size_t i = 0; i < m; ++i)
         {
             std::vector<float> row(n);
-            run(nt, 1, n, k, a.data() + i * k, bt.data(), 0.0f, row.data());
+            run(f, 1, n, k, a.data() + i * k, bt.data(), 0.0f, row.data());
             for (std::size_t j = 0; j < n; ++j)
                 rows_same &= same_bits(row[j], whole[i * n + j]);
         }
-        if (nt)
+        if (f == form::nt)
         {
             std::vector<float> part(m * (n - 3));
-            run(nt, m, n - 3, k, a.data(), bt.data() + 3 * k, 0.0f, part.data());
+            run(f, m, n - 3, k, a.data(), bt.data() + 3 * k, 0.0f, part.data());
             for (std::size_t i = 0; i < m; ++i)
                 for (std::size_t j = 3; j < n; ++j)
                     cols_same &= same_bits(part[i * (n - 3) + j - 3], whole[i * n + j]);
@@ -146,13 +155,36 @@ TEST_CASE("blas::gemm sends the recurrent products to the skinny kernels",
 #else
     CHECK_FALSE(blas::skinny_applies(false, true, m, g, h));
 #endif
-    // Never: a transposed A, many rows, a small B.
-    CHECK_FALSE(blas::skinny_applies(true, false, m, h, g));
+    // Never: a transposed A (the weight gradient), many rows, a small B, a B over 1 MB.
+    CHECK_FALSE(blas::skinny_applies(true, false, g, h, m));
     CHECK_FALSE(blas::skinny_applies(false, true, 65, g, h));
     CHECK_FALSE(blas::skinny_applies(false, true, m, 16, 16));
+    CHECK_FALSE(blas::skinny_applies(false, false, 64, 1024, 4096));
     // Whichever path ran, both agree with each other to float32 rounding.
     double worst = 0;
     for (std::size_t i = 0; i < via_gemm.size(); ++i)
         worst = std::max(worst, double(std::abs(via_gemm[i] - direct[i])));
     CHECK(worst <= 1e-4);
+}
+
+TEST_CASE("skinny GEMMs give the same bits on 1 and 2 threads", "[autograd][blas][skinny]")
+{
+    // Large enough to be split over the threads (>= 2^20 multiply-adds).
+    const std::size_t m = 32, n = 1024, k = 256;
+    const auto a = random_floats(m * k, 9), b = random_floats(n * k, 10);
+    const int before = num_threads();
+    for (const form f : {form::nt, form::nn})
+    {
+        INFO(name(f));
+        std::vector<float> one(m * n), two(m * n);
+        set_num_threads(1);
+        run(f, m, n, k, a.data(), b.data(), 0.0f, one.data());
+        set_num_threads(2);
+        run(f, m, n, k, a.data(), b.data(), 0.0f, two.data());
+        bool same = true;
+        for (std::size_t i = 0; i < one.size(); ++i)
+            same &= same_bits(one[i], two[i]);
+        CHECK(same);
+    }
+    set_num_threads(before);
 }

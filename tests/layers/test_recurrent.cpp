@@ -156,6 +156,63 @@ TEST_CASE("checkpointed BPTT through LSTM/GRU modules: stacked, bidirectional, p
     }
 }
 
+TEST_CASE("float32 recurrent layers transpose W_hh once per sequence: same values as the "
+          "cell stepped by hand, the same bits checkpointed",
+          "[layers][recurrent][skinny]")
+{
+    // H = 80, batch 8: the step's product ([8, 80] x [80, 320] for the LSTM, x [80, 240] for
+    // the GRU) goes to the skinny GEMMs (where the build has them), through
+    // linear_pretransposed.
+    for (const bool gru : {false, true})
+    {
+        INFO((gru ? "GRU" : "LSTM"));
+        const auto train = [&](std::size_t every, bool by_hand) {
+            generator g(5);
+            rnn_options o;
+            o.checkpoint_every = every;
+            std::unique_ptr<RNNBase> m;
+            if (gru)
+                m = std::make_unique<GRU>(16, 80, o, g);
+            else
+                m = std::make_unique<LSTM>(16, 80, o, g);
+            Variable x(randn({7, 8, 16}, 6).data().to(f32), true);
+            Variable out;
+            if (by_hand)
+            {
+                ProjectedCell& cell = m->cell(0, 0);
+                CHECK(!cell.transposed_recurrent_weight().defined());
+#if defined(__AVX512F__)
+                CHECK(cell.gains_from_transposed_weight(8, f32));
+#endif
+                CHECK_FALSE(cell.gains_from_transposed_weight(8, f64));
+                cell_state s = cell.zero_state(8, f32);
+                std::vector<Variable> ys;
+                for (std::size_t t = 0; t < 7; ++t)
+                {
+                    s = cell.forward(select(x, 0, t), s);
+                    ys.push_back(s[0]);
+                }
+                out = stack(ys, 0);
+            }
+            else
+                out = m->forward(x).output;
+            sum(out * out).backward();
+            std::vector<Tensor> r{out.data(), x.grad()};
+            for (const Variable& p : m->parameters())
+                r.push_back(p.grad());
+            CHECK(!m->cell(0, 0).transposed_recurrent_weight().defined()); // cleared after the run
+            return r;
+        };
+        const auto layer = train(0, false), by_hand = train(0, true),
+                   checkpointed = train(3, false);
+        for (std::size_t i = 0; i < layer.size(); ++i)
+        {
+            CHECK(max_diff(layer[i], by_hand[i]) < 1e-4);
+            CHECK(identical(layer[i], checkpointed[i]));
+        }
+    }
+}
+
 TEST_CASE("checkpointed BPTT records segments, not steps, and passes a gradcheck",
           "[layers][recurrent][checkpoint][gradcheck]")
 {

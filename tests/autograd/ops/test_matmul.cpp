@@ -40,6 +40,27 @@ TEST_CASE("matmul and linear", "[ops][matmul]")
         check_gradients([](auto& v) { return linear(v[0], v[1], v[2]); }, {x, w, bias});
         check_gradients([](auto& v) { return linear(v[0], v[1]); }, {x, w});
     }
+    SECTION("linear_pretransposed equals linear and passes a gradcheck; w_t gets no gradient")
+    {
+        auto x = randn({2, 3, 4}, 27), w = randn({5, 4}, 28), bias = randn({5}, 29);
+        const Tensor w_t = transpose(w).data();
+        Variable y = linear_pretransposed(x, w, w_t, bias);
+        REQUIRE(y.shape() == shape_t{2, 3, 5});
+        CHECK(max_diff(y.data(), linear(x, w, bias).data()) < 1e-12);
+        // w_t is a constant the caller keeps equal to w^T: the check perturbs w alone, so the
+        // op is checked as the function of (x, w, bias) that linear is, through w_t held fixed
+        // at w's transpose for each evaluation.
+        check_gradients(
+            [](auto& v) { return linear_pretransposed(v[0], v[1], transpose(v[1]).data(), v[2]); },
+            {x, w, bias});
+        check_gradients(
+            [](auto& v) { return linear_pretransposed(v[0], v[1], transpose(v[1]).data()); },
+            {x, w});
+        CHECK_THROWS_WITH(linear_pretransposed(x, w, w.data(), bias),
+                          Catch::Contains("linear_pretransposed") && Catch::Contains("[5,4]") &&
+                              Catch::Contains("[4, 5]"));
+        CHECK_THROWS_AS(linear_pretransposed(x, w, w_t.to(f32)), value_error);
+    }
     SECTION("errors")
     {
         CHECK_THROWS_WITH(matmul(randn({3, 4}, 1), randn({5, 2}, 2)),
