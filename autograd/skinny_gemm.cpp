@@ -1,7 +1,5 @@
 #include "xgrad/autograd/skinny_gemm.hpp"
 
-#include "xgrad/autograd/parallel.hpp"
-
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -193,29 +191,11 @@ struct product
     float* c;
 };
 
-// Products of at least this many multiply-adds are split over the threads (by column groups,
-// which leaves every element's sum as it is); below, waking a thread costs more than it saves.
-constexpr std::size_t parallel_work = std::size_t(1) << 22;
-
-template <void (*Columns)(const product&, std::size_t, std::size_t), std::size_t Group>
-void run_product(const product& p)
-{
-    const std::size_t groups = (p.n + Group - 1) / Group;
-    if (p.m * p.n * p.k < parallel_work)
-        return Columns(p, 0, groups);
-    detail::parallel_chunks(
-        groups,
-        [](void* ctx, std::size_t begin, std::size_t end) {
-            Columns(*static_cast<const product*>(ctx), begin, end);
-        },
-        const_cast<product*>(&p));
-}
-
-// Column groups [g0, g1) of 4: four rows of B (4 k floats) stay in L1 while every row group of
+// Column groups of 4: four rows of B (4 k floats) stay in L1 while every row group of
 // A passes over them.
-void nt_columns(const product& p, std::size_t g0, std::size_t g1)
+void nt_columns(const product& p)
 {
-    for (std::size_t j = 4 * g0; j < std::min(p.n, 4 * g1); j += 4)
+    for (std::size_t j = 0; j < p.n; j += 4)
     {
         const std::size_t nr = std::min<std::size_t>(4, p.n - j);
         for (std::size_t i = 0; i < p.m; i += 4)
@@ -227,10 +207,10 @@ void nt_columns(const product& p, std::size_t g0, std::size_t g1)
     }
 }
 
-// Column panels [g0, g1) of 32: a panel of B (k rows of 128 bytes) serves every row tile.
-void nn_columns(const product& p, std::size_t g0, std::size_t g1)
+// Column panels of 32: a panel of B (k rows of 128 bytes) serves every row tile.
+void nn_columns(const product& p)
 {
-    for (std::size_t j = 2 * lanes * g0; j < std::min(p.n, 2 * lanes * g1); j += 2 * lanes)
+    for (std::size_t j = 0; j < p.n; j += 2 * lanes)
     {
         const std::size_t width = std::min(p.n - j, 2 * lanes), nv = width > lanes ? 2 : 1;
         const __mmask16 last = first_lanes(width - (nv - 1) * lanes);
@@ -254,6 +234,12 @@ bool skinny_applies(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t 
     // GFLOP/s where this kernel's form reached 134-136.
     if (ta || m == 0 || m > 64 || n * k < 16384 || n * k > 262144)
         return false;
+    // Single-threaded: from 2^22 multiply-adds up OpenBLAS's threads win at 2 threads (W1's
+    // [32,256] x [256,1024]: 184 GFLOP/s against 131), and the choice must not depend on the
+    // thread count (results would). A pool of xgrad's own beside OpenBLAS's spinning workers
+    // lost more than it gained (bench/RESULTS.md).
+    if (m * n * k >= (std::size_t(1) << 22))
+        return false;
     // The dot-product form spends ~45 instructions per 4 x 4 tile on its lane sums: worth it
     // only over long rows.
     return tb ? k >= 128 : n >= 16;
@@ -262,13 +248,13 @@ bool skinny_applies(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t 
 void skinny_nt(std::size_t m, std::size_t n, std::size_t k, const float* a, const float* b,
                float beta, float* c)
 {
-    run_product<nt_columns, 4>({m, n, k, a, b, beta, c});
+    nt_columns({m, n, k, a, b, beta, c});
 }
 
 void skinny_nn(std::size_t m, std::size_t n, std::size_t k, const float* a, const float* b,
                float beta, float* c)
 {
-    run_product<nn_columns, 2 * lanes>({m, n, k, a, b, beta, c});
+    nn_columns({m, n, k, a, b, beta, c});
 }
 
 #else // no AVX-512F: blas::gemm never routes here; the same sums, one element at a time

@@ -137,8 +137,8 @@ TEST_CASE("a skinny GEMM's element does not depend on where it sits", "[autograd
 TEST_CASE("blas::gemm sends the recurrent products to the skinny kernels",
           "[autograd][blas][skinny]")
 {
-    // An LSTM 256 step at batch 32: forward h W^T, backward dgates W.
-    const std::size_t m = 32, h = 256, g = 1024;
+    // An LSTM 256 step at batch 8: forward h W^T, backward dgates W.
+    const std::size_t m = 8, h = 256, g = 1024;
     const auto a = random_floats(m * h, 6), w = random_floats(g * h, 7),
                d = random_floats(m * g, 8);
     std::vector<float> via_gemm(m * g), direct(m * g);
@@ -148,8 +148,10 @@ TEST_CASE("blas::gemm sends the recurrent products to the skinny kernels",
     blas::gemm(false, false, m, h, g, 1.0f, d.data(), w.data(), 0.0f, back_gemm.data());
     blas::skinny_nn(m, h, g, d.data(), w.data(), 0.0f, back_direct.data());
 #if defined(__AVX512F__)
-    CHECK(blas::skinny_applies(false, true, m, g, h));
-    CHECK(blas::skinny_applies(false, false, m, h, g));
+    // Below 2^22 multiply-adds (batch 8 here): above, OpenBLAS's threads win at 2 threads.
+    CHECK(blas::skinny_applies(false, true, 8, g, h));
+    CHECK(blas::skinny_applies(false, false, 8, h, g));
+    CHECK_FALSE(blas::skinny_applies(false, false, 32, h, g));
     CHECK(via_gemm == direct);
     CHECK(back_gemm == back_direct);
 #else
@@ -165,26 +167,4 @@ TEST_CASE("blas::gemm sends the recurrent products to the skinny kernels",
     for (std::size_t i = 0; i < via_gemm.size(); ++i)
         worst = std::max(worst, double(std::abs(via_gemm[i] - direct[i])));
     CHECK(worst <= 1e-4);
-}
-
-TEST_CASE("skinny GEMMs give the same bits on 1 and 2 threads", "[autograd][blas][skinny]")
-{
-    // Large enough to be split over the threads (>= 2^20 multiply-adds).
-    const std::size_t m = 32, n = 1024, k = 256;
-    const auto a = random_floats(m * k, 9), b = random_floats(n * k, 10);
-    const int before = num_threads();
-    for (const form f : {form::nt, form::nn})
-    {
-        INFO(name(f));
-        std::vector<float> one(m * n), two(m * n);
-        set_num_threads(1);
-        run(f, m, n, k, a.data(), b.data(), 0.0f, one.data());
-        set_num_threads(2);
-        run(f, m, n, k, a.data(), b.data(), 0.0f, two.data());
-        bool same = true;
-        for (std::size_t i = 0; i < one.size(); ++i)
-            same &= same_bits(one[i], two[i]);
-        CHECK(same);
-    }
-    set_num_threads(before);
 }
