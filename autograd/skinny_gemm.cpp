@@ -183,46 +183,6 @@ constexpr std::array<std::array<nn_fn, 2>, 8> nn_tiles{nn_row<1>(), nn_row<2>(),
                                                        nn_row<4>(), nn_row<5>(), nn_row<6>(),
                                                        nn_row<7>(), nn_row<8>()};
 
-struct product
-{
-    std::size_t m, n, k;
-    const float *a, *b;
-    float beta;
-    float* c;
-};
-
-// Column groups of 4: four rows of B (4 k floats) stay in L1 while every row group of
-// A passes over them.
-void nt_columns(const product& p)
-{
-    for (std::size_t j = 0; j < p.n; j += 4)
-    {
-        const std::size_t nr = std::min<std::size_t>(4, p.n - j);
-        for (std::size_t i = 0; i < p.m; i += 4)
-        {
-            const std::size_t mr = std::min<std::size_t>(4, p.m - i);
-            nt_tiles[mr - 1][nr - 1](p.k, p.a + i * p.k, p.b + j * p.k, p.beta, p.c + i * p.n + j,
-                                     p.n);
-        }
-    }
-}
-
-// Column panels of 32: a panel of B (k rows of 128 bytes) serves every row tile.
-void nn_columns(const product& p)
-{
-    for (std::size_t j = 0; j < p.n; j += 2 * lanes)
-    {
-        const std::size_t width = std::min(p.n - j, 2 * lanes), nv = width > lanes ? 2 : 1;
-        const __mmask16 last = first_lanes(width - (nv - 1) * lanes);
-        for (std::size_t i = 0; i < p.m; i += 8)
-        {
-            const std::size_t mr = std::min<std::size_t>(8, p.m - i);
-            nn_tiles[mr - 1][nv - 1](p.k, p.k, p.n, p.a + i * p.k, p.b + j, last, p.beta,
-                                     p.c + i * p.n + j, p.n);
-        }
-    }
-}
-
 } // namespace
 
 bool skinny_applies(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k)
@@ -232,7 +192,7 @@ bool skinny_applies(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t 
     // [64, 4096] x [4096, 1024]: 33 against 114 GFLOP/s). A transposed A (the weight gradient
     // dgates^T h) stays with OpenBLAS: it packs only the small operands there, at 148-153
     // GFLOP/s where this kernel's form reached 134-136.
-    if (ta || m == 0 || m > 64 || n * k < 16384 || n * k > 262144)
+    if (ta || m == 0 || m > 64 || n * k < skinny_operand_min || n * k > skinny_operand_max)
         return false;
     // Single-threaded: from 2^22 multiply-adds up OpenBLAS's threads win at 2 threads (W1's
     // [32,256] x [256,1024]: 184 GFLOP/s against 131), and the choice must not depend on the
@@ -248,13 +208,33 @@ bool skinny_applies(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t 
 void skinny_nt(std::size_t m, std::size_t n, std::size_t k, const float* a, const float* b,
                float beta, float* c)
 {
-    nt_columns({m, n, k, a, b, beta, c});
+    // Column groups of 4: four rows of B (4 k floats) stay in L1 while every row group of A
+    // passes over them.
+    for (std::size_t j = 0; j < n; j += 4)
+    {
+        const std::size_t nr = std::min<std::size_t>(4, n - j);
+        for (std::size_t i = 0; i < m; i += 4)
+        {
+            const std::size_t mr = std::min<std::size_t>(4, m - i);
+            nt_tiles[mr - 1][nr - 1](k, a + i * k, b + j * k, beta, c + i * n + j, n);
+        }
+    }
 }
 
 void skinny_nn(std::size_t m, std::size_t n, std::size_t k, const float* a, const float* b,
                float beta, float* c)
 {
-    nn_columns({m, n, k, a, b, beta, c});
+    // Column panels of 32: a panel of B (k rows of 128 bytes) serves every row tile.
+    for (std::size_t j = 0; j < n; j += 2 * lanes)
+    {
+        const std::size_t width = std::min(n - j, 2 * lanes), nv = width > lanes ? 2 : 1;
+        const __mmask16 last = first_lanes(width - (nv - 1) * lanes);
+        for (std::size_t i = 0; i < m; i += 8)
+        {
+            const std::size_t mr = std::min<std::size_t>(8, m - i);
+            nn_tiles[mr - 1][nv - 1](k, k, n, a + i * k, b + j, last, beta, c + i * n + j, n);
+        }
+    }
 }
 
 #else // no AVX-512F: blas::gemm never routes here; the same sums, one element at a time

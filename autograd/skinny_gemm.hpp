@@ -22,9 +22,14 @@
 namespace xgrad::blas
 {
 
+// The large operand's size window, in floats: from 64 KB (below, packing is cheap) to 1 MB (it
+// stays in L2).
+constexpr std::size_t skinny_operand_min = 16384, skinny_operand_max = 262144;
+
 // Whether gemm(ta, tb, m, n, k, alpha = 1, ...) on floats goes to skinny_nt/skinny_nn: no
-// transposed A, m <= 64, B from 64 KB (its packing matters) to 1 MB (it stays in L2), and for
-// nt rows of k >= 128.
+// transposed A, m <= 64, B in the window above, fewer than 2^22 multiply-adds (above, OpenBLAS's
+// threads win at 2 threads; the kernels are single-threaded), and for nt rows of k >= 128.
+// Shapes alone decide, never the thread count.
 bool skinny_applies(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k);
 
 void skinny_nt(std::size_t m, std::size_t n, std::size_t k, const float* a, const float* b,

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "xgrad/autograd/ops/matmul.hpp"
+#include "xgrad/autograd/skinny_gemm.hpp"
 #include "xgrad/layers/init.hpp"
 
 namespace xgrad::nn
@@ -56,9 +57,10 @@ bool ProjectedCell::gains_from_transposed_weight(std::size_t batch, dtype dt) co
 {
     // The step's product is [B, R] x [R, G*H] either way. In row order it is faster in
     // OpenBLAS too (W1's [32,256] x [256,1024]: 118 against 95 GFLOP/s at 1 thread, 184 against
-    // 147 at 2), and the skinny GEMMs take the smaller ones; within the skinny window of sizes.
+    // 147 at 2), and the skinny GEMMs take the smaller ones.
     const std::size_t weight = weight_hh.numel();
-    return dt == f32 && batch >= 1 && batch <= 64 && weight >= 16384 && weight <= 262144;
+    return dt == f32 && batch >= 1 && batch <= 64 && weight >= blas::skinny_operand_min &&
+           weight <= blas::skinny_operand_max;
 }
 
 void ProjectedCell::use_recurrent_weight(const Variable& w)

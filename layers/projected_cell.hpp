@@ -37,7 +37,7 @@ public:
 
     // For the steps of one sequence (Recurrent sets it): the transpose [R, G*H] of the
     // recurrent weight the steps read (weight_hh, or weight-drop's), made once, so that each
-    // step's product runs as linear_pretransposed (no repacking of the weight per step). An
+    // step's product runs as linear_pretransposed (both products in row order). An
     // undefined tensor clears it. Throws shape_error for another shape.
     void use_transposed_recurrent_weight(const Tensor& w_t);
     const Tensor& transposed_recurrent_weight() const { return recurrent_weight_t_; }

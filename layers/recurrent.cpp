@@ -145,22 +145,23 @@ sequence_output Recurrent::run(const Variable& x, const std::vector<std::size_t>
         }
     }
     const double zoneout = reg_.zoneout;
+
+    // Steps past the longest sequence change nothing: run only up to it.
+    const std::size_t run =
+        lengths.empty() ? steps : *std::max_element(lengths.begin(), lengths.end());
     // Every step multiplies h by the same recurrent weight: transposed once here, the steps'
-    // products (forward h W^T, backward dgates W) both read their weight in row order and the
-    // skinny GEMMs run them without repacking the weight at each step.
+    // products (forward h W^T, backward dgates W) both read it in row order (faster in OpenBLAS;
+    // the skinny GEMMs take the small ones without repacking it each step). Not for runs of a
+    // few steps (one step at a time while generating), where the copy would cost what it saves.
     auto* transposable = dynamic_cast<ProjectedCell*>(cell_.get());
     Tensor weight_t;
-    if (transposable && transposable->gains_from_transposed_weight(batch, x.dtype()))
+    if (transposable && run >= 4 && transposable->gains_from_transposed_weight(batch, x.dtype()))
     {
         no_grad constant; // w_t is a copy, not an op of the graph: gradients reach W directly
         weight_t =
             transpose(dropped_weight.defined() ? dropped_weight : transposable->weight_hh).data();
     }
     transposed_weight_guard transposed(transposable, weight_t);
-
-    // Steps past the longest sequence change nothing: run only up to it.
-    const std::size_t run =
-        lengths.empty() ? steps : *std::max_element(lengths.begin(), lengths.end());
     // Zoneout's masks, one per step and state value, drawn before the loop (the cell draws
     // nothing, so the order is the one of drawing them step by step).
     const std::size_t n_state = state.size();

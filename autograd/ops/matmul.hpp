@@ -35,8 +35,9 @@ Variable linear(const Variable& x, const Variable& w, const Variable& bias = Var
 
 // linear(x, w, bias) for a weight used in many products in a row (a recurrent weight over the
 // time steps of a sequence): w_t [I, O] must hold transpose(w), made once by the caller. The
-// forward product reads x w_t and the backward's dL/dx reads g w, both in row order, which the
-// skinny GEMMs (autograd/skinny_gemm.hpp) run without repacking the weight each step. Values
+// forward product reads x w_t and the backward's dL/dx reads g w, both in row order: faster in
+// OpenBLAS, and for small products the skinny GEMMs (autograd/skinny_gemm.hpp) run them
+// without repacking the weight each step. Values
 // equal linear's up to float rounding (another summation order); gradients go to x, w and bias
 // (w_t is a constant). Throws shape_error when w_t is not [I, O], value_error on mixed dtypes.
 Variable linear_pretransposed(const Variable& x, const Variable& w, const Tensor& w_t,
