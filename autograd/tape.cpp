@@ -182,7 +182,13 @@ Tensor& grad_context::slot_rows(std::size_t i, const std::int64_t* rows, std::si
         in.grad = Tensor::zeros(in.data.shape(), in.data.dtype());
     if (!in.grad.is_unique())
         in.grad = in.grad.clone(); // a copy of a row-sparse gradient is still row-sparse
-    in.sparse.add(in.grad, rows, n_rows, fresh, was_sparse);
+    // Only a leaf's hint is ever read (an optimizer's sparse update, zero_grad): an intermediate
+    // (a gather from the step's own activations) records none, which also keeps its backward
+    // free of the hint's heap list.
+    if (in.node_id == 0)
+        in.sparse.add(in.grad, rows, n_rows, fresh, was_sparse);
+    else
+        in.sparse.drop();
     return in.grad;
 }
 
@@ -295,7 +301,7 @@ bool tape::wants_record(const Variable* inputs, std::size_t n)
 
 void* tape::allocate_node(std::size_t bytes, std::size_t align)
 {
-    if (nodes_.size() >= collect_at_)
+    if (collect_pending_ || nodes_.size() >= collect_at_)
         collect();
     return arena_.allocate(bytes, align);
 }
@@ -443,6 +449,7 @@ void tape::collect()
         if (nodes_[i] && unreachable(*nodes_[i]))
             destroy(i);
     trim();
+    collect_pending_ = false;
     collect_at_ = std::max<std::size_t>(std::size_t{1} << 14, 2 * nodes_.size());
 }
 
@@ -880,8 +887,14 @@ void tape::backward(const Variable* roots, const Tensor* seeds, std::size_t n, b
     // alive until a collection, and every step would then allocate afresh: collect now when the
     // sweep released at least as many nodes as are left, so the walk costs no more than the
     // sweep did (a large graph held across small backward passes is left to collect_at_).
+    // Whatever that leaves is often held only until the step ends (its final states, detached
+    // and carried on): look again when the next op is recorded, else the arena, reset only on
+    // an empty tape, would grow by a whole graph every step.
     if (live_ > 0 && released >= live_)
+    {
         collect();
+        collect_pending_ = live_ > 0;
+    }
     else
         trim();
     finish(true);

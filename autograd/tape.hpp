@@ -236,6 +236,9 @@ private:
     std::uint64_t first_id_ = 1, next_id_ = 1;
     std::size_t live_ = 0;
     std::size_t collect_at_ = 1 << 14;
+    // A sweep left nodes its caller still held (a step's final states, kept in the step's
+    // output): collect them when recording resumes, by which time the handles are usually gone.
+    bool collect_pending_ = false;
     std::uint64_t serial_;
     std::uint64_t pass_ = 0; // counts backward passes (leaf hooks know their pass by it)
     bool sweeping_ = false;  // a backward is running (backward inside a hook is refused)

@@ -104,6 +104,32 @@ TEST_CASE("a backward collects dropped values it did not reach, and keeps held o
     CHECK(tape::current().size() == 0);
 }
 
+TEST_CASE("a side output held until the step ends does not grow the node arena", "[tape]")
+{
+    // A training step whose output keeps a value the loss does not use (an RNN's final state
+    // of a sequence that ended early) until after backward(): the sweep cannot free that node,
+    // but the next recording does, so the arena starts over each step instead of growing.
+    tape::current().clear();
+    auto w = randn({6, 4}, 74);
+    auto x = randn({3, 4}, 75, false);
+    auto step = [&] {
+        Variable h = tanh(linear(x, w));
+        Variable side = h * 2.0; // held, never reached by the sweep
+        sum(h).backward();
+        w.zero_grad();
+        return tape::current().size();
+    };
+    step();
+    const std::size_t arena = tape::current().arena_bytes();
+    std::size_t left = 0;
+    for (int i = 0; i < 2000; ++i)
+        left = step();
+    CHECK(left == 1); // this step's `side`, alive until the lambda returned
+    CHECK(tape::current().arena_bytes() == arena);
+    Variable y = w * 1.0; // recording resumes: the dropped side node is collected first
+    CHECK(tape::current().size() == 1);
+}
+
 TEST_CASE("backward refuses a seed of another dtype", "[tape]")
 {
     tape::current().clear();
