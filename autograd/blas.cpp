@@ -10,6 +10,7 @@
 // Declared here rather than taken from <cblas.h>, which may be the reference CBLAS header; the
 // library links OpenBLAS itself, which exports them.
 extern "C" void openblas_set_num_threads(int num_threads);
+extern "C" char* openblas_get_corename(void);
 extern "C" int openblas_get_num_threads(void);
 
 namespace xgrad
@@ -71,6 +72,11 @@ void set_num_threads(int n)
 int num_threads()
 {
     return openblas_get_num_threads();
+}
+
+const char* blas_core_name()
+{
+    return openblas_get_corename();
 }
 
 } // namespace xgrad

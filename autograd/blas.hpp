@@ -21,5 +21,9 @@ void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t 
 // its own threads should set 1 to avoid oversubscription.
 void set_num_threads(int n);
 int num_threads();
+// The name of the kernel set OpenBLAS chose for this CPU ("SkylakeX", "Haswell", "Zen", ...;
+// OPENBLAS_CORETYPE overrides it). Results are reproducible for one kernel set: another one
+// rounds differently (docs/design.md, Determinism).
+const char* blas_core_name();
 
 } // namespace xgrad

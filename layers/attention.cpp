@@ -45,15 +45,17 @@ attention_memory Attention::prepare(const Variable& keys, const Variable& values
     if (!lengths.empty() && lengths.size() != B)
         fail<shape_error>("{}: {} lengths for a batch of {} (keys {})", describe(), lengths.size(),
                           B, show(keys));
-    attention_memory m;
-    m.lengths = lengths.empty() ? std::vector<std::size_t>(B, S) : lengths;
-    for (std::size_t b = 0; b < B; ++b)
-        if (m.lengths[b] == 0 || m.lengths[b] > S)
+    for (std::size_t b = 0; b < lengths.size(); ++b)
+        if (lengths[b] == 0 || lengths[b] > S)
             fail<value_error>("{}: length {} of sequence {} is outside 1..{}", describe(),
-                              m.lengths[b], b, S);
+                              lengths[b], b, S);
+    attention_memory m;
     m.values = transpose(values, 0, 1);
     m.keys = project_keys(transpose(keys, 0, 1));
-    m.mask = sequence_mask(m.lengths, S, /*batch_first=*/true, keys.dtype());
+    if (lengths.empty())
+        m.mask = Tensor::ones({B, S}, keys.dtype());
+    else
+        m.mask = sequence_mask(lengths, S, /*batch_first=*/true, keys.dtype());
     return m;
 }
 

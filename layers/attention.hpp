@@ -31,8 +31,8 @@ struct attention_memory
 {
     Variable keys;   // [B, S, K]: the keys as the score reads them (projected where it projects)
     Variable values; // [B, S, Dv]
-    Tensor mask;     // [B, S]: 1 where s < lengths[b]
-    std::vector<std::size_t> lengths;
+    Tensor mask;     // [B, S]: 1 where s < lengths[b] (the lengths live only here: no list to
+                     // copy per batch)
     std::size_t batch() const { return values.shape()[0]; }
     std::size_t steps() const { return values.shape()[1]; }
 };

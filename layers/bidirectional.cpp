@@ -1,7 +1,6 @@
 #include "xgrad/layers/bidirectional.hpp"
 
 #include "xgrad/autograd/ops/layout.hpp"
-#include "xgrad/autograd/scratch.hpp"
 #include "xgrad/layers/gradient_probe.hpp"
 
 namespace xgrad::nn
@@ -34,7 +33,7 @@ Bidirectional::Bidirectional(const std::function<std::shared_ptr<SequenceLayer>(
 {}
 
 sequence_output Bidirectional::forward(const Variable& x, const std::vector<std::size_t>& lengths,
-                                       const std::vector<cell_state>& initial)
+                                       const state_list& initial)
 {
     check_sequence("Bidirectional", x, input_size(), lengths);
     if (!initial.empty() && initial.size() != state_groups())
@@ -42,10 +41,7 @@ sequence_output Bidirectional::forward(const Variable& x, const std::vector<std:
                           state_groups());
     const auto split_at =
         initial.begin() + static_cast<std::ptrdiff_t>(initial.empty() ? 0 : fwd_->state_groups());
-    detail::scratch_vector<cell_state> scratch_f, scratch_b;
-    std::vector<cell_state>&init_f = *scratch_f, &init_b = *scratch_b;
-    init_f.assign(initial.begin(), split_at);
-    init_b.assign(split_at, initial.end());
+    const state_list init_f(initial.begin(), split_at), init_b(split_at, initial.end());
 
     // The direction scopes only label the runs a gradient_probe records.
     sequence_output f, b;

@@ -28,7 +28,7 @@ public:
         return fwd_->state_groups() + bwd_->state_groups();
     }
     sequence_output forward(const Variable& x, const std::vector<std::size_t>& lengths = {},
-                            const std::vector<cell_state>& initial = {}) override;
+                            const state_list& initial = {}) override;
     std::string describe() const override;
 
     SequenceLayer& forward_layer() { return *fwd_; }

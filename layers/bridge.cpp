@@ -1,6 +1,7 @@
 #include "xgrad/layers/bridge.hpp"
 
 #include "xgrad/autograd/autograd.hpp"
+#include "xgrad/autograd/scratch.hpp"
 
 namespace xgrad::nn
 {
@@ -25,7 +26,7 @@ Bridge::Bridge(std::size_t enc_hidden, std::size_t directions, std::size_t dec_h
                             std::make_shared<Linear>(directions * enc_hidden, dec_hidden, true, g));
 }
 
-cell_state Bridge::forward(const std::vector<cell_state>& finals)
+cell_state Bridge::forward(const state_list& finals)
 {
     if (finals.size() < directions_)
         fail<shape_error>("{}: {} final state groups, need at least {} (one per direction)",
@@ -38,7 +39,8 @@ cell_state Bridge::forward(const std::vector<cell_state>& finals)
     cell_state out;
     for (std::size_t k = 0; k < state_count_; ++k)
     {
-        std::vector<Variable> parts;
+        scratch_vector<Variable> scratch; // pooled: a forward allocates no list
+        std::vector<Variable>& parts = *scratch;
         for (std::size_t d = 0; d < directions_; ++d)
         {
             const cell_state& s = finals[first + d];

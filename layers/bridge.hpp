@@ -30,7 +30,7 @@ public:
     // encoder's c is its state 1, so a GRU encoder cannot feed an LSTM decoder. Returns the
     // decoder's state: state_count() tensors [B, dec_hidden]. Throws shape_error naming the
     // shapes on too few groups or states, or another width or batch.
-    cell_state forward(const std::vector<cell_state>& finals);
+    cell_state forward(const state_list& finals);
 
     std::size_t state_count() const { return state_count_; }
     std::string describe() const override;

@@ -16,6 +16,10 @@ namespace xgrad::nn
 // reads and converts like std::vector<Variable>, but a state of up to four values is not a heap
 // allocation per step.
 using cell_state = var_list;
+// The final (or initial) states of a sequence layer, one cell_state per direction per layer, in
+// PyTorch's h_n order. Inline up to four (a 2-layer bidirectional stack), so a forward does not
+// allocate its list; it converts to and from state_list both ways.
+using state_list = small_list<cell_state, 4>;
 // The name before 0.2 (types that are not modules, optimizers or schedules are snake_case).
 using State [[deprecated("use xgrad::nn::cell_state")]] = cell_state;
 

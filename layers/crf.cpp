@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "xgrad/autograd/autograd.hpp"
+#include "xgrad/autograd/scratch.hpp"
 #include "xgrad/layers/init.hpp"
 
 namespace xgrad::nn
@@ -86,8 +87,8 @@ Variable CRF::effective(const Variable& p, const std::vector<std::uint8_t>& forb
     return masked_fill(p, constant(m, p.shape(), f64), neg_inf);
 }
 
-std::vector<std::size_t> CRF::check(const char* op, const Variable& e,
-                                    const std::vector<std::size_t>& lengths) const
+void CRF::check(const char* op, const Variable& e, const std::vector<std::size_t>& lengths,
+                std::vector<std::size_t>& n) const
 {
     const shape_t& s = e.shape();
     if (s.size() != 3 || s[2] != k_ || s[0] == 0 || s[1] == 0)
@@ -95,17 +96,22 @@ std::vector<std::size_t> CRF::check(const char* op, const Variable& e,
                           to_string(s), k_);
     if (!lengths.empty() && lengths.size() != s[1])
         fail<shape_error>("CRF::{}: {} lengths for emissions {}", op, lengths.size(), to_string(s));
-    std::vector<std::size_t> n = lengths.empty() ? std::vector<std::size_t>(s[1], s[0]) : lengths;
+    if (lengths.empty())
+        n.assign(s[1], s[0]);
+    else
+        n.assign(lengths.begin(), lengths.end());
     for (std::size_t b = 0; b < n.size(); ++b)
         if (n[b] == 0 || n[b] > s[0])
             fail<value_error>("CRF::{}: length {} of sentence {} is outside 1..{}", op, n[b], b,
                               s[0]);
-    return n;
 }
 
 Variable CRF::log_partition(const Variable& emissions, const std::vector<std::size_t>& lengths)
 {
-    const auto n = check("log_partition", emissions, lengths);
+    scratch_vector<std::size_t> n_s; // pooled lists: a forward allocates none
+    scratch_vector<std::uint8_t> live_s;
+    std::vector<std::size_t>& n = *n_s;
+    check("log_partition", emissions, lengths, n);
     const std::size_t T = emissions.shape()[0], B = emissions.shape()[1];
     const Variable trans = reshape(effective(transitions, forbidden_), {1, k_, k_});
     Variable alpha = effective(start_transitions, forbidden_start_) + select(emissions, 0, 0);
@@ -114,7 +120,8 @@ Variable CRF::log_partition(const Variable& emissions, const std::vector<std::si
     auto sum_exp = [&](const Variable& x, int axis) {
         return constrained_ ? logsumexp(x, finite_mask(x.data()), axis) : logsumexp(x, axis);
     };
-    std::vector<std::uint8_t> live(B);
+    std::vector<std::uint8_t>& live = *live_s;
+    live.resize(B);
     for (std::size_t t = 1; t < T; ++t)
     {
         // scores[b, i, j] = alpha[b, i] + transitions[i, j]; the sum runs over i.
@@ -131,7 +138,9 @@ Variable CRF::log_partition(const Variable& emissions, const std::vector<std::si
 Variable CRF::score(const Variable& emissions, const std::vector<std::int64_t>& tags,
                     const std::vector<std::size_t>& lengths)
 {
-    const auto n = check("score", emissions, lengths);
+    scratch_vector<std::size_t> n_s;
+    std::vector<std::size_t>& n = *n_s;
+    check("score", emissions, lengths, n);
     const std::size_t T = emissions.shape()[0], B = emissions.shape()[1], K = k_;
     if (tags.size() != T * B)
         fail<shape_error>("CRF::score: {} tags for emissions {} (expected T * B = {})", tags.size(),
@@ -139,8 +148,13 @@ Variable CRF::score(const Variable& emissions, const std::vector<std::int64_t>& 
     const dtype dt = emissions.dtype();
     // One-hot selections of the gold path: emissions at (t, b, y_t), counts of each move
     // i -> j per sentence, the first and the last tag.
-    std::vector<double> on_path(T * B * K, 0.0), moves(B * K * K, 0.0), first(B * K, 0.0),
-        last(B * K, 0.0), penalty(B, 0.0);
+    // Built in float64 tensors (pooled blocks, not vectors), converted to dt once.
+    Tensor on_path_t = Tensor::zeros({T, B, K}, f64), moves_t = Tensor::zeros({B, K, K}, f64),
+           first_t = Tensor::zeros({B, K}, f64), last_t = Tensor::zeros({B, K}, f64),
+           penalty_t = Tensor::zeros({B}, f64);
+    double *on_path = on_path_t.data<double>(), *moves = moves_t.data<double>(),
+           *first = first_t.data<double>(), *last = last_t.data<double>(),
+           *penalty = penalty_t.data<double>();
     for (std::size_t b = 0; b < B; ++b)
         for (std::size_t t = 0; t < n[b]; ++t)
         {
@@ -170,13 +184,15 @@ Variable CRF::score(const Variable& emissions, const std::vector<std::int64_t>& 
                     penalty[b] = neg_inf;
             }
         }
-    Variable s = sum(sum(emissions * Variable(constant(on_path, {T, B, K}, dt)), 2), 0);
-    s = s +
-        sum(sum(reshape(transitions, {1, K, K}) * Variable(constant(moves, {B, K, K}, dt)), 2), 1);
-    s = s + sum(start_transitions * Variable(constant(first, {B, K}, dt)), 1);
-    s = s + sum(end_transitions * Variable(constant(last, {B, K}, dt)), 1);
+    const auto as_dt = [dt](const Tensor& t) {
+        return Variable(t.dtype() == dt ? t : t.to(dt));
+    };
+    Variable s = sum(sum(emissions * as_dt(on_path_t), 2), 0);
+    s = s + sum(sum(reshape(transitions, {1, K, K}) * as_dt(moves_t), 2), 1);
+    s = s + sum(start_transitions * as_dt(first_t), 1);
+    s = s + sum(end_transitions * as_dt(last_t), 1);
     if (constrained_)
-        s = s + Variable(constant(penalty, {B}, dt));
+        s = s + as_dt(penalty_t);
     return s;
 }
 
@@ -190,7 +206,8 @@ Variable CRF::nll(const Variable& emissions, const std::vector<std::int64_t>& ta
 std::vector<std::vector<std::int64_t>> CRF::decode(const Variable& emissions,
                                                    const std::vector<std::size_t>& lengths)
 {
-    const auto n = check("decode", emissions, lengths);
+    std::vector<std::size_t> n;
+    check("decode", emissions, lengths, n);
     const std::size_t T = emissions.shape()[0], B = emissions.shape()[1], K = k_;
     const std::vector<double> e = emissions.data().to(f64).to_vector();
     std::vector<double> trans = transitions.data().to(f64).to_vector(),

@@ -63,8 +63,9 @@ public:
     // for a length outside 1..T or a tag outside 0..K-1.
 
 private:
-    std::vector<std::size_t> check(const char* op, const Variable& emissions,
-                                   const std::vector<std::size_t>& lengths) const;
+    // Checks the shapes and lengths; n gets each sentence's length (T where lengths is empty).
+    void check(const char* op, const Variable& emissions, const std::vector<std::size_t>& lengths,
+               std::vector<std::size_t>& n) const;
 
     std::size_t k_;
     // 1 where forbidden: [K, K] for transitions (from * K + to), [K] for start and end.

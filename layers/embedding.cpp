@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "xgrad/autograd/ops/layout.hpp"
+#include "xgrad/autograd/scratch.hpp"
 #include "xgrad/layers/init.hpp"
 
 namespace xgrad::nn
@@ -40,7 +41,10 @@ Variable Embedding::forward(const std::vector<std::int64_t>& ids) const
     // The other ids go through one differentiable gather, whose scatter-add backward touches
     // (and lists as row-sparse) only their rows; padding positions read the row detached, so no
     // gradient can reach it. A second gather puts both in the order of ids.
-    std::vector<std::int64_t> kept, order(ids.size());
+    scratch_vector<std::int64_t> kept_s, order_s, pad_s; // pooled: no allocation per call
+    std::vector<std::int64_t>&kept = *kept_s, &order = *order_s, &pad_id = *pad_s;
+    order.resize(ids.size());
+    pad_id.assign(1, pad);
     for (std::size_t i = 0; i < ids.size(); ++i)
         if (ids[i] != pad)
         {
@@ -51,7 +55,7 @@ Variable Embedding::forward(const std::vector<std::int64_t>& ids) const
     for (std::size_t i = 0; i < ids.size(); ++i)
         if (ids[i] == pad)
             order[i] = pad_at;
-    const Variable pad_row = index_select(weight.detach(), {pad}, 0);
+    const Variable pad_row = index_select(weight.detach(), pad_id, 0);
     const Variable rows =
         kept.empty() ? pad_row : concat({index_select(weight, kept, 0), pad_row}, 0);
     return index_select(rows, order, 0);

@@ -99,14 +99,14 @@ Recurrent::Recurrent(std::shared_ptr<Cell> cell, const sequence_regularisers& r,
 }
 
 sequence_output Recurrent::forward(const Variable& x, const std::vector<std::size_t>& lengths,
-                                   const std::vector<cell_state>& initial)
+                                   const state_list& initial)
 {
     return forward_in_layout("Recurrent", x, cell_->input_size(), lengths, batch_first_,
                              [&](const Variable& tx) { return run(tx, lengths, initial); });
 }
 
 sequence_output Recurrent::run(const Variable& x, const std::vector<std::size_t>& lengths,
-                               const std::vector<cell_state>& initial)
+                               const state_list& initial)
 {
     const std::size_t steps = x.shape()[0], batch = x.shape()[1], hidden = cell_->state_size(0);
     if (initial.size() > 1)
@@ -180,10 +180,19 @@ sequence_output Recurrent::run(const Variable& x, const std::vector<std::size_t>
     const Tensor state_mask = masks_.state;
     const std::vector<Tensor>& zoneout_masks = masks_.zoneout;
     const dtype dt = x.dtype();
-    // (Copies: a checkpointed segment runs it after run() returned.)
+    // (Copies: a checkpointed segment runs it after run() returned. The lengths are copied into
+    // a pooled tensor block, not a vector, so that a forward allocates nothing.)
+    Tensor length_block;
+    if (!lengths.empty())
+    {
+        length_block = Tensor::empty({lengths.size()}, i64);
+        std::copy(lengths.begin(), lengths.end(), length_block.data<std::int64_t>());
+    }
     auto advance = [this, batch, n_state, zoneout, training, state_mask, dt,
-                    lengths](std::size_t t, const Variable& xp, cell_state& state,
-                             const Tensor* zoneout_step, cell_state* watched) {
+                    length_block](std::size_t t, const Variable& xp, cell_state& state,
+                                  const Tensor* zoneout_step, cell_state* watched) {
+        const std::int64_t* lengths_at =
+            length_block.defined() ? length_block.data<std::int64_t>() : nullptr;
         cell_state next;
         if (state_mask.defined())
         {
@@ -199,8 +208,10 @@ sequence_output Recurrent::run(const Variable& x, const std::vector<std::size_t>
                                    : zoneout * state[i] + (1.0 - zoneout) * next[i]; // expected
         if (watched)
             *watched = next;
+        const auto step = static_cast<std::int64_t>(t);
         const bool some_ended =
-            std::any_of(lengths.begin(), lengths.end(), [t](std::size_t l) { return l <= t; });
+            lengths_at && std::any_of(lengths_at, lengths_at + batch,
+                                      [step](std::int64_t l) { return l <= step; });
         if (!some_ended)
         {
             Variable out = next[0];
@@ -208,9 +219,11 @@ sequence_output Recurrent::run(const Variable& x, const std::vector<std::size_t>
             return out;
         }
         // A sequence that has ended keeps its state and outputs zeros.
-        std::vector<std::uint8_t> keep(batch);
+        scratch_vector<std::uint8_t> keep_flags; // pooled: no allocation per step
+        std::vector<std::uint8_t>& keep = *keep_flags;
+        keep.resize(batch);
         for (std::size_t b = 0; b < batch; ++b)
-            keep[b] = lengths[b] > t;
+            keep[b] = lengths_at[b] > step;
         Variable out = where_rows(keep, next[0], Variable(Tensor::zeros(next[0].shape(), dt)));
         for (std::size_t i = 0; i < n_state; ++i)
             state[i] = where_rows(keep, next[i], state[i]);
@@ -305,7 +318,7 @@ sequence_output Recurrent::run(const Variable& x, const std::vector<std::size_t>
     else
     {
         // The per-step outputs until they are stacked: a pooled vector, not one per call.
-        detail::scratch_vector<Variable> scratch;
+        scratch_vector<Variable> scratch;
         std::vector<Variable>& outputs = *scratch;
         outputs.reserve(steps);
         for (std::size_t t = 0; t < run; ++t)

@@ -27,7 +27,7 @@ public:
     std::size_t output_size() const override { return cell_->state_size(0); }
     std::size_t state_groups() const override { return 1; }
     sequence_output forward(const Variable& x, const std::vector<std::size_t>& lengths = {},
-                            const std::vector<cell_state>& initial = {}) override;
+                            const state_list& initial = {}) override;
     std::string describe() const override;
 
     // Checkpointed BPTT: with k > 0, training keeps the state only every k steps and each
@@ -50,7 +50,7 @@ public:
 private:
     // forward() on checked, time-major x.
     sequence_output run(const Variable& x, const std::vector<std::size_t>& lengths,
-                        const std::vector<cell_state>& initial);
+                        const state_list& initial);
 
     std::shared_ptr<Cell> cell_;
     bool batch_first_;

@@ -53,7 +53,7 @@ RNNBase::RNNBase(cell_type type, std::size_t input, std::size_t hidden, const rn
 }
 
 sequence_output RNNBase::forward(const Variable& x, const std::vector<std::size_t>& lengths,
-                                 const std::vector<cell_state>& initial)
+                                 const state_list& initial)
 {
     return forward_in_layout(
         label_.c_str(), x, input_, lengths, opt_.batch_first,
@@ -73,14 +73,14 @@ Variable RNNBase::final_state(const sequence_output& out, std::size_t k)
     return stack(parts, 0);
 }
 
-std::vector<cell_state> RNNBase::initial_state(const std::vector<Variable>& h0_c0) const
+state_list RNNBase::initial_state(const std::vector<Variable>& h0_c0) const
 {
     const std::size_t need = type_ == cell_type::lstm ? 2 : 1;
     if (h0_c0.size() != need)
         fail<shape_error>("{}: initial_state takes {} tensors, got {}", describe(), need,
                           h0_c0.size());
     const std::size_t groups = state_groups();
-    std::vector<cell_state> out(groups);
+    state_list out(groups);
     for (std::size_t k = 0; k < h0_c0.size(); ++k)
     {
         const Variable& v = h0_c0[k];

@@ -50,14 +50,14 @@ public:
     std::size_t output_size() const override { return stack_->output_size(); }
     std::size_t state_groups() const override { return stack_->state_groups(); }
     sequence_output forward(const Variable& x, const std::vector<std::size_t>& lengths = {},
-                            const std::vector<cell_state>& initial = {}) override;
+                            const state_list& initial = {}) override;
     std::string describe() const override;
 
     // PyTorch's h_n (k = 0) or c_n (k = 1, LSTM): [num_layers * directions, B, H]; with a
     // projection h_n is [num_layers * directions, B, proj_size].
     static Variable final_state(const sequence_output& out, std::size_t k = 0);
     // The reverse: PyTorch's (h_0[, c_0]) tensors [layers * dirs, B, H] as initial states.
-    std::vector<cell_state> initial_state(const std::vector<Variable>& h0_c0) const;
+    state_list initial_state(const std::vector<Variable>& h0_c0) const;
 
     // The cell of layer l, direction d (0 forward, 1 reverse).
     ProjectedCell& cell(std::size_t layer, std::size_t direction = 0);

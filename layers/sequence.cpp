@@ -28,9 +28,9 @@ void check_sequence(const char* op, const Variable& x, std::size_t input,
                               to_string(x.shape()));
 }
 
-std::vector<cell_state> detach(const std::vector<cell_state>& states)
+state_list detach(const state_list& states)
 {
-    std::vector<cell_state> out;
+    state_list out;
     out.reserve(states.size());
     for (const cell_state& s : states)
     {
@@ -43,11 +43,10 @@ std::vector<cell_state> detach(const std::vector<cell_state>& states)
     return out;
 }
 
-std::vector<cell_state> carry(const std::vector<cell_state>& states,
-                              const std::vector<std::uint8_t>& reset)
+state_list carry(const state_list& states, const std::vector<std::uint8_t>& reset)
 {
     const bool any = std::any_of(reset.begin(), reset.end(), [](std::uint8_t r) { return r; });
-    std::vector<cell_state> out;
+    state_list out;
     out.reserve(states.size());
     for (const cell_state& s : states)
     {

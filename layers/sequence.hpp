@@ -17,9 +17,9 @@ inline constexpr std::size_t checkpoint_sqrt = static_cast<std::size_t>(-1);
 
 struct sequence_output
 {
-    Variable output;                // [T, B, output_size()] (batch-first layers: [B, T, ...])
-    std::vector<cell_state> states; // final states, state_groups() of them (PyTorch's h_n order:
-                                    // layer 0 forward, layer 0 reverse, layer 1 forward, ...)
+    Variable output;   // [T, B, output_size()] (batch-first layers: [B, T, ...])
+    state_list states; // final states, state_groups() of them (PyTorch's h_n order:
+                       // layer 0 forward, layer 0 reverse, layer 1 forward, ...)
 };
 
 class SequenceLayer : public Module
@@ -35,7 +35,7 @@ public:
     // are zero, and its final state is the one at its last real step. initial: empty (zeros) or
     // state_groups() states. Throws shape_error on any mismatch, naming the layer and shapes.
     virtual sequence_output forward(const Variable& x, const std::vector<std::size_t>& lengths = {},
-                                    const std::vector<cell_state>& initial = {}) = 0;
+                                    const state_list& initial = {}) = 0;
 };
 
 // Throws shape_error naming `op` and x's shape unless x is [T, B, input] ([B, T, input] when
@@ -63,20 +63,19 @@ sequence_output forward_in_layout(const char* op, const Variable& x, std::size_t
 
 // Truncated BPTT: the same states as leaves (Variable::detach of each tensor), so a backward()
 // through the next chunk stops at them and the chunk before can be released.
-std::vector<cell_state> detach(const std::vector<cell_state>& states);
+state_list detach(const state_list& states);
 
 // Stateful training in one call: a batch's final states as the next batch's initial states,
 // detached (truncated BPTT), with the sequences flagged in `reset` starting anew from zeros
 // (batch column b began a new document, say). reset: one flag per batch row (non-zero =
 // reset), or empty for none. The result never shares memory with `states` where a row was
 // reset. Throws shape_error when reset's size is not the states' batch (naming both).
-//   std::vector<cell_state> carried;                         // empty: zero states
+//   state_list carried;                         // empty: zero states
 //   for (each batch) {
 //       sequence_output out = lstm.forward(x, {}, carried);
 //       ... loss.backward(); opt.step();
 //       carried = carry(out.states, starts_new_document);
 //   }
-std::vector<cell_state> carry(const std::vector<cell_state>& states,
-                              const std::vector<std::uint8_t>& reset = {});
+state_list carry(const state_list& states, const std::vector<std::uint8_t>& reset = {});
 
 } // namespace xgrad::nn

@@ -1,7 +1,6 @@
 #include "xgrad/layers/stacked.hpp"
 
 #include "xgrad/autograd/ops/dropout.hpp"
-#include "xgrad/autograd/scratch.hpp"
 #include "xgrad/layers/gradient_probe.hpp"
 
 namespace xgrad::nn
@@ -49,7 +48,7 @@ std::size_t Stacked::state_groups() const
 }
 
 sequence_output Stacked::forward(const Variable& x, const std::vector<std::size_t>& lengths,
-                                 const std::vector<cell_state>& initial)
+                                 const state_list& initial)
 {
     if (!initial.empty() && initial.size() != state_groups())
         fail<shape_error>("Stacked: {} initial states given, expected {}", initial.size(),
@@ -61,8 +60,7 @@ sequence_output Stacked::forward(const Variable& x, const std::vector<std::size_
     for (std::size_t i = 0; i < layers_.size(); ++i)
     {
         const std::size_t g = layers_[i]->state_groups();
-        detail::scratch_vector<cell_state> scratch; // this layer's initial states
-        std::vector<cell_state>& init = *scratch;
+        state_list init; // this layer's initial states
         if (!initial.empty())
             init.assign(initial.begin() + static_cast<std::ptrdiff_t>(at),
                         initial.begin() + static_cast<std::ptrdiff_t>(at + g));

@@ -27,7 +27,7 @@ public:
     std::size_t output_size() const override { return layers_.back()->output_size(); }
     std::size_t state_groups() const override;
     sequence_output forward(const Variable& x, const std::vector<std::size_t>& lengths = {},
-                            const std::vector<cell_state>& initial = {}) override;
+                            const state_list& initial = {}) override;
     std::string describe() const override;
 
     std::size_t size() const { return layers_.size(); }

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "xgrad/autograd/ops/kernels.hpp"
+#include "xgrad/autograd/scratch.hpp"
 #include "xgrad/autograd/tape.hpp"
 
 namespace xgrad
@@ -394,7 +395,8 @@ Variable ctc(const char* op, const Variable& input,
              const std::vector<std::int64_t>& input_lengths, const ctc_options& options,
              bool from_logits)
 {
-    std::vector<std::int64_t> lengths;
+    scratch_vector<std::int64_t> scratch; // pooled: no allocation per call
+    std::vector<std::int64_t>& lengths = *scratch;
     Tensor labels = labels_from(targets, lengths);
     check_shapes(op, input.data(), input_lengths, lengths, options.blank);
     return ctc_checked(op, input, std::move(labels), input_lengths, lengths, options, from_logits);

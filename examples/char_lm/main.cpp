@@ -126,7 +126,7 @@ public:
     }
     // ids time-major [steps * batch] -> logits [steps, batch, V]; states carried in and out.
     Variable forward(const std::vector<std::int64_t>& ids, std::size_t steps, std::size_t batch,
-                     std::vector<cell_state>& states)
+                     state_list& states)
     {
         sequence_output out = rnn->forward(embed->forward(ids, {steps, batch}), {}, states);
         states = out.states;
@@ -220,7 +220,7 @@ double evaluate(CharModel& m, const std::vector<std::int64_t>& ids, std::size_t 
     const std::size_t streams =
         std::min<std::size_t>(16, std::max<std::size_t>(1, (ids.size() - 1) / seq));
     const std::size_t len = (ids.size() - 1) / streams;
-    std::vector<cell_state> states;
+    state_list states;
     std::vector<std::int64_t> x, y;
     double total = 0;
     std::size_t n = 0;
@@ -356,7 +356,7 @@ int train(int argc, char** argv)
         ckpt.clean();
     dp.barrier();
     std::size_t epoch = 0, step = 0;
-    std::vector<cell_state> states;
+    state_list states;
     if (resume)
     {
         const std::string dir =
@@ -532,7 +532,7 @@ int sample(int argc, char** argv)
                 i, m.cfg.chars.size()));
         }
     no_grad guard;
-    std::vector<cell_state> states;
+    state_list states;
     std::vector<double> logits;
     for (std::int64_t id : vocab.encode(prime))
         logits = m.forward({id}, 1, 1, states).data().to(f64).to_vector();

@@ -11,7 +11,7 @@ namespace rnnlm
 std::optional<std::vector<std::string>> sample_sentence(Model& m, const text::vocabulary& vocab,
                                                         const sampling& s, xgrad::generator& g)
 {
-    std::vector<xgrad::nn::cell_state> state;
+    xgrad::nn::state_list state;
     std::vector<std::string> words;
     std::int64_t token = vocab.start_id();
     std::vector<std::pair<double, std::int64_t>> cand;

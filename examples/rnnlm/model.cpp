@@ -168,8 +168,8 @@ Variable Model::inputs(const std::vector<std::int64_t>& ids, std::size_t steps, 
 }
 
 Variable Model::logits(const std::vector<std::int64_t>& ids, std::size_t steps, std::size_t batch,
-                       const std::vector<std::size_t>& lengths,
-                       const std::vector<cell_state>& initial, std::vector<cell_state>* states)
+                       const std::vector<std::size_t>& lengths, const state_list& initial,
+                       state_list* states)
 {
     sequence_output out = body_->forward(inputs(ids, steps, batch), lengths, initial);
     if (states)
@@ -181,7 +181,7 @@ double Model::run_batch(const text::batch& b, std::size_t bptt, bool train, std:
 {
     const double over = static_cast<double>(normaliser ? normaliser : b.tokens());
     const std::size_t chunk = bptt == 0 ? b.steps : bptt;
-    std::vector<cell_state> carried;
+    state_list carried;
     double total = 0;
     std::size_t counted = 0;
     for (std::size_t t0 = 0; t0 < b.steps; t0 += chunk)
@@ -200,7 +200,7 @@ double Model::run_batch(const text::batch& b, std::size_t bptt, bool train, std:
         }
         if (tokens == 0)
             break;
-        std::vector<cell_state> next;
+        state_list next;
         cross_entropy_options sum;
         sum.reduce = reduction::sum;
         Variable loss =
@@ -225,10 +225,10 @@ std::vector<double> Model::next_token_logprobs(const std::vector<std::int64_t>& 
     return out;
 }
 
-std::vector<double> Model::step(std::int64_t token, std::vector<cell_state>& state)
+std::vector<double> Model::step(std::int64_t token, state_list& state)
 {
     no_grad guard;
-    std::vector<cell_state> next;
+    state_list next;
     Variable l = logits({token}, 1, 1, {}, state, &next);
     state = next;
     return l.data().to(f64).to_vector();

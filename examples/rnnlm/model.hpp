@@ -62,8 +62,8 @@ public:
     // `initial` (empty: zeros) and the final states go through `states` for truncated BPTT.
     xgrad::Variable logits(const std::vector<std::int64_t>& ids, std::size_t steps,
                            std::size_t batch, const std::vector<std::size_t>& lengths,
-                           const std::vector<xgrad::nn::cell_state>& initial,
-                           std::vector<xgrad::nn::cell_state>* states = nullptr);
+                           const xgrad::nn::state_list& initial,
+                           xgrad::nn::state_list* states = nullptr);
 
     // Mean cross-entropy per target token of a batch (padding ignored), optionally in chunks of
     // `bptt` time steps whose state is carried detached (0: full BPTT). Calls backward() on each
@@ -78,7 +78,7 @@ public:
     std::vector<double> next_token_logprobs(const std::vector<std::int64_t>& ids);
 
     // One step for sampling: feeds `token`, updates `state` (empty: zeros), returns logits [C].
-    std::vector<double> step(std::int64_t token, std::vector<xgrad::nn::cell_state>& state);
+    std::vector<double> step(std::int64_t token, xgrad::nn::state_list& state);
 
     std::string describe() const override { return cfg_.describe(); }
 

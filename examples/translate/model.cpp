@@ -4,6 +4,7 @@
 
 #include "examples/common/flags.hpp"
 #include "xgrad/autograd/autograd.hpp"
+#include "xgrad/autograd/scratch.hpp"
 #include "xgrad/layers/gru_cell.hpp"
 #include "xgrad/layers/lstm_cell.hpp"
 
@@ -128,7 +129,6 @@ std::pair<encoded, decoder_state> Seq2Seq::encode(const padded& src, generator& 
     Variable x = drop(src_embed_->forward(src.ids, {src.steps, src.batch}), g);
     nn::sequence_output enc = encoder_->forward(x, src.lengths);
     encoded e;
-    e.lengths = src.lengths;
     e.outputs = transpose(enc.output, 0, 1);
     if (attention_)
         e.memory = attention_->prepare(enc.output, enc.output, src.lengths);
@@ -136,7 +136,7 @@ std::pair<encoded, decoder_state> Seq2Seq::encode(const padded& src, generator& 
     s.state = bridge_->forward(enc.states);
     if (attention_)
         s.feed = Variable(Tensor::zeros({src.batch, cfg_.dec_hidden}, s.state[0].dtype()));
-    return {e, s};
+    return {std::move(e), std::move(s)};
 }
 
 Variable Seq2Seq::step(const std::vector<std::int64_t>& prev, decoder_state& s, const encoded& e,
@@ -162,8 +162,12 @@ Variable Seq2Seq::loss(const padded& src, const padded& tgt, double teacher_forc
 {
     auto [e, s] = encode(src, g);
     const std::size_t B = tgt.batch, T = tgt.steps;
-    std::vector<std::int64_t> prev(B, vocab::bos);
-    std::vector<Variable> outs;
+    // Pooled lists (xgrad::scratch_vector): a training step allocates none.
+    xgrad::scratch_vector<std::int64_t> prev_s;
+    xgrad::scratch_vector<Variable> outs_s;
+    std::vector<std::int64_t>& prev = *prev_s;
+    std::vector<Variable>& outs = *outs_s;
+    prev.assign(B, vocab::bos);
     for (std::size_t t = 0; t < T; ++t)
     {
         Variable h = step(prev, s, e, g);
@@ -194,14 +198,11 @@ encoded Seq2Seq::select(const encoded& e, const std::vector<std::int64_t>& rows)
 {
     encoded r;
     r.outputs = index_select(e.outputs, rows, 0);
-    for (auto i : rows)
-        r.lengths.push_back(e.lengths.at(std::size_t(i)));
     if (e.memory.keys.defined())
     {
         r.memory.keys = index_select(e.memory.keys, rows, 0);
         r.memory.values = index_select(e.memory.values, rows, 0);
         r.memory.mask = index_select(Variable(e.memory.mask), rows, 0).data();
-        r.memory.lengths = r.lengths;
     }
     return r;
 }

@@ -51,7 +51,6 @@ struct encoded
 {
     nn::attention_memory memory; // keys/values [B, S, .]; empty without attention
     Variable outputs;            // [B, S, 2H] (for beam reordering without attention too)
-    std::vector<std::size_t> lengths;
 };
 
 struct decoder_state

@@ -70,7 +70,7 @@ TEST_CASE("bridge gradchecks in float64 for GRU and LSTM states", "[layers][brid
         Variable hf = test::randn({2, 4}, 1), hb = test::randn({2, 4}, 2),
                  cf = test::randn({2, 4}, 3), cb = test::randn({2, 4}, 4);
         auto f = [&](const std::vector<Variable>& x) {
-            std::vector<cell_state> finals{{x[0], x[2]}, {x[1], x[3]}};
+            state_list finals{{x[0], x[2]}, {x[1], x[3]}};
             cell_state s = bridge.forward(finals);
             REQUIRE(s.size() == states);
             Variable out = sum(s[0] * s[0]);

@@ -69,7 +69,7 @@ Variable unrolled_loss(RNNBase& m, std::size_t layers, std::size_t dirs, std::si
         std::vector<Variable> in(len);
         for (std::size_t p = 0; p < len; ++p)
             in[p] = narrow(select(x, 0, p), 0, b, 1); // [1, I]
-        std::vector<cell_state> finals;
+        state_list finals;
         for (std::size_t l = 0; l < layers; ++l)
         {
             std::vector<std::vector<Variable>> outs(dirs, std::vector<Variable>(len));

@@ -35,7 +35,7 @@ bptt_run run_bptt(Make make, std::size_t every, dtype dt, const shape_t& shape,
     if (auto* rec = dynamic_cast<Recurrent*>(layer.get()))
         rec->set_checkpoint_every(every);
     Variable x = Variable(randn(shape, 5, false).data().to(dt), true);
-    std::vector<cell_state> initial;
+    state_list initial;
     Variable h0;
     if (with_initial)
     {

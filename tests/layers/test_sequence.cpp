@@ -6,6 +6,7 @@
 
 #include "examples/common/heap_count.hpp"
 #include "tests/layers/fixtures.hpp"
+#include "xgrad/autograd/blas.hpp"
 #include "xgrad/layers/bidirectional.hpp"
 #include "xgrad/layers/embedding.hpp"
 #include "xgrad/layers/gru_cell.hpp"
@@ -119,7 +120,7 @@ TEST_CASE("RNN, LSTM, GRU match PyTorch, including variable lengths", "[layers][
         std::vector<std::size_t> lengths;
         if (f.tensors.count("lengths"))
             lengths = lengths_of(f);
-        std::vector<cell_state> initial;
+        state_list initial;
         if (f.tensors.count("h_0"))
         {
             std::vector<Variable> h0c0{Variable(f.tensors.at("h_0"))};
@@ -367,7 +368,7 @@ TEST_CASE("truncated BPTT: detach() stops gradients and memory stays flat", "[la
     auto h0 = randn({1, 2, 4}, 400), c0 = randn({1, 2, 4}, 401);
     // Graphs other tests in this process abandoned may still sit on the tape: count from here.
     const std::size_t before = tape::current().size();
-    std::vector<cell_state> carried = lstm.initial_state({h0, c0});
+    state_list carried = lstm.initial_state({h0, c0});
     std::uint64_t fresh_after_warmup = 0;
     for (int chunk = 0; chunk < 12; ++chunk)
     {
@@ -404,22 +405,27 @@ TEST_CASE("truncated BPTT: detach() stops gradients and memory stays flat", "[la
 TEST_CASE("a training step's heap allocations do not grow with the sequence length",
           "[sequence][alloc]")
 {
-    // Per time step nothing is allocated (states are var_lists, op scratch lives in pooled
-    // tensors, the outputs list is a pooled vector); what is left is per layer and direction
-    // per forward (the std::vector of final states a sequence_output returns). The test program
+    // Nothing is allocated in the steady state, per time step or per forward: states are
+    // var_lists, final states a state_list, op scratch lives in pooled tensors, the outputs
+    // list and a step's keep flags (sequences that ended) are pooled vectors. The test program
     // counts every operator new (examples/common/heap_count.hpp).
     struct config
     {
         const char* name;
         cell_type type;
         rnn_options o;
+        bool ragged; // a second sequence half as long: the keep-flags path of every step
     };
-    rnn_options two_layers, bidir;
+    rnn_options two_layers, bidir, both;
     two_layers.num_layers = 2;
     bidir.bidirectional = true;
+    both.num_layers = 2;
+    both.bidirectional = true;
     for (const config& c :
-         {config{"LSTM 2 layers", cell_type::lstm, two_layers},
-          config{"GRU bidirectional", cell_type::gru, bidir}, config{"RNN", cell_type::rnn, {}}})
+         {config{"LSTM 2 layers", cell_type::lstm, two_layers, false},
+          config{"GRU bidirectional", cell_type::gru, bidir, false},
+          config{"RNN", cell_type::rnn, {}, false},
+          config{"LSTM 2 layers bidirectional, ragged", cell_type::lstm, both, true}})
     {
         DYNAMIC_SECTION(c.name)
         {
@@ -432,10 +438,13 @@ TEST_CASE("a training step's heap allocations do not grow with the sequence leng
             optim::Adam opt(params);
             auto per_step = [&](std::size_t steps_in_time) {
                 Variable x(randn({steps_in_time, 2, 3}, 11, false).data().to(f32));
-                std::vector<cell_state> carried;
+                std::vector<std::size_t> lengths;
+                if (c.ragged)
+                    lengths = {steps_in_time, steps_in_time / 2};
+                state_list carried;
                 auto step = [&] {
                     opt.zero_grad();
-                    sequence_output out = rnn.forward(x, {}, carried);
+                    sequence_output out = rnn.forward(x, lengths, carried);
                     sum(out.output).backward();
                     opt.step();
                     carried = detach(out.states);
@@ -450,7 +459,7 @@ TEST_CASE("a training step's heap allocations do not grow with the sequence leng
             const std::uint64_t long_run = per_step(40), short_run = per_step(4);
             INFO("heap allocations per step: T=40 " << long_run << ", T=4 " << short_run);
             CHECK(long_run == short_run);
-            CHECK(long_run <= 8); // O(layers x directions), not O(T)
+            CHECK(long_run == 0);
         }
     }
 }
@@ -499,20 +508,68 @@ std::vector<std::vector<float>> train_small_model(int threads)
     return out;
 }
 
+// Whether OpenBLAS itself gives the same bits at 1 and 2 threads for the products of the model
+// above (every transpose combination of its projection, step, output and weight-gradient
+// shapes). Its SkylakeX kernels do; its Haswell kernels (AVX2 CPUs, and Zen 4 in OpenBLAS
+// 0.3.21) round some threaded products differently (docs/design.md, Determinism).
+bool blas_thread_invariant()
+{
+    const int before = num_threads();
+    const std::size_t shapes[][3] = {{384, 384, 32}, {384, 384, 192}, {16, 384, 96},
+                                     {16, 96, 384},  {384, 50, 192},  {384, 192, 50},
+                                     {50, 192, 384}, {384, 96, 16},   {96, 384, 16}};
+    generator g(3);
+    bool same = true;
+    for (const auto& s : shapes)
+        for (int t = 0; t < 4; ++t)
+        {
+            const std::size_t m = s[0], n = s[1], k = s[2];
+            std::vector<float> a(m * k), b(k * n), c1(m * n), c2(m * n);
+            for (auto& v : a)
+                v = static_cast<float>(g.uniform() - 0.5);
+            for (auto& v : b)
+                v = static_cast<float>(g.uniform() - 0.5);
+            set_num_threads(1);
+            blas::gemm(t & 1, t & 2, m, n, k, 1.0f, a.data(), b.data(), 0.0f, c1.data());
+            set_num_threads(2);
+            blas::gemm(t & 1, t & 2, m, n, k, 1.0f, a.data(), b.data(), 0.0f, c2.data());
+            same = same && std::memcmp(c1.data(), c2.data(), c1.size() * sizeof(float)) == 0;
+        }
+    set_num_threads(before);
+    return same;
+}
+
+std::size_t count_differing(const std::vector<std::vector<float>>& a,
+                            const std::vector<std::vector<float>>& b)
+{
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        for (std::size_t j = 0; j < a[i].size(); ++j)
+            n += std::memcmp(&a[i][j], &b[i][j], sizeof(float)) != 0;
+    return n;
+}
+
 } // namespace
 
 TEST_CASE("training is bit-identical at 1 and 2 BLAS threads and from run to run",
           "[layers][sequence][determinism]")
 {
-    const auto one = train_small_model(1), two = train_small_model(2), again = train_small_model(2);
+    const auto one = train_small_model(1), one_again = train_small_model(1),
+               two = train_small_model(2), two_again = train_small_model(2);
     REQUIRE(one.size() == two.size());
-    std::size_t differing = 0, moved = 0;
-    for (std::size_t i = 0; i < one.size(); ++i)
-        for (std::size_t j = 0; j < one[i].size(); ++j)
-        {
-            differing += std::memcmp(&one[i][j], &two[i][j], sizeof(float)) != 0;
-            differing += std::memcmp(&two[i][j], &again[i][j], sizeof(float)) != 0;
-        }
+    CHECK(count_differing(one, one_again) == 0); // run to run, at either thread count
+    CHECK(count_differing(two, two_again) == 0);
+    // Across thread counts xgrad adds no dependence of its own: where the BLAS's products are
+    // thread-invariant on this machine, so is training. Where they are not, the difference is
+    // the BLAS's (reported, not compared).
+    const std::size_t across = count_differing(one, two);
+    if (blas_thread_invariant())
+        CHECK(across == 0);
+    else
+        WARN("OpenBLAS's " << blas_core_name() << " kernels give other bits at 2 threads than "
+                           << "at 1 for this model's products; 1 vs 2 threads not compared ("
+                           << across << " values differ)");
+    std::size_t moved = 0;
     // The comparison means something only if training moved the weights.
     const auto untrained = [] {
         generator g(11);
@@ -521,7 +578,6 @@ TEST_CASE("training is bit-identical at 1 and 2 BLAS threads and from run to run
     for (std::size_t j = 0; j < untrained.size(); ++j)
         moved += untrained[j] != static_cast<double>(one[0][j]);
     CHECK(moved > untrained.size() / 2);
-    CHECK(differing == 0);
 }
 
 TEST_CASE("carry: the final states, detached, with flagged sequences starting from zeros",
@@ -531,7 +587,7 @@ TEST_CASE("carry: the final states, detached, with flagged sequences starting fr
     lstm.to(f64);
     auto x = randn({5, 3, 3}, 500, false);
     sequence_output first = lstm.forward(x);
-    std::vector<cell_state> next = carry(first.states, {0, 1, 0});
+    state_list next = carry(first.states, {0, 1, 0});
     REQUIRE(next.size() == 1);
     REQUIRE(next[0].size() == 2); // h and c
     for (std::size_t k = 0; k < 2; ++k)
@@ -559,7 +615,7 @@ TEST_CASE("carry: the final states, detached, with flagged sequences starting fr
     // values are dropped its part of the tape is released with the second's backward (chunks of
     // equal length, as stateful training has: see tape::backward's collection rule).
     tape::current().clear();
-    std::vector<cell_state> carried;
+    state_list carried;
     {
         const sequence_output chunk = lstm.forward(x);
         carried = carry(chunk.states);
