@@ -615,6 +615,7 @@ int main(int argc, char** argv)
         steps = std::max<long>(1, static_cast<long>(std::ceil(o.min_time / per)));
     }
     std::vector<double> ms;
+    ms.reserve(std::size_t(o.reps)); // growing it would count as the steps'
     std::uint64_t allocs0 = 0; // counted over the last repetition, as xgrad-bench counts
     for (long r = 0; r < o.reps; ++r)
     {

@@ -415,6 +415,7 @@ int main(int argc, char** argv)
             steps = std::max<std::size_t>(1, static_cast<std::size_t>(std::ceil(w.min_time / per)));
         }
         std::vector<double> ms;
+        ms.reserve(w.reps); // growing it in the last repetition would count as the steps'
         // Allocations are counted over the last repetition: the steady state, after at least one
         // pass over the 16 batches of the pool (their shapes differ in W7 and W8).
         std::uint64_t allocs0 = 0, fresh0 = 0;
