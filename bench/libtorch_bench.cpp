@@ -616,7 +616,7 @@ int main(int argc, char** argv)
     }
     std::vector<double> ms;
     ms.reserve(std::size_t(o.reps)); // growing it would count as the steps'
-    std::uint64_t allocs0 = 0; // counted over the last repetition, as xgrad-bench counts
+    std::uint64_t allocs0 = 0;       // counted over the last repetition, as xgrad-bench counts
     for (long r = 0; r < o.reps; ++r)
     {
         if (r + 1 == o.reps)
