@@ -114,8 +114,7 @@ public:
     {
         for (std::size_t i = 0; i < size_; ++i)
             data()[i] = T();
-        heap_.clear(); // keeps no spilled values; inline storage is used again
-        heap_.shrink_to_fit();
+        heap_.clear(); // inline storage is used again; the heap's capacity stays for a later spill
         size_ = 0;
     }
 

@@ -416,8 +416,8 @@ int main(int argc, char** argv)
         }
         std::vector<double> ms;
         ms.reserve(w.reps); // growing it in the last repetition would count as the steps'
-        // Allocations are counted over the last repetition: the steady state, after at least one
-        // pass over the 16 batches of the pool (their shapes differ in W7 and W8).
+        // Allocations are counted over the last repetition: the steady state, after the warm-up
+        // and the earlier repetitions have seen the pool's batches (their shapes differ in W7, W8).
         std::uint64_t allocs0 = 0, fresh0 = 0;
         for (std::size_t r = 0; r < w.reps; ++r)
         {

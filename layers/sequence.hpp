@@ -70,7 +70,7 @@ state_list detach(const state_list& states);
 // (batch column b began a new document, say). reset: one flag per batch row (non-zero =
 // reset), or empty for none. The result never shares memory with `states` where a row was
 // reset. Throws shape_error when reset's size is not the states' batch (naming both).
-//   state_list carried;                         // empty: zero states
+//   state_list carried; // empty: zero states
 //   for (each batch) {
 //       sequence_output out = lstm.forward(x, {}, carried);
 //       ... loss.backward(); opt.step();
